@@ -1,0 +1,155 @@
+"""The one small interface every bank importer implements, and the helpers they share.
+
+An importer answers two questions (beangulp style):
+
+* ``identify(sniff)``: is this file mine?  Decided from content only (formats.md §2);
+* ``parse(path, ctx)``: the statements in it, as canonical :class:`Statement` objects.
+
+A value that cannot be read raises :class:`RowError` (file, line, column, value, expected);
+a file that cannot be a statement raises :class:`FileRejected`. Nothing else escapes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Protocol
+
+from reconcile.errors import FileRejected, RowError, ValueFormatError
+from reconcile.model import Statement
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+HEAD_BYTES = 65536
+
+
+@dataclass(frozen=True, slots=True)
+class ParseContext:
+    """What a parser may know besides the file: the run's as-of date (for year-less dates)."""
+
+    as_of: date
+
+
+@dataclass(frozen=True, slots=True)
+class FileSniff:
+    """The first bytes of a file, classified once (formats.md §2), shared by every identify()."""
+
+    path: Path
+    head: bytes  # first HEAD_BYTES raw bytes
+    kind: str  # "empty" | "ole2" | "zip" | "html" | "json" | "pdf" | "text"
+    text: str  # decoded head for text-like kinds ("" otherwise), BOM dropped, NBSP -> space
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    def first_lines(self, n: int = 20) -> list[str]:
+        """First n non-empty lines, with quotes and surrounding spaces dropped, lower-cased."""
+        out: list[str] = []
+        for raw in self.text.splitlines():
+            s = raw.replace('"', "").strip()
+            if s:
+                out.append(s.lower())
+            if len(out) >= n:
+                break
+        return out
+
+
+class Importer(Protocol):
+    name: str  # "bca_klikbca_individual": also the layout recorded on every row
+    bank: str  # "bca" | "mandiri" | "bni" | "bri" | "" (MT940: from the account)
+    title: str  # human name shown in "layouts tried" messages
+
+    def identify(self, sniff: FileSniff) -> bool: ...
+
+    def parse(self, path: Path, ctx: ParseContext) -> list[Statement]: ...
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (BOM dropped), falling back to cp1252; U+00A0 becomes a plain space."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="strict") if _cp1252_ok(data) else ""
+        if not text:
+            raise
+    return text.replace("\u00a0", " ")
+
+
+def _cp1252_ok(data: bytes) -> bool:
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def read_text(path: Path) -> str:
+    """The whole file decoded as :func:`decode_text` does, or FileRejected naming the encoding."""
+    data = path.read_bytes()
+    try:
+        return decode_text(data)
+    except UnicodeDecodeError as exc:
+        raise FileRejected(
+            path.name,
+            f"cannot decode byte {data[exc.start]:#04x} at offset {exc.start}; "
+            "expected UTF-8 or Windows-1252 text",
+        ) from exc
+
+
+def sniff(path: Path) -> FileSniff:
+    """Classify a file by its bytes (formats.md §2, steps 1 and 2)."""
+    with path.open("rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    stripped = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+    stripped = stripped.lstrip()
+    if not stripped:
+        kind = "empty"
+    elif head.startswith(OLE2_MAGIC):
+        kind = "ole2"
+    elif head.startswith(ZIP_MAGIC):
+        kind = "zip"
+    elif stripped.startswith(b"%PDF"):
+        kind = "pdf"
+    elif stripped.startswith(b"<"):
+        kind = "html"
+    elif stripped.startswith(b"{"):
+        kind = "json"
+    else:
+        kind = "text"
+    text = ""
+    if kind in ("text", "html", "json"):
+        # the head may end inside a multi-byte character: decode leniently for sniffing only
+        try:
+            text = decode_text(head)
+        except UnicodeDecodeError:
+            text = head.decode("utf-8", errors="replace").lstrip("\ufeff").replace("\u00a0", " ")
+    return FileSniff(path=path, head=head, kind=kind, text=text)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def row_context(file: str, line: int, column: str) -> Iterator[None]:
+    """Turn a pure parser's ValueFormatError into a RowError naming file, line and column."""
+    try:
+        yield
+    except ValueFormatError as exc:
+        raise RowError(file, line, column, exc.value, exc.expected) from exc
+
+
+def digits_only(text: str) -> str:
+    """'037-254-3386' -> '0372543386'; the apostrophe/backtick guards are dropped too."""
+    return "".join(ch for ch in text if ch.isdigit())

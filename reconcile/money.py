@@ -1,0 +1,107 @@
+"""Exact money. ``Decimal`` with two places everywhere; integer sen inside the matcher.
+
+One strict parse function per written syntax (formats.md §11.1): the syntax is fixed per
+export layout, never guessed per value. Anything else raises :class:`ValueFormatError`.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from reconcile.errors import ValueFormatError
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+_PLAIN = re.compile(r"-?(\d+(\.\d{1,2})?|\.\d{1,2})")
+_EN = re.compile(r"-?(\d{1,3}(,\d{3})+(\.\d{1,2})?|\d+(\.\d{1,2})?|\.\d{1,2})")
+_ID = re.compile(r"-?(\d{1,3}(\.\d{3})+(,\d{1,2})?|\d+(,\d{1,2})?|,\d{1,2})")
+
+
+def _clean(text: str) -> str:
+    return text.replace("\u00a0", " ").strip()
+
+
+def parse_amount_plain(text: str, *, allow_empty: bool = False) -> Decimal:
+    """'1500000.00' | '1500000' | '.00' | '-250.5' -> Decimal (no thousands separator)."""
+    s = _clean(text)
+    if s == "" and allow_empty:
+        return ZERO
+    if not _PLAIN.fullmatch(s):
+        raise ValueFormatError(text, "a plain amount such as 1500000.00")
+    return Decimal(s).quantize(CENT)
+
+
+def parse_amount_en(text: str, *, allow_empty: bool = False) -> Decimal:
+    """'1,500,000.00' | '1500000.00' | '.00' -> Decimal (English separators)."""
+    s = _clean(text)
+    if s == "" and allow_empty:
+        return ZERO
+    if not _EN.fullmatch(s):
+        raise ValueFormatError(text, "an amount such as 1,500,000.00 or 1500000.00")
+    return Decimal(s.replace(",", "")).quantize(CENT)
+
+
+def parse_amount_id(text: str, *, allow_empty: bool = False) -> Decimal:
+    """'1.500.000,00' | '1500000' | ',00' -> Decimal (Indonesian separators)."""
+    s = _clean(text)
+    if s == "" and allow_empty:
+        return ZERO
+    if not _ID.fullmatch(s):
+        raise ValueFormatError(text, "an amount such as 1.500.000,00")
+    return Decimal(s.replace(".", "").replace(",", ".")).quantize(CENT)
+
+
+def decimal_from_cell(value: object, *, what: str = "an amount") -> Decimal:
+    """A spreadsheet cell (int, float, Decimal or str) -> Decimal with two places.
+
+    Floats from Excel (``1500000.0000001``) are rounded to the cent through ``repr``,
+    never used as floats afterwards.
+    """
+    if isinstance(value, bool):
+        raise ValueFormatError(str(value), what)
+    if isinstance(value, Decimal):
+        return value.quantize(CENT)
+    if isinstance(value, int):
+        return Decimal(value).quantize(CENT)
+    if isinstance(value, float):
+        try:
+            return Decimal(repr(value)).quantize(CENT)
+        except InvalidOperation as exc:
+            raise ValueFormatError(repr(value), what) from exc
+    if isinstance(value, str):
+        return parse_amount_plain(value)
+    raise ValueFormatError(repr(value), what)
+
+
+def to_sen(amount: Decimal) -> int:
+    """Decimal rupiah -> integer sen (exact; raises if more than two places)."""
+    q = amount.quantize(CENT)
+    if q != amount:
+        raise ValueFormatError(str(amount), "at most two decimal places")
+    return int(q * 100)
+
+
+def from_sen(sen: int) -> Decimal:
+    return (Decimal(int(sen)) / 100).quantize(CENT)
+
+
+def format_amount(amount: Decimal) -> str:
+    """Machine format for CSVs: plain, two places, no separators ('1500000.00')."""
+    return f"{amount.quantize(CENT):f}"
+
+
+def format_amount_id(amount: Decimal) -> str:
+    """Indonesian display format: '1.500.000,00'."""
+    q = amount.quantize(CENT)
+    sign = "-" if q < 0 else ""
+    whole, frac = f"{abs(q):f}".split(".")
+    groups = f"{int(whole):,}".replace(",", ".")
+    return f"{sign}{groups},{frac}"
+
+
+def format_amount_en(amount: Decimal) -> str:
+    """English display format: '1,500,000.00'."""
+    q = amount.quantize(CENT)
+    return f"{q:,.2f}"

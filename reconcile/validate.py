@@ -1,0 +1,148 @@
+"""Statement proof and account check (formats.md §2 step 4, §3.1 balance checks, §12.15-16, 22, 26).
+
+A statement that does not add up is rejected whole, naming the first row where it breaks.
+Pure: takes statements and the company accounts, returns statements (possibly re-ordered)
+with warnings, or raises FileRejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from reconcile.errors import FileRejected
+from reconcile.model import Direction, Statement, Transaction
+
+
+def check_account(file: str, st: Statement, accounts: Mapping[str, str]) -> Statement:
+    """The statement's account must be one of ours, at the bank whose layout was detected.
+
+    ``accounts`` maps account number -> bank. A number equal to ours without its leading
+    zeros (it went through Excel) is accepted with a warning; scientific notation is rejected.
+    """
+    acct = st.account_no.strip()
+    if "E+" in acct.upper() or "e+" in acct:
+        raise FileRejected(
+            file,
+            f"account number {acct!r} is in scientific notation (the file went through Excel); "
+            "it cannot be recovered: export the statement again",
+        )
+    if acct not in accounts:
+        restored = [a for a in accounts if a.lstrip("0") == acct.lstrip("0") and acct]
+        if len(restored) == 1:
+            st.warnings.append(
+                f"account number {acct} lost its leading zeros (the file went through Excel); "
+                f"read as {restored[0]}"
+            )
+            acct = restored[0]
+            st.account_no = acct
+            st.transactions = [_with_account(t, acct) for t in st.transactions]
+        else:
+            raise FileRejected(
+                file, f"statement is for account {acct}, which is not one of the company's accounts"
+            )
+    bank = accounts[acct]
+    if st.bank and bank != st.bank:
+        raise FileRejected(
+            file,
+            f"statement is for account {acct}, which is the company's {bank.upper()} account, "
+            f"but the file is a {st.bank.upper()} layout ({st.layout})",
+        )
+    if st.currency.upper() not in ("IDR", "RP"):
+        raise FileRejected(
+            file, f"statement currency is {st.currency}; only IDR accounts are reconciled"
+        )
+    return st
+
+
+def _with_account(t: Transaction, acct: str) -> Transaction:
+    from dataclasses import replace
+
+    return replace(t, account_no=acct)
+
+
+def _signed(t: Transaction) -> Decimal:
+    return t.amount if t.direction is Direction.CR else -t.amount
+
+
+def _chain_break(opening: Decimal, rows: list[Transaction]) -> Transaction | None:
+    """First row whose printed running balance disagrees with previous + CR - DB."""
+    running = opening
+    for t in rows:
+        running += _signed(t)
+        if t.balance is not None:
+            if t.balance != running:
+                return t
+            running = t.balance
+    return None
+
+
+def prove(file: str, st: Statement) -> Statement:
+    """Check every control the layout prints; reverse newest-first files; raise on a break."""
+    rows = st.transactions
+    has_running = any(t.balance is not None for t in rows)
+    if has_running and rows:
+        opening = st.opening_balance
+        if opening is None:
+            first = rows[0]
+            opening = (first.balance - _signed(first)) if first.balance is not None else None
+        if opening is not None:
+            bad = _chain_break(opening, rows)
+            if bad is not None and st.opening_balance is not None:
+                rev = list(reversed(rows))
+                if _chain_break(opening, rev) is None:
+                    st.transactions = rows = rev
+                    st.warnings.append("rows were newest-first; read in reverse order")
+                    bad = None
+            if bad is not None:
+                raise FileRejected(
+                    file,
+                    f"running balance breaks at line {bad.source_line}: printed "
+                    f"{bad.balance:f}, expected {_expected_at(opening, rows, bad):f} "
+                    f"(previous balance + credit - debit)",
+                )
+    credits = sum((t.amount for t in rows if t.direction is Direction.CR), Decimal("0.00"))
+    debits = sum((t.amount for t in rows if t.direction is Direction.DB), Decimal("0.00"))
+    if st.total_credit is not None and credits != st.total_credit:
+        raise FileRejected(
+            file, f"credit rows add up to {credits:f} but the footer says {st.total_credit:f}"
+        )
+    if st.total_debit is not None and debits != st.total_debit:
+        raise FileRejected(
+            file, f"debit rows add up to {debits:f} but the footer says {st.total_debit:f}"
+        )
+    n_cr = sum(1 for t in rows if t.direction is Direction.CR)
+    n_db = len(rows) - n_cr
+    if st.count_credit is not None and n_cr != st.count_credit:
+        raise FileRejected(
+            file, f"file has {n_cr} credit rows but the footer counts {st.count_credit}"
+        )
+    if st.count_debit is not None and n_db != st.count_debit:
+        raise FileRejected(
+            file, f"file has {n_db} debit rows but the footer counts {st.count_debit}"
+        )
+    if st.opening_balance is not None and st.closing_balance is not None:
+        expected = st.opening_balance + credits - debits
+        if expected != st.closing_balance:
+            raise FileRejected(
+                file,
+                f"opening balance {st.opening_balance:f} + credits {credits:f} - debits "
+                f"{debits:f} = {expected:f}, but the closing balance is {st.closing_balance:f}",
+            )
+    return st
+
+
+def _expected_at(opening: Decimal, rows: list[Transaction], bad: Transaction) -> Decimal:
+    running = opening
+    for t in rows:
+        running += _signed(t)
+        if t is bad:
+            return running
+        if t.balance is not None:
+            running = t.balance
+    return running
+
+
+def validate(file: str, statements: list[Statement], accounts: Mapping[str, str]) -> list[Statement]:
+    """Account check and proof for every statement of a file; the first failure rejects it."""
+    return [prove(file, check_account(file, st, accounts)) for st in statements]

@@ -37,7 +37,7 @@ class Account(_Strict):
     def _must_be_string(cls, v: Any) -> Any:
         if isinstance(v, int):
             raise ValueError(
-                "must be a quoted string so that leading zeros survive, e.g. \"0372543386\""
+                'must be a quoted string so that leading zeros survive, e.g. "0372543386"'
             )
         return v
 

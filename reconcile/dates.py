@@ -77,8 +77,6 @@ def year_in_period(day: int, month: int, start: date, end: date, text: str = "")
     return _make(year, month, day, label, "a real day/month inside the statement period")
 
 
-
-
 def parse_day_month(text: str) -> tuple[int, int]:
     """'02/03' -> (2, 3) without checking the calendar (the year is not known yet)."""
     s = text.strip().lstrip("'`")

@@ -30,7 +30,9 @@ class Remarks:
     sender_bank: str | None = None  # "BCA", "BNI", a 3-digit code mapped to a short name, a BIC ...
     sender_account: str | None = None
     message: str | None = None  # free text typed by the sender (berita), where invoice numbers hide
-    initiated_ddmm: str | None = None  # 'DDMM' the customer sent it (BCA 0203/FTSCY, TANGGAL :07/03)
+    initiated_ddmm: str | None = (
+        None  # 'DDMM' the customer sent it (BCA 0203/FTSCY, TANGGAL :07/03)
+    )
     bank_ref: str | None = None
     is_fee: bool = False  # a bank charge / internal movement that never pays an invoice
 

@@ -143,6 +143,8 @@ def _expected_at(opening: Decimal, rows: list[Transaction], bad: Transaction) ->
     return running
 
 
-def validate(file: str, statements: list[Statement], accounts: Mapping[str, str]) -> list[Statement]:
+def validate(
+    file: str, statements: list[Statement], accounts: Mapping[str, str]
+) -> list[Statement]:
     """Account check and proof for every statement of a file; the first failure rejects it."""
     return [prove(file, check_account(file, st, accounts)) for st in statements]

@@ -1,0 +1,791 @@
+"""Persistence: the only module that writes the database (SQLAlchemy Core, bulk statements).
+
+Each function takes an open connection inside the caller's transaction, so that one input
+file and its bookkeeping, or one run's decisions, commit atomically (or not at all).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, and_, create_engine, event, func, insert, select, update
+
+from reconcile import db
+from reconcile.config import Rules
+from reconcile.dedup import keys_with_occurrence
+from reconcile.model import Direction, Statement, Transaction
+from reconcile.money import from_sen, to_sen
+
+CHUNK = 1000
+ACTIVE_LINE_STATUSES = ("UNMATCHED", "REVIEW")
+
+
+def make_engine(url: str) -> Engine:
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.close()
+
+    return engine
+
+
+def sync_accounts(conn: Connection, rules: Rules) -> None:
+    existing = {r.account_no: r for r in conn.execute(select(db.accounts)).all()}
+    for a in rules.accounts:
+        row = {"account_no": a.account_no, "bank": a.bank, "holder": a.holder}
+        if a.account_no not in existing:
+            conn.execute(insert(db.accounts), row)
+        elif (existing[a.account_no].bank, existing[a.account_no].holder) != (a.bank, a.holder):
+            conn.execute(update(db.accounts).where(db.accounts.c.account_no == a.account_no), row)
+
+
+# ---------------------------------------------------------------------------------------------
+# runs
+
+
+def start_run(
+    conn: Connection, *, as_of: date, command: str, snapshot: dict[str, Any], now: datetime
+) -> int:
+    result = conn.execute(
+        insert(db.runs).returning(db.runs.c.id),
+        {
+            "started_at": now,
+            "as_of": as_of,
+            "command": command,
+            "status": "RUNNING",
+            "config_snapshot": json.dumps(snapshot, sort_keys=True),
+        },
+    )
+    return int(result.scalar_one())
+
+
+def finish_run(
+    conn: Connection,
+    run_id: int,
+    *,
+    status: str,
+    exit_code: int,
+    now: datetime,
+    counts: dict[str, Any] | None = None,
+    input_hashes: dict[str, str] | None = None,
+    message: str | None = None,
+) -> None:
+    conn.execute(
+        update(db.runs)
+        .where(db.runs.c.id == run_id)
+        .values(
+            finished_at=now,
+            status=status,
+            exit_code=exit_code,
+            counts=json.dumps(counts or {}, sort_keys=True),
+            input_hashes=json.dumps(input_hashes or {}, sort_keys=True),
+            message=message,
+        )
+    )
+
+
+def audit(
+    conn: Connection,
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    detail: dict[str, Any],
+    now: datetime,
+    run_id: int | None = None,
+) -> None:
+    conn.execute(
+        insert(db.audit_log),
+        {
+            "at": now,
+            "actor": actor,
+            "action": action,
+            "entity": entity,
+            "entity_id": entity_id,
+            "detail": json.dumps(detail, sort_keys=True, default=str),
+            "run_id": run_id,
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# statement files and bank lines
+
+
+@dataclass
+class ImportOutcome:
+    file_id: int
+    new_line_ids: list[int] = field(default_factory=list)
+    # (source_line, existing line id) for every row that repeats a stored line
+    duplicates: list[tuple[int, int]] = field(default_factory=list)
+    rows: list[Transaction] = field(default_factory=list)
+    row_line_ids: list[int] = field(default_factory=list)  # line id per row (new or existing)
+
+
+def record_rejected_file(
+    conn: Connection, *, run_id: int, file_name: str, sha256: str, reason: str, now: datetime
+) -> None:
+    conn.execute(
+        insert(db.statement_files),
+        {
+            "run_id": run_id,
+            "file_name": file_name,
+            "sha256": sha256,
+            "status": "REJECTED",
+            "reason": reason,
+            "recorded_at": now,
+            "line_count": 0,
+            "new_lines": 0,
+            "duplicate_lines": 0,
+        },
+    )
+
+
+def _existing_keys(
+    conn: Connection, account_no: str, keys: Sequence[str]
+) -> dict[tuple[str, int], tuple[int, bool]]:
+    """(dedup_key, occurrence) -> (line id, pending) for keys already stored for the account."""
+    found: dict[tuple[str, int], tuple[int, bool]] = {}
+    has_any = conn.execute(
+        select(db.bank_lines.c.id).where(db.bank_lines.c.account_no == account_no).limit(1)
+    ).first()
+    if has_any is None:
+        return found
+    unique = sorted(set(keys))
+    c = db.bank_lines.c
+    for i in range(0, len(unique), CHUNK):
+        chunk = unique[i : i + CHUNK]
+        for row in conn.execute(
+            select(c.id, c.dedup_key, c.occurrence, c.pending).where(
+                and_(c.account_no == account_no, c.dedup_key.in_(chunk))
+            )
+        ):
+            found[(row.dedup_key, row.occurrence)] = (row.id, bool(row.pending))
+    return found
+
+
+def _line_row(
+    t: Transaction, key: str, occ: int, file_id: int, file_name: str, run_id: int
+) -> dict[str, Any]:
+    return {
+        "statement_file_id": file_id,
+        "source_file": file_name,
+        "source_line": t.source_line,
+        "bank": t.bank,
+        "layout": t.layout,
+        "account_no": t.account_no,
+        "posted_on": t.posted_on,
+        "posted_time": t.posted_time,
+        "value_on": t.value_on,
+        "initiated_on": t.initiated_on,
+        "pending": t.pending,
+        "direction": t.direction.value,
+        "amount": t.amount,
+        "balance": t.balance,
+        "description": t.description,
+        "channel": t.channel,
+        "counterparty": t.counterparty,
+        "sender_bank": t.sender_bank,
+        "sender_account": t.sender_account,
+        "message": t.message,
+        "bank_ref": t.bank_ref,
+        "is_fee": t.is_fee,
+        "dedup_key": key,
+        "occurrence": occ,
+        "status": "IGNORED" if (t.direction is Direction.DB or t.is_fee) else "UNMATCHED",
+        "first_run_id": run_id,
+    }
+
+
+def import_statements(
+    conn: Connection,
+    *,
+    run_id: int,
+    file_name: str,
+    sha256: str,
+    layout: str,
+    statements: list[Statement],
+    now: datetime,
+) -> ImportOutcome:
+    """Store one file's statements: a statement_files row and its new lines, in bulk.
+
+    Rows whose (account, key, occurrence) is already stored are duplicates: nothing is
+    inserted for them, except that a stored PEND row takes the posting date of its posted twin.
+    """
+    first = statements[0] if statements else None
+    total = sum(len(s.transactions) for s in statements)
+    file_id = int(
+        conn.execute(
+            insert(db.statement_files).returning(db.statement_files.c.id),
+            {
+                "run_id": run_id,
+                "file_name": file_name,
+                "sha256": sha256,
+                "status": "IMPORTED",
+                "bank": first.bank if first else None,
+                "layout": layout,
+                "account_no": ";".join(sorted({s.account_no for s in statements})) or None,
+                "period_start": min(
+                    (s.period_start for s in statements if s.period_start), default=None
+                ),
+                "period_end": max((s.period_end for s in statements if s.period_end), default=None),
+                "opening_balance": first.opening_balance
+                if len(statements) == 1 and first
+                else None,
+                "closing_balance": first.closing_balance
+                if len(statements) == 1 and first
+                else None,
+                "line_count": total,
+                "new_lines": 0,
+                "duplicate_lines": 0,
+                "warnings": "\n".join(w for s in statements for w in s.warnings) or None,
+                "recorded_at": now,
+            },
+        ).scalar_one()
+    )
+    out = ImportOutcome(file_id=file_id)
+    c = db.bank_lines.c
+    for st in statements:
+        rows = st.transactions
+        keyed = keys_with_occurrence(rows)
+        existing = _existing_keys(conn, st.account_no, [k for k, _ in keyed])
+        new_rows: list[dict[str, Any]] = []
+        new_positions: list[int] = []
+        line_ids: list[int] = [0] * len(rows)
+        for i, (t, (key, occ)) in enumerate(zip(rows, keyed, strict=True)):
+            hit = existing.get((key, occ))
+            if hit is None:
+                new_rows.append(_line_row(t, key, occ, file_id, file_name, run_id))
+                new_positions.append(i)
+                continue
+            line_id, was_pending = hit
+            line_ids[i] = line_id
+            out.duplicates.append((t.source_line, line_id))
+            if was_pending and not t.pending and t.posted_on is not None:
+                conn.execute(
+                    update(db.bank_lines)
+                    .where(c.id == line_id)
+                    .values(posted_on=t.posted_on, pending=False, posted_time=t.posted_time)
+                )
+        for i in range(0, len(new_rows), CHUNK * 10):
+            batch = new_rows[i : i + CHUNK * 10]
+            result = conn.execute(
+                insert(db.bank_lines).returning(c.id, sort_by_parameter_order=True), batch
+            )
+            ids = [int(r[0]) for r in result]
+            for pos, line_id in zip(new_positions[i : i + CHUNK * 10], ids, strict=True):
+                line_ids[pos] = line_id
+                out.new_line_ids.append(line_id)
+        out.rows.extend(rows)
+        out.row_line_ids.extend(line_ids)
+    conn.execute(
+        update(db.statement_files)
+        .where(db.statement_files.c.id == file_id)
+        .values(new_lines=len(out.new_line_ids), duplicate_lines=len(out.duplicates))
+    )
+    return out
+
+
+def already_imported(conn: Connection, sha256: str) -> int | None:
+    row = conn.execute(
+        select(db.statement_files.c.id).where(
+            and_(db.statement_files.c.sha256 == sha256, db.statement_files.c.status == "IMPORTED")
+        )
+    ).first()
+    return int(row[0]) if row else None
+
+
+# ---------------------------------------------------------------------------------------------
+# invoices and confirmations (upsert with history)
+
+_INVOICE_FIELDS = (
+    "client_name",
+    "company_name",
+    "email",
+    "issued_on",
+    "due_on",
+    "amount",
+    "source_status",
+)
+
+
+def _as_str(v: Any) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    if isinstance(v, Decimal):
+        return f"{v:f}"
+    return str(v)
+
+
+def _status_from_source(source_status: str, current: str | None) -> str:
+    s = source_status.strip().lower()
+    if s == "cancelled":
+        return "CANCELLED"
+    if s in ("paid", "refunded"):
+        return "PAID" if current in (None, "OPEN", "REVIEW", "CANCELLED") else current
+    # Unpaid, Draft, Collections, Payment Pending: still open unless we already settled it
+    if current in ("PAID", "PARTIAL"):
+        return current
+    return "OPEN"
+
+
+def upsert_invoices(
+    conn: Connection, *, run_id: int, frame: pd.DataFrame, now: datetime
+) -> dict[str, int]:
+    """Insert new invoices; update changed ones, writing every change to invoice_history."""
+    c = db.invoices.c
+    existing: dict[str, Any] = {}
+    numbers = frame["invoice_no"].tolist()
+    for i in range(0, len(numbers), CHUNK):
+        for row in conn.execute(
+            select(db.invoices).where(c.invoice_no.in_(numbers[i : i + CHUNK]))
+        ):
+            existing[row.invoice_no] = row
+    inserts: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
+    changed = 0
+    for rec in frame.itertuples(index=False):
+        values = {
+            "client_name": rec.client_name or "",
+            "company_name": rec.company_name or "",
+            "email": rec.email or "",
+            "issued_on": _date_or_none(rec.issued_on),
+            "due_on": _date_or_none(rec.due_on),
+            "amount": from_sen(int(rec.amount_sen)),
+            "source_status": rec.source_status,
+        }
+        old = existing.get(rec.invoice_no)
+        if old is None:
+            inserts.append(
+                {
+                    "invoice_no": rec.invoice_no,
+                    **values,
+                    "status": _status_from_source(rec.source_status, None),
+                    "amount_received": Decimal("0.00"),
+                    "codes": "",
+                    "reason": "",
+                    "first_run_id": run_id,
+                    "updated_run_id": run_id,
+                }
+            )
+            continue
+        diffs = {k: v for k, v in values.items() if _as_str(getattr(old, k)) != _as_str(v)}
+        if not diffs:
+            continue
+        changed += 1
+        new_status = _status_from_source(values["source_status"], old.status)
+        if "amount" in diffs and old.status in ("PAID", "PARTIAL"):
+            new_status = "PAID" if old.amount_received >= values["amount"] else "PARTIAL"
+        upd = {**diffs, "updated_run_id": run_id}
+        if new_status != old.status:
+            upd["status"] = new_status
+            diffs["status"] = new_status
+        conn.execute(update(db.invoices).where(c.invoice_no == rec.invoice_no).values(**upd))
+        for k, v in diffs.items():
+            history.append(
+                {
+                    "invoice_no": rec.invoice_no,
+                    "run_id": run_id,
+                    "field": k,
+                    "old_value": _as_str(getattr(old, k)),
+                    "new_value": _as_str(v),
+                    "changed_at": now,
+                }
+            )
+    for i in range(0, len(inserts), CHUNK * 10):
+        conn.execute(insert(db.invoices), inserts[i : i + CHUNK * 10])
+    if history:
+        conn.execute(insert(db.invoice_history), history)
+    return {"new": len(inserts), "changed": changed}
+
+
+def _date_or_none(v: Any) -> date | None:
+    if v is None or v is pd.NaT or (isinstance(v, float) and v != v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.date()
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    return None
+
+
+def _datetime_or_none(v: Any) -> datetime | None:
+    if v is None or v is pd.NaT or (isinstance(v, float) and v != v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.to_pydatetime()
+    if isinstance(v, datetime):
+        return v
+    return None
+
+
+_CONF_FIELDS = (
+    "submitted_at",
+    "name",
+    "email",
+    "subject",
+    "message",
+    "related_service",
+    "attachment",
+    "invoice_no_raw",
+    "bank_destination_raw",
+    "amount_raw",
+    "transfer_date_raw",
+    "account_name",
+    "invoice_nos",
+    "dest_account_no",
+    "dest_not_ours",
+    "amount",
+    "transfer_date",
+    "intake_status",
+    "intake_reason",
+)
+
+
+def upsert_confirmations(
+    conn: Connection, *, run_id: int, frame: pd.DataFrame, now: datetime
+) -> dict[str, int]:
+    """Insert new confirmations; a changed ticket is updated and the change audited."""
+    c = db.confirmations.c
+    existing: dict[str, Any] = {}
+    ids = frame["ticket_id"].tolist()
+    for i in range(0, len(ids), CHUNK):
+        for row in conn.execute(
+            select(db.confirmations).where(c.ticket_id.in_(ids[i : i + CHUNK]))
+        ):
+            existing[row.ticket_id] = row
+    inserts: list[dict[str, Any]] = []
+    changed = 0
+    for rec in frame.to_dict("records"):
+        amount = rec.get("amount_sen")
+        values: dict[str, Any] = {k: rec.get(k) for k in _CONF_FIELDS if k in rec}
+        values["submitted_at"] = _datetime_or_none(rec.get("submitted_at"))
+        values["transfer_date"] = _date_or_none(rec.get("transfer_date"))
+        values["amount"] = None if amount is None or pd.isna(amount) else from_sen(int(amount))
+        values["dest_not_ours"] = bool(rec.get("dest_not_ours", False))
+        for k in _CONF_FIELDS:
+            if k not in values or (
+                values[k] is not None
+                and not isinstance(values[k], bool | date | datetime | Decimal)
+                and pd.isna(values[k])
+            ):
+                values[k] = None if k in ("submitted_at", "transfer_date", "amount") else ""
+        status = "INVALID" if values["intake_status"] == "INVALID" else "AWAITING_FUNDS"
+        old = existing.get(rec["ticket_id"])
+        if old is None:
+            inserts.append(
+                {
+                    "ticket_id": rec["ticket_id"],
+                    **values,
+                    "status": status,
+                    "codes": "",
+                    "line_ids": "",
+                    "reason": values["intake_reason"] or "",
+                    "first_run_id": run_id,
+                    "updated_run_id": run_id,
+                }
+            )
+            continue
+        diffs = {k: v for k, v in values.items() if _as_str(getattr(old, k)) != _as_str(v)}
+        if not diffs:
+            continue
+        changed += 1
+        upd = {**diffs, "updated_run_id": run_id}
+        if old.status in ("INVALID", "AWAITING_FUNDS", "NO_FUNDS") and old.status != status:
+            upd["status"] = status
+        conn.execute(update(db.confirmations).where(c.ticket_id == rec["ticket_id"]).values(**upd))
+        audit(
+            conn,
+            actor="source",
+            action="confirmation_changed",
+            entity="confirmation",
+            entity_id=rec["ticket_id"],
+            detail={k: [_as_str(getattr(old, k)), _as_str(v)] for k, v in diffs.items()},
+            now=now,
+            run_id=run_id,
+        )
+    for i in range(0, len(inserts), CHUNK * 10):
+        conn.execute(insert(db.confirmations), inserts[i : i + CHUNK * 10])
+    return {"new": len(inserts), "changed": changed}
+
+
+# ---------------------------------------------------------------------------------------------
+# frames for the matcher
+
+
+def _read_frame(conn: Connection, stmt: Any) -> pd.DataFrame:
+    result = conn.execute(stmt)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _sen(series: pd.Series) -> pd.Series:
+    return series.map(lambda v: to_sen(Decimal(v)) if v is not None else 0).astype("int64")
+
+
+def load_credits(conn: Connection, line_ids: Iterable[int] | None = None) -> pd.DataFrame:
+    """Credit lines still waiting for a decision (UNMATCHED, or REVIEW not decided by a person)."""
+    c = db.bank_lines.c
+    human = (
+        select(db.decisions.c.bank_line_id)
+        .where(and_(db.decisions.c.active.is_(True), db.decisions.c.decided_by != "auto"))
+        .scalar_subquery()
+    )
+    stmt = select(
+        c.id.label("line_id"),
+        c.bank,
+        c.account_no,
+        c.posted_on,
+        c.initiated_on,
+        c.pending,
+        c.amount,
+        c.counterparty,
+        c.sender_bank,
+        c.message,
+        c.description,
+        c.channel,
+        c.source_file,
+        c.source_line,
+    ).where(
+        and_(
+            c.direction == "CR",
+            c.is_fee.is_(False),
+            c.status.in_(ACTIVE_LINE_STATUSES),
+            c.id.not_in(human),
+        )
+    )
+    df = _read_frame(conn, stmt)
+    if line_ids is not None:
+        df = df[df["line_id"].isin(list(line_ids))]
+    df["amount_sen"] = _sen(df["amount"]) if len(df) else pd.Series(dtype="int64")
+    df = df.drop(columns=["amount"])
+    for col in ("posted_on", "initiated_on"):
+        df[col] = pd.to_datetime(df[col])
+    # a pending line has no posting date yet: its initiation date stands in
+    df["posted_on"] = df["posted_on"].fillna(df["initiated_on"])
+    for col in ("counterparty", "sender_bank", "message", "description", "channel"):
+        df[col] = df[col].fillna("").astype(str)
+    return df.reset_index(drop=True)
+
+
+def load_invoices(conn: Connection) -> pd.DataFrame:
+    c = db.invoices.c
+    df = _read_frame(
+        conn,
+        select(
+            c.invoice_no,
+            c.client_name,
+            c.company_name,
+            c.email,
+            c.issued_on,
+            c.due_on,
+            c.amount,
+            c.amount_received,
+            c.source_status,
+            c.status,
+        ),
+    )
+    df["amount_sen"] = _sen(df["amount"]) if len(df) else pd.Series(dtype="int64")
+    df["received_sen"] = _sen(df["amount_received"]) if len(df) else pd.Series(dtype="int64")
+    df = df.drop(columns=["amount", "amount_received"])
+    for col in ("issued_on", "due_on"):
+        df[col] = pd.to_datetime(df[col])
+    df["email"] = df["email"].fillna("").str.lower()
+    df["client_key"] = df["email"].where(df["email"] != "", df["client_name"].str.upper())
+    return df
+
+
+def load_confirmations(conn: Connection) -> pd.DataFrame:
+    c = db.confirmations.c
+    df = _read_frame(conn, select(db.confirmations))
+    df["amount_sen"] = pd.array(
+        [to_sen(Decimal(v)) if v is not None else None for v in df["amount"]], dtype="Int64"
+    )
+    df = df.drop(columns=["amount"])
+    df["transfer_date"] = pd.to_datetime(df["transfer_date"])
+    df["submitted_at"] = pd.to_datetime(df["submitted_at"])
+    _ = c
+    return df
+
+
+def load_aliases(conn: Connection) -> pd.DataFrame:
+    c = db.payer_aliases.c
+    return _read_frame(conn, select(c.sender_norm, c.client_key).where(c.removed_at.is_(None)))
+
+
+# ---------------------------------------------------------------------------------------------
+# decisions
+
+
+def current_decisions(conn: Connection, line_ids: Sequence[int]) -> dict[int, Any]:
+    """The active decision per line (latest), for change detection."""
+    c = db.decisions.c
+    out: dict[int, Any] = {}
+    ids = list(line_ids)
+    for i in range(0, len(ids), CHUNK):
+        for row in conn.execute(
+            select(db.decisions)
+            .where(and_(c.bank_line_id.in_(ids[i : i + CHUNK]), c.active.is_(True)))
+            .order_by(c.id)
+        ):
+            out[row.bank_line_id] = row
+    return out
+
+
+def count_rows(conn: Connection, table: Any) -> int:
+    return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+_DECISION_FIELDS = (
+    "status",
+    "rule",
+    "score",
+    "codes",
+    "invoice_nos",
+    "confirmation_ids",
+    "candidates",
+    "reason",
+)
+
+
+def _same_decision(old: Any, new: dict[str, Any]) -> bool:
+    return all(_as_str(getattr(old, k)) == _as_str(new[k]) for k in _DECISION_FIELDS)
+
+
+def persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) -> dict[str, int]:
+    """Write a MatchResult (reconcile.matching) atomically: decisions, allocations, statuses.
+
+    A line whose new decision equals its active one writes nothing, so re-running over the
+    same inputs leaves the database exactly as it was.
+    """
+    from sqlalchemy import bindparam
+
+    lines: pd.DataFrame = result.lines
+    current = current_decisions(conn, [int(x) for x in lines["line_id"]]) if len(lines) else {}
+    new_decisions: list[dict[str, Any]] = []
+    superseded: list[int] = []
+    for rec in lines.to_dict("records"):
+        row = {
+            "run_id": run_id,
+            "bank_line_id": int(rec["line_id"]),
+            "status": rec["status"],
+            "rule": rec.get("rule") or "",
+            "score": int(rec.get("score") or 0),
+            "signals": rec.get("signals") or "[]",
+            "reason": rec.get("reason") or "",
+            "codes": rec.get("codes") or "",
+            "invoice_nos": rec.get("invoice_nos") or "",
+            "confirmation_ids": rec.get("confirmation_ids") or "",
+            "candidates": rec.get("candidates") or "",
+            "decided_by": "auto",
+            "active": True,
+            "created_at": now,
+        }
+        old = current.get(row["bank_line_id"])
+        if old is not None and _same_decision(old, row):
+            continue
+        if old is not None:
+            superseded.append(int(old.id))
+        new_decisions.append(row)
+    dc = db.decisions.c
+    if superseded:
+        for i in range(0, len(superseded), CHUNK):
+            conn.execute(
+                update(db.decisions)
+                .where(dc.id.in_(superseded[i : i + CHUNK]))
+                .values(active=False)
+            )
+    decision_of_line: dict[int, int] = {}
+    for i in range(0, len(new_decisions), CHUNK * 10):
+        batch = new_decisions[i : i + CHUNK * 10]
+        ids = conn.execute(
+            insert(db.decisions).returning(dc.id, sort_by_parameter_order=True), batch
+        )
+        for row, (decision_id,) in zip(batch, ids, strict=True):
+            decision_of_line[row["bank_line_id"]] = int(decision_id)
+    allocs = [
+        {
+            "bank_line_id": int(a["line_id"]),
+            "invoice_no": a["invoice_no"],
+            "amount": from_sen(int(a["amount_sen"])),
+            "decision_id": decision_of_line[int(a["line_id"])],
+            "run_id": run_id,
+            "active": True,
+        }
+        for a in result.allocations.to_dict("records")
+        if int(a["line_id"]) in decision_of_line
+    ]
+    for i in range(0, len(allocs), CHUNK * 10):
+        conn.execute(insert(db.allocations), allocs[i : i + CHUNK * 10])
+    changed_lines = [
+        {"b_id": line_id, "b_status": row["status"]}
+        for row in new_decisions
+        for line_id in [row["bank_line_id"]]
+    ]
+    if changed_lines:
+        bl = db.bank_lines
+        conn.execute(
+            update(bl).where(bl.c.id == bindparam("b_id")).values(status=bindparam("b_status")),
+            changed_lines,
+        )
+    inv_updates = [
+        {
+            "b_no": r["invoice_no"],
+            "b_status": r["status"],
+            "b_received": from_sen(int(r["received_sen"])),
+            "b_codes": r.get("codes") or "",
+            "b_reason": r.get("reason") or "",
+        }
+        for r in result.invoices.to_dict("records")
+    ]
+    if inv_updates:
+        t = db.invoices
+        conn.execute(
+            update(t)
+            .where(t.c.invoice_no == bindparam("b_no"))
+            .values(
+                status=bindparam("b_status"),
+                amount_received=bindparam("b_received"),
+                codes=bindparam("b_codes"),
+                reason=bindparam("b_reason"),
+            ),
+            inv_updates,
+        )
+    conf_updates = [
+        {
+            "b_id": r["ticket_id"],
+            "b_status": r["status"],
+            "b_codes": r.get("codes") or "",
+            "b_lines": r.get("line_ids") or "",
+            "b_reason": r.get("reason") or "",
+        }
+        for r in result.confirmations.to_dict("records")
+    ]
+    if conf_updates:
+        t = db.confirmations
+        conn.execute(
+            update(t)
+            .where(t.c.ticket_id == bindparam("b_id"))
+            .values(
+                status=bindparam("b_status"),
+                codes=bindparam("b_codes"),
+                line_ids=bindparam("b_lines"),
+                reason=bindparam("b_reason"),
+            ),
+            conf_updates,
+        )
+    return {"decisions": len(new_decisions), "allocations": len(allocs)}

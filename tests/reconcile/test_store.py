@@ -1,0 +1,195 @@
+"""Storage on SQLite, PostgreSQL and MariaDB: migrations from empty, money to the sen, dedup."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import inspect, select
+
+from reconcile import db
+from reconcile.config import parse_rules
+from reconcile.migrate import current_revision, head_revision, upgrade
+from reconcile.model import Direction, Statement, Transaction
+from reconcile.store import import_statements, make_engine, start_run, sync_accounts
+
+NOW = datetime(2026, 3, 10, 9, 0, 0)
+RULES = parse_rules(
+    """
+accounts:
+  - {bank: bca, account_no: "0372543386", holder: Erna Kurniati}
+  - {bank: bri, account_no: "002901124296507", holder: Erna Kurniati}
+"""
+)
+
+
+def _line(
+    amount: str,
+    balance: str | None,
+    line: int,
+    desc: str = "BI-FAST CR TRANSFER DR 008 SITI",
+    posted: date | None = date(2026, 3, 2),
+) -> Transaction:
+    return Transaction(
+        bank="bca",
+        layout="bca_klikbca_individual",
+        account_no="0372543386",
+        posted_on=posted,
+        pending=posted is None,
+        direction=Direction.CR,
+        amount=Decimal(amount),
+        balance=Decimal(balance) if balance else None,
+        description=desc,
+        source_line=line,
+        counterparty="SITI",
+    )
+
+
+def _stmt(rows: list[Transaction]) -> list[Statement]:
+    return [
+        Statement(
+            bank="bca", layout="bca_klikbca_individual", account_no="0372543386", transactions=rows
+        )
+    ]
+
+
+def test_migrations_upgrade_from_empty_to_head(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    tables = set(inspect(engine).get_table_names())
+    assert {
+        "accounts",
+        "runs",
+        "statement_files",
+        "bank_lines",
+        "invoices",
+        "invoice_history",
+        "confirmations",
+        "decisions",
+        "allocations",
+        "payer_aliases",
+        "audit_log",
+    } <= tables
+    upgrade(engine)  # a second upgrade is a no-op
+    assert current_revision(engine) == head_revision()
+
+
+def test_money_round_trips_to_the_sen_and_account_numbers_keep_leading_zeros(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        sync_accounts(conn, RULES)
+        run_id = start_run(conn, as_of=date(2026, 3, 10), command="test", snapshot={}, now=NOW)
+        rows = [_line("1500000.17", "9999999999999999.99", 5), _line("0.01", None, 6, desc="X")]
+        import_statements(
+            conn,
+            run_id=run_id,
+            file_name="a.csv",
+            sha256="0" * 64,
+            layout="bca_klikbca_individual",
+            statements=_stmt(rows),
+            now=NOW,
+        )
+    with engine.connect() as conn:
+        got = conn.execute(
+            select(
+                db.bank_lines.c.amount, db.bank_lines.c.balance, db.bank_lines.c.account_no
+            ).order_by(db.bank_lines.c.source_line)
+        ).all()
+        accounts = sorted(r[0] for r in conn.execute(select(db.accounts.c.account_no)))
+    assert got[0] == (Decimal("1500000.17"), Decimal("9999999999999999.99"), "0372543386")
+    assert got[1][0] == Decimal("0.01") and isinstance(got[1][0], Decimal)
+    assert accounts == ["002901124296507", "0372543386"]
+
+
+def test_same_statement_twice_creates_no_new_lines_and_points_at_the_originals(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    rows = [_line("100000.00", "100000.00", 5), _line("100000.00", "200000.00", 6)]
+    with engine.begin() as conn:
+        sync_accounts(conn, RULES)
+        run_id = start_run(conn, as_of=date(2026, 3, 10), command="test", snapshot={}, now=NOW)
+        first = import_statements(
+            conn,
+            run_id=run_id,
+            file_name="a.csv",
+            sha256="1" * 64,
+            layout="bca_klikbca_individual",
+            statements=_stmt(rows),
+            now=NOW,
+        )
+        second = import_statements(
+            conn,
+            run_id=run_id,
+            file_name="a-again.csv",
+            sha256="1" * 64,
+            layout="bca_klikbca_individual",
+            statements=_stmt(rows),
+            now=NOW,
+        )
+    assert len(first.new_line_ids) == 2
+    assert second.new_line_ids == []
+    assert second.duplicates == [(5, first.new_line_ids[0]), (6, first.new_line_ids[1])]
+
+
+def test_identical_twin_transfers_without_balance_stay_two_lines_and_overlap_adds_only_the_new(
+    db_url: str,
+) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    twin = "NBMB BUDI TO RINA WULANDARI"
+    with engine.begin() as conn:
+        sync_accounts(conn, RULES)
+        run_id = start_run(conn, as_of=date(2026, 3, 10), command="test", snapshot={}, now=NOW)
+        a = import_statements(
+            conn,
+            run_id=run_id,
+            file_name="a.csv",
+            sha256="2" * 64,
+            layout="x",
+            statements=_stmt([_line("50000.00", None, 2, twin)]),
+            now=NOW,
+        )
+        b = import_statements(
+            conn,
+            run_id=run_id,
+            file_name="b.csv",
+            sha256="3" * 64,
+            layout="x",
+            statements=_stmt([_line("50000.00", None, 2, twin), _line("50000.00", None, 3, twin)]),
+            now=NOW,
+        )
+    assert len(a.new_line_ids) == 1
+    assert b.duplicates == [(2, a.new_line_ids[0])]
+    assert len(b.new_line_ids) == 1
+
+
+def test_pending_row_takes_its_posting_date_from_the_later_export(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    desc = "TRSF E-BANKING CR 0403/FTSCY/WS95031 350000.00 AGUS PRASETYO"
+    with engine.begin() as conn:
+        sync_accounts(conn, RULES)
+        run_id = start_run(conn, as_of=date(2026, 3, 10), command="test", snapshot={}, now=NOW)
+        a = import_statements(
+            conn,
+            run_id=run_id,
+            file_name="a.csv",
+            sha256="4" * 64,
+            layout="x",
+            statements=_stmt([_line("350000.00", "17590000.00", 9, desc, posted=None)]),
+            now=NOW,
+        )
+        b = import_statements(
+            conn,
+            run_id=run_id,
+            file_name="b.csv",
+            sha256="5" * 64,
+            layout="x",
+            statements=_stmt([_line("350000.00", "17590000.00", 6, desc, posted=date(2026, 3, 5))]),
+            now=NOW,
+        )
+        row = conn.execute(select(db.bank_lines.c.posted_on, db.bank_lines.c.pending)).one()
+    assert b.new_line_ids == [] and b.duplicates == [(6, a.new_line_ids[0])]
+    assert row == (date(2026, 3, 5), False)

@@ -1,0 +1,377 @@
+"""Command line: a thin layer that turns arguments into library calls (README "Commands").
+
+Exit codes (fixed; finance staff's scripts rely on them):
+  0  run completed (discrepancies are results, not errors)
+  1  unexpected failure; nothing half written
+  2  usage or configuration error
+  3  completed, but some input files or rows were rejected
+  4  another run holds the lock (it did not finish waiting)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+
+from reconcile.config import Rules, load_rules
+from reconcile.errors import ConfigError, LockBusy, ReconcileError
+from reconcile.pipeline import (
+    EXIT_FAILURE,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_REJECTED,
+    EXIT_USAGE,
+    RunOptions,
+)
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Bank-transfer reconciliation: mutasi rekening vs invoices and payment confirmations.",
+)
+db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
+app.add_typer(db_app, name="db")
+
+RulesOpt = Annotated[Path, typer.Option("--rules", help="Path to rules.yaml.")]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="SQLAlchemy database URL (default: $RECONCILE_DB_URL, then rules.yaml)."
+    ),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", help="The run's date YYYY-MM-DD (default: rules.yaml as_of, else today)."
+    ),
+]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Only warnings and errors on stderr.")
+]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging on stderr.")]
+
+log = logging.getLogger("reconcile")
+WIB = ZoneInfo("Asia/Jakarta")  # bank dates are local WIB dates (formats.md §11.2)
+
+
+def _fail(code: int, message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def _rules(path: Path) -> Rules:
+    try:
+        return load_rules(path)
+    except ConfigError as exc:
+        raise _fail(EXIT_USAGE, str(exc)) from exc
+
+
+def _as_of(value: str | None, rules: Rules) -> date:
+    if value:
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            raise _fail(EXIT_USAGE, f"--as-of: expected a date YYYY-MM-DD (got {value!r})") from exc
+    return rules.as_of or datetime.now(WIB).date()
+
+
+def _setup_logging(rules: Rules | None, quiet: bool, verbose: bool, run_tag: str = "-") -> None:
+    from reconcile.logs import configure_logging
+
+    log_file = rules.path(rules.paths.log_file) if rules is not None else None
+    configure_logging(log_file=log_file, quiet=quiet, verbose=verbose)
+
+
+def _path_or(value: Path | None, configured: str | None, rules: Rules) -> Path | None:
+    if value is not None:
+        return value
+    return rules.path(configured)
+
+
+def build_run_options(
+    rules: Rules,
+    *,
+    inbox: Path | None,
+    invoices: Path | None,
+    confirmations: Path | None,
+    db: str | None,
+    out: Path | None,
+    as_of: str | None,
+    keep_inbox: bool | None,
+    command: str = "run",
+) -> RunOptions:
+    inbox_path = _path_or(inbox, rules.paths.inbox, rules)
+    out_path = _path_or(out, rules.paths.reports, rules)
+    assert inbox_path is not None and out_path is not None
+    return RunOptions(
+        rules=rules,
+        inbox=inbox_path,
+        out=out_path,
+        db_url=rules.resolved_db_url(db),
+        as_of=_as_of(as_of, rules),
+        invoices=_path_or(invoices, rules.paths.invoices, rules),
+        confirmations=_path_or(confirmations, rules.paths.confirmations, rules),
+        keep_inbox=rules.keep_inbox if keep_inbox is None else keep_inbox,
+        command=command,
+    )
+
+
+def execute_run(opts: RunOptions, *, wait: int | None = None) -> int:
+    """Run under the single-instance lock; print where outputs went and a one-line summary."""
+    from reconcile import pipeline
+    from reconcile.lock import run_lock
+
+    try:
+        with run_lock(opts.rules, opts.db_url, wait_seconds=wait):
+            result = pipeline.run(opts)
+    except LockBusy as exc:
+        typer.echo(str(exc), err=True)
+        return EXIT_LOCKED
+    except ReconcileError as exc:
+        typer.echo(f"run failed: {exc}", err=True)
+        return EXIT_FAILURE
+    for r in result.rejections:
+        typer.echo(f"rejected: {r.reason}", err=True)
+    for p in result.reports:
+        typer.echo(f"wrote {p}")
+    typer.echo(result.summary())
+    from reconcile.alerts import maybe_send_summary
+
+    maybe_send_summary(opts, result)
+    return result.exit_code
+
+
+@app.command()
+def run(
+    rules: RulesOpt = Path("rules.yaml"),
+    inbox: Annotated[Path | None, typer.Option(help="Folder of bank statement files.")] = None,
+    invoices: Annotated[Path | None, typer.Option(help="Invoice list (CSV/XLSX).")] = None,
+    confirmations: Annotated[
+        Path | None, typer.Option(help="Payment confirmations (CSV/XLSX).")
+    ] = None,
+    db: DbOpt = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for the workbook and CSVs.")] = None,
+    as_of: AsOfOpt = None,
+    keep_inbox: Annotated[
+        bool | None,
+        typer.Option(
+            "--keep-inbox/--move-inbox",
+            help="Leave input files in the inbox (default: rules.yaml keep_inbox).",
+        ),
+    ] = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Import the inbox, load invoices and confirmations, match, and write the reports."""
+    r = _rules(rules)
+    _setup_logging(r, quiet, verbose)
+    opts = build_run_options(
+        r,
+        inbox=inbox,
+        invoices=invoices,
+        confirmations=confirmations,
+        db=db,
+        out=out,
+        as_of=as_of,
+        keep_inbox=keep_inbox,
+    )
+    raise typer.Exit(execute_run(opts, wait=r.schedule.lock_wait_seconds))
+
+
+@app.command("import")
+def import_files(
+    files: Annotated[
+        list[Path], typer.Argument(help="Statement files to import.", exists=True, dir_okay=False)
+    ],
+    rules: RulesOpt = Path("rules.yaml"),
+    db: DbOpt = None,
+    as_of: AsOfOpt = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be imported; write nothing.")
+    ] = False,
+) -> None:
+    """Import statement files (no matching). With --dry-run: rows, totals, period and proof only."""
+    from importers import ParseContext, read_statement_file
+    from reconcile.errors import FileRejected
+    from reconcile.model import Direction
+    from reconcile.money import format_amount_en
+
+    r = _rules(rules)
+    ctx = ParseContext(as_of=_as_of(as_of, r))
+    rejected = 0
+    if not dry_run:
+        opts = RunOptions(
+            rules=r,
+            inbox=Path("."),
+            out=Path("."),
+            db_url=r.resolved_db_url(db),
+            as_of=ctx.as_of,
+            keep_inbox=True,
+            command="import",
+            match=False,
+            write_reports=False,
+        )
+        raise typer.Exit(_import_now(opts, files))
+    for f in files:
+        try:
+            importer, statements = read_statement_file(f, ctx, r.account_banks())
+        except FileRejected as exc:
+            typer.echo(f"REJECTED {exc}")
+            rejected += 1
+            continue
+        for st in statements:
+            cr = [t for t in st.transactions if t.direction is Direction.CR]
+            db_rows = [t for t in st.transactions if t.direction is Direction.DB]
+            period = f"{st.period_start or '?'} .. {st.period_end or '?'}"
+            typer.echo(
+                f"{f.name}: {importer.name} account {st.account_no} period {period}: "
+                f"{len(st.transactions)} rows, {len(cr)} credits {format_amount_en(sum((t.amount for t in cr), Decimal(0)))}, "
+                f"{len(db_rows)} debits {format_amount_en(sum((t.amount for t in db_rows), Decimal(0)))}; proof OK"
+            )
+            for w in st.warnings:
+                typer.echo(f"  warning: {w}")
+    typer.echo("dry run: nothing was written")
+    raise typer.Exit(EXIT_REJECTED if rejected else EXIT_OK)
+
+
+def _import_now(opts: RunOptions, files: list[Path]) -> int:
+    import shutil
+    import tempfile
+
+    from reconcile import pipeline
+
+    # import exactly these files: stage them in a private inbox (copies; originals untouched)
+    with tempfile.TemporaryDirectory() as tmp:
+        for f in files:
+            shutil.copy2(f, Path(tmp) / f.name)
+        opts.inbox = Path(tmp)
+        result = pipeline.run(opts)
+    for rej in result.rejections:
+        typer.echo(f"rejected: {rej.reason}", err=True)
+    typer.echo(result.summary())
+    return result.exit_code
+
+
+@app.command()
+def match(
+    rules: RulesOpt = Path("rules.yaml"),
+    db: DbOpt = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for the workbook and CSVs.")] = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Match what is already in the database (no file import) and write the reports."""
+    r = _rules(rules)
+    opts = build_run_options(
+        r,
+        inbox=Path("/nonexistent-inbox"),
+        invoices=None,
+        confirmations=None,
+        db=db,
+        out=out,
+        as_of=as_of,
+        keep_inbox=True,
+        command="match",
+    )
+    opts.invoices = opts.confirmations = None
+    raise typer.Exit(execute_run(opts, wait=r.schedule.lock_wait_seconds))
+
+
+@app.command()
+def report(
+    rules: RulesOpt = Path("rules.yaml"),
+    db: DbOpt = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for the workbook and CSVs.")] = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Write the workbook and CSVs for the current state without importing or matching."""
+    r = _rules(rules)
+    opts = build_run_options(
+        r,
+        inbox=Path("/nonexistent-inbox"),
+        invoices=None,
+        confirmations=None,
+        db=db,
+        out=out,
+        as_of=as_of,
+        keep_inbox=True,
+        command="report",
+    )
+    opts.invoices = opts.confirmations = None
+    opts.match = False
+    from reconcile.reports import write_state_reports
+
+    paths = write_state_reports(opts)
+    for p in paths:
+        typer.echo(f"wrote {p}")
+
+
+@app.command("check-rules")
+def check_rules(rules: RulesOpt = Path("rules.yaml")) -> None:
+    """Validate rules.yaml; print every problem with its key and line (exit 2), or OK."""
+    r = _rules(rules)
+    typer.echo(f"{rules}: OK ({len(r.accounts)} accounts, database {r.resolved_db_url()})")
+
+
+@db_app.command("upgrade")
+def db_upgrade(rules: RulesOpt = Path("rules.yaml"), db: DbOpt = None) -> None:
+    """Create or migrate the database schema to the latest version (Alembic)."""
+    from reconcile.migrate import current_revision
+    from reconcile.pipeline import prepare_database
+    from reconcile.store import make_engine
+
+    r = _rules(rules)
+    engine = make_engine(r.resolved_db_url(db))
+    prepare_database(engine, r)
+    typer.echo(f"database at revision {current_revision(engine)}")
+
+
+@app.command()
+def status(
+    rules: RulesOpt = Path("rules.yaml"),
+    db: DbOpt = None,
+    last: Annotated[int, typer.Option(help="How many runs to show.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Last runs (inputs, counts, outcome, exit code), open review items, oldest unidentified credit."""
+    from reconcile.status import collect_status, render_status
+
+    r = _rules(rules)
+    info = collect_status(r.resolved_db_url(db), last=last)
+    if as_json:
+        typer.echo(json.dumps(info, indent=2, default=str))
+    else:
+        render_status(info)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point; returns the exit code (never raises for expected failures)."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.exceptions.Abort):
+            return 130
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return EXIT_USAGE
+        log.exception("unexpected failure")
+        print(f"unexpected failure: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def _entry() -> None:  # pragma: no cover
+    sys.exit(main())

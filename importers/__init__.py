@@ -27,7 +27,7 @@ def _register_all() -> None:
 
 
 # module names under importers/, each exposing IMPORTER: Importer
-_MODULES: list[str] = ["bca_klikbca_individual"]
+_MODULES: list[str] = ["bca_klikbca_individual", "bni_bnidirect_csv", "bni_bnidirect_xls"]
 
 _register_all()
 

@@ -129,7 +129,17 @@ def prove(file: str, st: Statement) -> Statement:
                 f"opening balance {st.opening_balance:f} + credits {credits:f} - debits "
                 f"{debits:f} = {expected:f}, but the closing balance is {st.closing_balance:f}",
             )
+    _period_from_rows(st)
     return st
+
+
+def _period_from_rows(st: Statement) -> None:
+    """A layout without a period line covers at least the days of its posted rows."""
+    days = [t.posted_on for t in st.transactions if t.posted_on is not None]
+    if st.period_start is None and days:
+        st.period_start = min(days)
+    if st.period_end is None and days:
+        st.period_end = max(days)
 
 
 def _expected_at(opening: Decimal, rows: list[Transaction], bad: Transaction) -> Decimal:

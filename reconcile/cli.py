@@ -35,6 +35,7 @@ from reconcile.pipeline import (
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    pretty_exceptions_enable=False,
     help="Bank-transfer reconciliation: mutasi rekening vs invoices and payment confirmations.",
 )
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
@@ -184,6 +185,19 @@ def run(
         keep_inbox=keep_inbox,
     )
     raise typer.Exit(execute_run(opts, wait=r.schedule.lock_wait_seconds))
+
+
+@app.command()
+def schedule(
+    rules: RulesOpt = Path("rules.yaml"),
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Keep running: a run every schedule.every_minutes, the daily report at
+    schedule.daily_report_at; SIGTERM or Ctrl-C stop it after the current step."""
+    from jobs.scheduler import serve
+
+    raise typer.Exit(serve(rules, quiet=quiet, verbose=verbose))
 
 
 @app.command("import")
@@ -354,19 +368,12 @@ def status(
 def main(argv: list[str] | None = None) -> int:
     """Console entry point; returns the exit code (never raises for expected failures)."""
     try:
-        app(args=argv, standalone_mode=False)
-    except typer.Exit as exc:
-        return int(exc.exit_code)
-    except SystemExit as exc:
-        return int(exc.code or 0)
+        app(args=argv, prog_name="reconcile")
+    except SystemExit as exc:  # Typer ends every command (and usage errors, code 2) this way
+        if exc.code is None:
+            return EXIT_OK
+        return exc.code if isinstance(exc.code, int) else EXIT_FAILURE
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.Abort):
-            return 130
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return EXIT_USAGE
         log.exception("unexpected failure")
         print(f"unexpected failure: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_FAILURE

@@ -1,0 +1,67 @@
+"""Global assignment of credits to invoices: mutual best, never line by line; ties go to REVIEW.
+
+Each pair has a rank: its score first, then the smaller amount gap. In each round a pair is
+accepted when it is the credit's single best *and* no other credit ranks higher on that
+invoice. A credit whose best rank is shared by two or more invoices is ambiguous (REVIEW with
+the candidates listed), never a guess. Two credits tied on one invoice are the same payment sent
+twice: the earlier (posting date, then line id) takes the invoice, the other is reported as a
+duplicate. Every round is vectorised (group-by), and the outcome depends only on the values,
+not on the order of the rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+_GAP_SPAN = 10**13  # sen; larger than any single transfer
+
+
+@dataclass(frozen=True)
+class Assignment:
+    accepted: pd.DataFrame  # cidx, iidx
+    ambiguous: pd.DataFrame  # cidx, iidx (every tied candidate of an ambiguous credit)
+    duplicates: pd.DataFrame  # cidx, iidx (credit tied with an earlier one on that invoice)
+
+
+def rank_of(pairs: pd.DataFrame) -> np.ndarray:
+    gap = np.minimum(np.abs(pairs["gap_sen"].to_numpy(dtype=np.int64)), _GAP_SPAN - 1)
+    return pairs["score"].to_numpy(dtype=np.int64) * _GAP_SPAN - gap
+
+
+def assign(pairs: pd.DataFrame) -> Assignment:
+    """``pairs``: cidx, iidx, score, gap_sen, posted_day, line_id (one row per credit-invoice)."""
+    active = pairs[["cidx", "iidx", "posted_day", "line_id"]].assign(rank=rank_of(pairs))
+    accepted: list[pd.DataFrame] = []
+    ambiguous: list[pd.DataFrame] = []
+    duplicates: list[pd.DataFrame] = []
+    while len(active):
+        credit_best = active.groupby("cidx")["rank"].transform("max")
+        invoice_best = active.groupby("iidx")["rank"].transform("max")
+        top = active[active["rank"] == credit_best]
+        ties = top.groupby("cidx")["iidx"].transform("size")
+        mutual = top["rank"] == invoice_best[top.index]
+        # a credit tied between invoices that nobody outranks it on: ambiguous
+        all_mutual = mutual.groupby(top["cidx"]).transform("all")
+        unclear = top[(ties > 1) & all_mutual]
+        # a credit with a single best that nobody outranks: candidate winner
+        clear = top[(ties == 1) & mutual]
+        order = clear.sort_values(["iidx", "posted_day", "line_id"])
+        first = ~order["iidx"].duplicated()
+        winners = order[first]
+        losers = order[~first]
+        if unclear.empty and winners.empty:  # cannot happen: the top pair is always mutual
+            raise AssertionError("assignment made no progress")
+        accepted.append(winners[["cidx", "iidx"]])
+        ambiguous.append(unclear[["cidx", "iidx"]])
+        duplicates.append(losers[["cidx", "iidx"]])
+        done_credits = pd.concat([winners["cidx"], unclear["cidx"], losers["cidx"]])
+        active = active[~active["cidx"].isin(done_credits) & ~active["iidx"].isin(winners["iidx"])]
+    empty = pd.DataFrame({"cidx": np.array([], dtype=np.int64), "iidx": np.array([], np.int64)})
+    return Assignment(
+        accepted=pd.concat([empty, *accepted], ignore_index=True),
+        ambiguous=pd.concat([empty, *ambiguous], ignore_index=True),
+        duplicates=pd.concat([empty, *duplicates], ignore_index=True),
+    )

@@ -1,0 +1,234 @@
+"""Candidate generation (blocking): which (credit, invoice) pairs are worth scoring at all.
+
+Amount is the least selective evidence in this business (docs: /work/shared MEASURED figures:
+76k open invoices share the most common price), so blocks start from selective evidence and
+amount-only blocks are used only where the amount is rare in the date window:
+
+1. ``ref``: an invoice number in the credit's message or description (any invoice status, so
+   that money for a paid or cancelled invoice is seen);
+2. ``conf``: a confirmation ticket linked to the credit by its account name or by amount and
+   date, then to the invoices it names (or the client's open invoices, by e-mail);
+3. ``name``: the sender's normalised name (truncation-safe key) equal to a client's or a
+   company's, and learned ``alias`` sender names, to that client's open invoices;
+4. ``amount``: open invoices of exactly the credit's amount (or that amount plus a typical fee
+   deducted by the sender) issued in the window; the block is counted first
+   (``numpy.searchsorted`` on a sorted key) and used only when it holds at most
+   ``max_block_size`` invoices. Larger blocks are reported, not materialised.
+
+Every join is a pandas merge on a key; the full cross product is never built.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from reconcile.calendar import BankingCalendar
+from reconcile.config import Matching
+from reconcile.names import block_key
+
+OPEN_STATUSES = ("OPEN", "PARTIAL", "REVIEW")
+TYPICAL_FEES_SEN = (100_000, 250_000, 290_000, 500_000, 650_000)  # formats.md §11.4
+_DAY_BITS = 20  # day numbers since 1970 fit in 20 bits until 4840
+
+
+def invoice_key(values: pd.Series) -> pd.Series:
+    """'#020431' | 'INV-20431' | '20431' -> '20431' (digits, no leading zeros)."""
+    return values.astype(str).str.replace(r"\D", "", regex=True).str.lstrip("0")
+
+
+def ref_pattern(rules: Matching) -> re.Pattern[str]:
+    lo, hi = rules.invoice_number_digits
+    return re.compile(
+        r"(?P<mark>INV(?:OICE)?|#|NO)?[\s.:/#\-]{0,3}"
+        rf"(?<!\d)(?<!\d[.,])(?P<number>\d{{{lo},{hi}}})(?![\d/])(?![.,]\d)",
+        re.IGNORECASE,
+    )
+
+
+def find_refs(credits: pd.DataFrame, invoices: pd.DataFrame, rules: Matching) -> pd.DataFrame:
+    """(cidx, iidx, ref) for invoice numbers found in message, then description.
+
+    ``ref`` is 2 when the number carries a marker (INV, #, NO), 1 for a bare digit run. Runs
+    equal to the credit's amount in rupiah are ignored; only numbers that exist are kept.
+    """
+    text = credits["message"].astype(str) + " | " + credits["description"].astype(str)
+    found = text.str.extractall(ref_pattern(rules))
+    if found.empty:
+        return pd.DataFrame({"cidx": [], "iidx": [], "ref": []}, dtype=np.int64)
+    found = found.reset_index(level=0).rename(columns={"level_0": "cidx"})
+    found["key"] = found["number"].str.lstrip("0")
+    rupiah = (credits["amount_sen"].to_numpy() // 100).astype(str)
+    found = found[found["key"].to_numpy() != rupiah[found["cidx"].to_numpy()]]
+    found["ref"] = np.where(found["mark"].notna(), 2, 1).astype(np.int64)
+    keys = pd.DataFrame({"key": invoices["inv_key"], "iidx": np.arange(len(invoices))})
+    pairs = found.merge(keys, on="key")[["cidx", "iidx", "ref"]]
+    return pairs.groupby(["cidx", "iidx"], as_index=False)["ref"].max()
+
+
+def _open_positions(invoices: pd.DataFrame) -> pd.DataFrame:
+    mask = invoices["status"].isin(OPEN_STATUSES).to_numpy()
+    return invoices.assign(iidx=np.arange(len(invoices)))[mask]
+
+
+def name_pairs(
+    credits: pd.DataFrame, invoices: pd.DataFrame, aliases: pd.DataFrame, rules: Matching
+) -> pd.DataFrame:
+    """(cidx, iidx, name_block, alias) from the sender name to clients' open invoices."""
+    open_inv = _open_positions(invoices)
+    senders = pd.DataFrame(
+        {"cidx": np.arange(len(credits)), "key": credits["sender_key"].to_numpy()}
+    )
+    senders = senders[senders["key"] != ""]
+    frames = []
+    for column in ("client_block", "company_block"):
+        side = open_inv[["iidx", column]].rename(columns={column: "key"})
+        side = side[side["key"] != ""]
+        size = side.groupby("key")["iidx"].transform("size")
+        side = side[size <= rules.max_block_size]  # "BUDI" alone is not a client
+        frames.append(senders.merge(side, on="key")[["cidx", "iidx"]].assign(alias=0))
+    if len(aliases):
+        learned = pd.DataFrame(
+            {"sender_norm": aliases["sender_norm"], "client_key": aliases["client_key"]}
+        ).drop_duplicates()
+        by_sender = pd.DataFrame(
+            {"cidx": np.arange(len(credits)), "sender_norm": credits["sender_norm"].to_numpy()}
+        )
+        by_sender = by_sender[by_sender["sender_norm"] != ""]
+        linked = by_sender.merge(learned, on="sender_norm").merge(
+            open_inv[["iidx", "client_key"]], on="client_key"
+        )
+        frames.append(linked[["cidx", "iidx"]].assign(alias=1))
+    pairs = pd.concat(frames, ignore_index=True)
+    return pairs.groupby(["cidx", "iidx"], as_index=False)["alias"].max().assign(name_block=1)
+
+
+def _packed(amount_sen: npt.NDArray[np.int64], days: npt.NDArray[np.int64]) -> npt.NDArray:
+    return (amount_sen.astype(np.int64) << _DAY_BITS) + days.astype(np.int64)
+
+
+def _day_numbers(values: pd.Series) -> npt.NDArray[np.int64]:
+    return pd.to_datetime(values).to_numpy(dtype="datetime64[D]").astype(np.int64)
+
+
+def expand_ranges(
+    lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Row i repeated (hi-lo) times with positions lo..hi-1: a vectorised range join."""
+    sizes = hi - lo
+    owner = np.repeat(np.arange(len(lo)), sizes)
+    starts = np.repeat(lo - np.cumsum(sizes) + sizes, sizes)
+    return owner, starts + np.arange(sizes.sum())
+
+
+def amount_pairs(
+    credits: pd.DataFrame, invoices: pd.DataFrame, rules: Matching, calendar: BankingCalendar
+) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:
+    """Amount-only candidates where the amount is rare; also each credit's exact block size.
+
+    The window: invoices issued from ``date_window_days`` banking days before the posting
+    date up to the posting date. Fee-sized shortfalls within the under-payment tolerance
+    (``TYPICAL_FEES_SEN``) are looked up too.
+    """
+    open_inv = _open_positions(invoices)
+    order = np.argsort(
+        _packed(open_inv["outstanding_sen"].to_numpy(), _day_numbers(open_inv["issued_on"])),
+        kind="stable",
+    )
+    keys = _packed(open_inv["outstanding_sen"].to_numpy(), _day_numbers(open_inv["issued_on"]))[
+        order
+    ]
+    positions = open_inv["iidx"].to_numpy()[order]
+    posted = _day_numbers(credits["posted_on"])
+    start = calendar.add(credits["posted_on"], -rules.date_window_days).astype(np.int64)
+    start = np.minimum(start, posted)
+    limit_sen = int(rules.underpaid_tolerance.absolute * 100)
+    offsets = [0, *[f for f in TYPICAL_FEES_SEN if f <= limit_sen]]
+    amount = credits["amount_sen"].to_numpy().astype(np.int64)
+    frames = []
+    exact_block = np.zeros(len(credits), dtype=np.int64)
+    for offset in offsets:  # a handful of fee sizes, each a vectorised lookup
+        lo = np.searchsorted(keys, _packed(amount + offset, start), side="left")
+        hi = np.searchsorted(keys, _packed(amount + offset, posted), side="right")
+        size = hi - lo
+        if offset == 0:
+            exact_block = size
+        keep = (size > 0) & (size <= rules.max_block_size)
+        owner, pos = expand_ranges(lo[keep], hi[keep])
+        cidx = np.flatnonzero(keep)[owner]
+        frames.append(pd.DataFrame({"cidx": cidx, "iidx": positions[pos]}))
+    pairs = pd.concat(frames, ignore_index=True).drop_duplicates().assign(amount_block=1)
+    return pairs, exact_block
+
+
+def confirmation_links(
+    credits: pd.DataFrame, confirmations: pd.DataFrame, rules: Matching, calendar: BankingCalendar
+) -> pd.DataFrame:
+    """(cidx, fidx) pairs: a confirmation and a credit that may be the same transfer.
+
+    Linked by account name (truncation-safe key) or by exact amount, the credit posted within
+    ``confirmation_date_window_days`` banking days of the typed transfer date. Amount blocks
+    larger than ``max_block_size`` are dropped (counted first).
+    """
+    conf = confirmations.assign(fidx=np.arange(len(confirmations)))
+    conf = conf[conf["transfer_day"].notna() & ~conf["closed"]]
+    window = rules.confirmation_date_window_days
+    frames = []
+    by_name = pd.DataFrame({"cidx": np.arange(len(credits)), "key": credits["sender_key"]})
+    by_name = by_name[by_name["key"] != ""]
+    named = conf[conf["name_key"] != ""][["fidx", "name_key"]].rename(columns={"name_key": "key"})
+    size = by_name.groupby("key")["cidx"].transform("size")
+    frames.append(by_name[size <= rules.max_block_size * 20].merge(named, on="key"))
+    with_amount = conf[conf["amount_sen"].notna()]
+    if len(with_amount):
+        order = np.argsort(
+            _packed(credits["amount_sen"].to_numpy(), _day_numbers(credits["posted_on"])),
+            kind="stable",
+        )
+        keys = _packed(credits["amount_sen"].to_numpy(), _day_numbers(credits["posted_on"]))[order]
+        amount = with_amount["amount_sen"].to_numpy().astype(np.int64)
+        day = with_amount["transfer_day"]
+        lo = np.searchsorted(keys, _packed(amount, _day_numbers(day) - 1))
+        hi = np.searchsorted(
+            keys, _packed(amount, calendar.add(day, window).astype(np.int64)), side="right"
+        )
+        keep = (hi - lo > 0) & (hi - lo <= rules.max_block_size)
+        owner, pos = expand_ranges(lo[keep], hi[keep])
+        frames.append(
+            pd.DataFrame({"cidx": order[pos], "fidx": with_amount["fidx"].to_numpy()[keep][owner]})
+        )
+    links = pd.concat([f[["cidx", "fidx"]] for f in frames], ignore_index=True).drop_duplicates()
+    posted = _day_numbers(credits["posted_on"])[links["cidx"].to_numpy()]
+    sent = conf.set_index("fidx").loc[links["fidx"], "transfer_day"]
+    distance = calendar.distances(sent.reset_index(drop=True), pd.Series(posted.astype("M8[D]")))
+    links = links.assign(conf_days=distance)
+    return links[(links["conf_days"] >= -1) & (links["conf_days"] <= window)].reset_index(drop=True)
+
+
+def confirmation_pairs(
+    links: pd.DataFrame, confirmations: pd.DataFrame, invoices: pd.DataFrame
+) -> pd.DataFrame:
+    """(cidx, iidx, fidx): a linked confirmation's invoices, else its client's open invoices."""
+    named = confirmations[["invoice_keys"]].assign(fidx=np.arange(len(confirmations)))
+    named = named.explode("invoice_keys").rename(columns={"invoice_keys": "inv_key"})
+    named = named[named["inv_key"].notna() & (named["inv_key"] != "")]
+    keyed = pd.DataFrame({"inv_key": invoices["inv_key"], "iidx": np.arange(len(invoices))})
+    by_number = links.merge(named, on="fidx").merge(keyed, on="inv_key")
+    without = set(range(len(confirmations))) - set(named["fidx"])
+    emails = pd.DataFrame(
+        {"fidx": np.arange(len(confirmations)), "email": confirmations["email_norm"]}
+    )
+    emails = emails[emails["fidx"].isin(without) & (emails["email"] != "")]
+    open_inv = _open_positions(invoices)[["iidx", "email_norm"]].rename(
+        columns={"email_norm": "email"}
+    )
+    by_email = links.merge(emails, on="fidx").merge(open_inv, on="email")
+    cols = ["cidx", "iidx", "fidx", "conf_days"]
+    return pd.concat([by_number[cols], by_email[cols]], ignore_index=True)
+
+
+def block_keys(normalised: pd.Series) -> pd.Series:
+    return normalised.map(block_key).astype(str)

@@ -1,0 +1,420 @@
+"""The matching core, one named test per business situation (exact sen, codes, reasons)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from reconcile.config import Matching
+from reconcile.matching import MatchResult, decide
+from reconcile.money import from_sen, to_sen
+
+RULES = Matching()
+AS_OF = date(2026, 3, 10)
+BCA = "0372543386"
+MANDIRI = "1370010136428"
+
+
+def credit(line_id: int, amount: str, sender: str = "", *, day: str = "2026-03-03",
+           message: str = "", account: str = BCA) -> dict[str, object]:  # fmt: skip
+    return {
+        "line_id": line_id, "bank": "bca", "account_no": account,
+        "posted_on": pd.Timestamp(day), "initiated_on": pd.NaT,
+        "amount_sen": to_sen(Decimal(amount)), "counterparty": sender, "sender_bank": "",
+        "message": message, "description": f"TRSF E-BANKING CR {message} {sender}".strip(),
+        "channel": "TRANSFER",
+    }  # fmt: skip
+
+
+def invoice(no: str, amount: str, client: str, *, company: str = "", issued: str = "2026-02-25",
+            due: str = "2026-03-04", status: str = "OPEN", received: str = "0") -> dict[str, object]:  # fmt: skip
+    email = client.lower().replace(" ", ".") + "@example.com"
+    return {
+        "invoice_no": no, "client_name": client, "company_name": company, "email": email,
+        "issued_on": pd.Timestamp(issued), "due_on": pd.Timestamp(due),
+        "amount_sen": to_sen(Decimal(amount)), "source_status": "Unpaid", "source_row": 2,
+        "received_sen": to_sen(Decimal(received)), "status": status, "client_key": email,
+    }  # fmt: skip
+
+
+def confirmation(ticket: str, amount: str | None, account_name: str, *, invoices: str = "",
+                 dest: str = BCA, transfer: str | None = "2026-03-03",
+                 email: str = "") -> dict[str, object]:  # fmt: skip
+    return {
+        "ticket_id": ticket, "submitted_at": pd.Timestamp("2026-03-03 21:00"), "name": account_name,
+        "email": email, "subject": "Konfirmasi Pembayaran", "message": "", "related_service": "",
+        "attachment": "", "invoice_no_raw": invoices, "bank_destination_raw": dest,
+        "amount_raw": amount or "", "transfer_date_raw": transfer or "", "account_name": account_name,
+        "invoice_nos": invoices, "dest_account_no": dest, "dest_not_ours": False,
+        "amount_sen": to_sen(Decimal(amount)) if amount else pd.NA,
+        "transfer_date": pd.Timestamp(transfer) if transfer else pd.NaT,
+        "intake_status": "VALID", "intake_reason": "", "source_row": 2, "status": "OPEN",
+    }  # fmt: skip
+
+
+def run(credits: list[dict[str, object]], invoices: list[dict[str, object]],
+        confirmations: list[dict[str, object]] = (), aliases: list[tuple[str, str]] = (),
+        rules: Matching = RULES) -> MatchResult:  # fmt: skip
+    conf_columns = list(confirmation("0", "1", "x").keys())
+    return decide(
+        pd.DataFrame(credits, columns=list(credit(0, "1").keys())),
+        pd.DataFrame(invoices),
+        pd.DataFrame(list(confirmations), columns=conf_columns),
+        pd.DataFrame(list(aliases), columns=["sender_norm", "client_key"]),
+        rules,
+        AS_OF,
+    )
+
+
+def line(result: MatchResult, line_id: int) -> dict[str, object]:
+    return result.lines.set_index("line_id").loc[line_id].to_dict()
+
+
+def test_name_and_exact_amount_marks_invoice_paid_with_readable_reason() -> None:
+    r = run(
+        [credit(1, "1500000", "BPK BUDI SANTOSO")], [invoice("20431", "1500000", "Budi Santoso")]
+    )
+    got = line(r, 1)
+    assert (got["status"], got["rule"], got["score"], got["invoice_nos"]) == (
+        "MATCHED", "name_amount", 93, "20431")  # fmt: skip
+    assert got["reason"] == "amount exact; name 'BPK BUDI SANTOSO' ~ client 'Budi Santoso' 100"
+    assert json.loads(str(got["signals"]))["name"] == {
+        "level": "client",
+        "similarity": 100,
+        "weight": 38,
+    }
+    assert r.allocations.to_dict("records") == [
+        {"line_id": 1, "invoice_no": "20431", "amount_sen": 150_000_000}
+    ]
+    assert r.invoices.to_dict("records") == [
+        {
+            "invoice_no": "20431",
+            "status": "PAID",
+            "received_sen": 150_000_000,
+            "codes": "",
+            "reason": "paid",
+        }
+    ]
+
+
+def test_invoice_number_in_message_matches_even_from_an_unknown_sender() -> None:
+    r = run(
+        [credit(1, "750000", "DANA", message="INV 20432")],
+        [invoice("20432", "750000", "Siti Rahayu")],
+    )
+    got = line(r, 1)
+    assert (got["status"], got["rule"], got["codes"]) == ("MATCHED", "invoice_ref", "")
+    assert got["reason"] == "amount exact; invoice #20432 in description"
+
+
+def test_two_invoices_same_amount_without_other_evidence_goes_to_review() -> None:
+    invoices = [
+        invoice("20501", "165000", "Andi Pratama"),
+        invoice("20502", "165000", "Rudi Hartono"),
+    ]
+    got = line(run([credit(1, "165000", "")], invoices), 1)
+    assert (got["status"], got["codes"], got["candidates"]) == (
+        "REVIEW",
+        "AMBIGUOUS",
+        "20501;20502",
+    )
+    assert got["reason"] == "2 invoices fit equally well (score 55): #20501, #20502"
+
+
+def test_two_open_invoices_of_one_client_with_same_amount_are_not_guessed() -> None:
+    invoices = [
+        invoice("20501", "165000", "Andi Pratama"),
+        invoice("20502", "165000", "Andi Pratama"),
+    ]
+    got = line(run([credit(1, "165000", "ANDI PRATAMA")], invoices), 1)
+    assert (got["status"], got["codes"], got["candidates"]) == (
+        "REVIEW",
+        "AMBIGUOUS",
+        "20501;20502",
+    )
+
+
+def test_amount_alone_with_sole_unique_code_is_matched() -> None:
+    invoices = [invoice("20600", "1500217", "Yusuf Maulana"), invoice("20601", "1500000", "Joko")]
+    got = line(run([credit(1, "1500217", "")], invoices), 1)
+    assert (got["status"], got["rule"], got["score"], got["invoice_nos"]) == (
+        "MATCHED", "unique_amount", 95, "20600")  # fmt: skip
+
+
+def test_amount_alone_without_code_goes_to_review() -> None:
+    got = line(run([credit(1, "1500000", "")], [invoice("20601", "1500000", "Joko Susilo")]), 1)
+    assert (got["status"], got["rule"], got["score"], got["invoice_nos"]) == (
+        "REVIEW", "amount_only", 55, "20601")  # fmt: skip
+
+
+def test_transfer_fee_deducted_within_tolerance_marks_paid_with_underpaid() -> None:
+    r = run([credit(1, "1493500", "BUDI", message="INV-2026-20431")],
+            [invoice("20431", "1500000", "Budi Santoso")])  # fmt: skip
+    got = line(r, 1)
+    assert (got["status"], got["codes"]) == ("MATCHED", "UNDERPAID")
+    assert got["reason"].startswith("amount Rp 6.500 short (fee shortfall)")
+    [inv] = r.invoices.to_dict("records")
+    assert (inv["status"], from_sen(inv["received_sen"]), inv["reason"]) == (
+        "PAID", Decimal("1493500.00"), "paid; Rp 6.500 short within tolerance")  # fmt: skip
+
+
+def test_underpayment_beyond_tolerance_leaves_invoice_partial_with_balance() -> None:
+    r = run([credit(1, "1000000", "BUDI SANTOSO", message="#20431")],
+            [invoice("20431", "1500000", "Budi Santoso")])  # fmt: skip
+    assert (line(r, 1)["status"], line(r, 1)["codes"]) == ("MATCHED", "UNDERPAID")
+    [inv] = r.invoices.to_dict("records")
+    assert (inv["status"], inv["received_sen"], inv["reason"]) == (
+        "PARTIAL", 100_000_000, "partly paid; Rp 500.000 outstanding")  # fmt: skip
+
+
+def test_overpayment_goes_to_review_with_overpaid() -> None:
+    r = run([credit(1, "1600000", "BUDI SANTOSO", message="#20431")],
+            [invoice("20431", "1500000", "Budi Santoso")])  # fmt: skip
+    got = line(r, 1)
+    assert (got["status"], got["codes"], got["invoice_nos"]) == ("REVIEW", "OVERPAID", "20431")
+    assert r.allocations.empty
+
+
+def test_overpayment_within_configured_tolerance_is_paid_with_overpaid() -> None:
+    rules = Matching(overpaid_tolerance={"absolute": Decimal("1000"), "percent": Decimal("0")})
+    r = run([credit(1, "1500500", "BUDI SANTOSO", message="#20431")],
+            [invoice("20431", "1500000", "Budi Santoso")], rules=rules)  # fmt: skip
+    assert (line(r, 1)["status"], line(r, 1)["codes"]) == ("MATCHED", "OVERPAID")
+    assert r.invoices["status"].tolist() == ["PAID"]
+
+
+def test_one_transfer_paying_two_invoices_of_one_client_is_combined() -> None:
+    invoices = [
+        invoice("20440", "1250000", "Hendra Wijaya", company="PT Wijaya Niaga Sentosa"),
+        invoice("20442", "250000", "Hendra Wijaya", company="PT Wijaya Niaga Sentosa"),
+        invoice("20443", "400000", "Hendra Wijaya", company="PT Wijaya Niaga Sentosa"),
+    ]
+    r = run([credit(1, "1500000", "PT WIJAYA NIAGA SEN")], invoices)
+    got = line(r, 1)
+    assert (got["status"], got["rule"], got["codes"], got["invoice_nos"]) == (
+        "MATCHED", "combined", "COMBINED_PAYMENT", "20440;20442")  # fmt: skip
+    assert got["reason"] == (
+        "sum of 2 open invoices of one client: #20440 Rp 1.250.000, #20442 Rp 250.000"
+    )
+    assert r.allocations["amount_sen"].tolist() == [125_000_000, 25_000_000]
+    assert r.invoices[["invoice_no", "status"]].values.tolist() == [
+        ["20440", "PAID"],
+        ["20442", "PAID"],
+    ]
+
+
+def test_two_instalments_of_one_payer_complete_an_invoice_as_split_payment() -> None:
+    credits = [
+        credit(1, "1000000", "BUDI SANTOSO", message="INV 20431", day="2026-03-02"),
+        credit(2, "500000", "BUDI SANTOSO", message="INV 20431", day="2026-03-05"),
+    ]
+    r = run(credits, [invoice("20431", "1500000", "Budi Santoso")])
+    assert r.lines[["status", "rule", "codes"]].values.tolist() == [
+        ["MATCHED", "split", "SPLIT_PAYMENT"], ["MATCHED", "split", "SPLIT_PAYMENT"]]  # fmt: skip
+    assert r.invoices[["status", "received_sen"]].values.tolist() == [["PAID", 150_000_000]]
+
+
+def test_last_instalment_on_a_partial_invoice_is_split_payment() -> None:
+    inv = invoice("20431", "1500000", "Budi Santoso", status="PARTIAL", received="1000000")
+    r = run([credit(1, "500000", "BUDI SANTOSO", message="#20431")], [inv])
+    assert (line(r, 1)["status"], line(r, 1)["codes"]) == ("MATCHED", "SPLIT_PAYMENT")
+    assert r.invoices[["status", "received_sen"]].values.tolist() == [["PAID", 150_000_000]]
+
+
+def test_money_for_an_invoice_already_paid_is_duplicate_payment() -> None:
+    r = run([credit(1, "1500000", "BUDI SANTOSO", message="#20431")],
+            [invoice("20431", "1500000", "Budi Santoso", status="PAID", received="1500000")])  # fmt: skip
+    got = line(r, 1)
+    assert (got["status"], got["codes"]) == ("REVIEW", "DUPLICATE_PAYMENT")
+    assert r.invoices.to_dict("records")[0]["status"] == "PAID"
+
+
+def test_same_payment_sent_twice_in_one_run_flags_the_second_as_duplicate() -> None:
+    credits = [credit(7, "750000", "SITI RAHAYU", message="INV 20432"),
+               credit(3, "750000", "SITI RAHAYU", message="INV 20432")]  # fmt: skip
+    r = run(credits, [invoice("20432", "750000", "Siti Rahayu")])
+    assert (line(r, 3)["status"], line(r, 3)["codes"]) == ("MATCHED", "")
+    assert (line(r, 7)["status"], line(r, 7)["codes"]) == ("REVIEW", "DUPLICATE_PAYMENT")
+
+
+def test_payment_for_a_cancelled_invoice_is_payment_on_closed_invoice() -> None:
+    r = run([credit(1, "450000", "DEWI ANGGRAINI", message="#20410")],
+            [invoice("20410", "450000", "Dewi Anggraini", status="CANCELLED")])  # fmt: skip
+    assert (line(r, 1)["status"], line(r, 1)["codes"]) == ("REVIEW", "PAYMENT_ON_CLOSED_INVOICE")
+
+
+def test_invoice_reference_with_another_payer_name_is_flagged_name_mismatch() -> None:
+    r = run([credit(1, "750000", "AGUS SETIAWAN", message="INV 20432")],
+            [invoice("20432", "750000", "Siti Rahayu")])  # fmt: skip
+    assert (line(r, 1)["status"], line(r, 1)["codes"]) == ("MATCHED", "NAME_MISMATCH")
+
+
+def test_payment_after_due_date_window_is_flagged_paid_after_due() -> None:
+    r = run([credit(1, "750000", "SITI RAHAYU", message="INV 20432", day="2026-03-09")],
+            [invoice("20432", "750000", "Siti Rahayu")])  # fmt: skip
+    assert (line(r, 1)["status"], line(r, 1)["codes"]) == ("MATCHED", "PAID_AFTER_DUE")
+    assert line(r, 1)["reason"].endswith("3 banking days after due")
+
+
+def test_agreeing_confirmation_matches_a_payer_with_another_name() -> None:
+    r = run([credit(1, "1500000", "ERNA SUSANTI")], [invoice("20431", "1500000", "Budi Santoso")],
+            [confirmation("881", "1500000", "Erna Susanti", invoices="20431")])  # fmt: skip
+    got = line(r, 1)
+    assert (got["status"], got["rule"], got["confirmation_ids"]) == (
+        "MATCHED",
+        "confirmation",
+        "881",
+    )
+    assert got["reason"] == (
+        "amount exact; name 'ERNA SUSANTI' ~ confirmation name 100; confirmation #881 agrees"
+    )
+    assert r.confirmations.to_dict("records") == [
+        {
+            "ticket_id": "881",
+            "status": "MATCHED",
+            "codes": "",
+            "line_ids": "1",
+            "reason": "funds on line 1",
+        }
+    ]
+
+
+def test_confirmation_naming_another_destination_is_wrong_account() -> None:
+    r = run([credit(1, "1500000", "BUDI SANTOSO", message="#20431")],
+            [invoice("20431", "1500000", "Budi Santoso")],
+            [confirmation("882", "1500000", "Budi Santoso", invoices="20431", dest=MANDIRI)])  # fmt: skip
+    assert line(r, 1)["codes"] == "WRONG_ACCOUNT"
+    assert r.confirmations["codes"].tolist() == ["WRONG_ACCOUNT"]
+
+
+def test_confirmation_with_another_amount_is_confirmation_amount_mismatch() -> None:
+    r = run([credit(1, "1500000", "BUDI SANTOSO", message="#20431")],
+            [invoice("20431", "1500000", "Budi Santoso")],
+            [confirmation("883", "1550000", "Budi Santoso", invoices="20431")])  # fmt: skip
+    assert (line(r, 1)["status"], line(r, 1)["codes"]) == (
+        "MATCHED",
+        "CONFIRMATION_AMOUNT_MISMATCH",
+    )
+    assert r.confirmations["codes"].tolist() == ["CONFIRMATION_AMOUNT_MISMATCH"]
+
+
+def test_confirmation_without_money_after_the_wait_is_no_funds() -> None:
+    r = run([], [invoice("20431", "1500000", "Budi Santoso")],
+            [confirmation("884", "1500000", "Budi Santoso", invoices="20431", transfer="2026-03-03"),
+             confirmation("885", "1500000", "Budi Santoso", invoices="20431", transfer="2026-03-09")])  # fmt: skip
+    assert r.confirmations[["ticket_id", "status", "codes"]].values.tolist() == [
+        ["884", "NO_FUNDS", "CONFIRMATION_WITHOUT_FUNDS"], ["885", "AWAITING_FUNDS", ""]]  # fmt: skip
+
+
+def test_credit_nothing_fits_is_unmatched_unidentified() -> None:
+    got = line(run([credit(1, "123000", "AGUS")], [invoice("20431", "1500000", "Budi Santoso")]), 1)
+    assert (got["status"], got["codes"], got["rule"]) == (
+        "UNMATCHED",
+        "UNIDENTIFIED_CREDIT",
+        "none",
+    )
+
+
+def test_amount_shared_by_more_invoices_than_the_block_cap_is_ambiguous() -> None:
+    rules = Matching(max_block_size=3)
+    invoices = [invoice(str(30000 + k), "165000", f"Klien {k}") for k in range(4)]
+    got = line(run([credit(1, "165000", "")], invoices, rules=rules), 1)
+    assert (got["status"], got["codes"]) == ("REVIEW", "AMBIGUOUS")
+    assert (
+        got["reason"] == "amount Rp 165.000 fits 4 open invoices; nothing else identifies the payer"
+    )
+
+
+def test_learned_alias_makes_the_next_payment_match() -> None:
+    inv = invoice("20431", "1500000", "Budi Santoso")
+    before = line(run([credit(1, "1500000", "ERNA SUSANTI")], [inv]), 1)
+    after = run([credit(1, "1500000", "ERNA SUSANTI")], [inv],
+                aliases=[("ERNA SUSANTI", "budi.santoso@example.com")])  # fmt: skip
+    assert (before["status"], before["rule"]) == ("REVIEW", "amount_only")
+    assert (line(after, 1)["status"], line(after, 1)["rule"], line(after, 1)["score"]) == (
+        "MATCHED", "name_amount", 95)  # fmt: skip
+
+
+def test_a_credit_does_not_take_the_invoice_another_credit_fits_better() -> None:
+    invoices = [
+        invoice("20501", "165000", "Andi Pratama"),
+        invoice("20502", "165000", "Rudi Hartono"),
+    ]
+    credits = [credit(1, "165000", ""), credit(2, "165000", "ANDI PRATAMA")]
+    r = run(credits, invoices)
+    assert (line(r, 2)["status"], line(r, 2)["invoice_nos"]) == ("MATCHED", "20501")
+    assert (line(r, 1)["status"], line(r, 1)["invoice_nos"]) == ("REVIEW", "20502")
+
+
+def test_truncated_sender_name_matches_the_full_client_name() -> None:
+    r = run([credit(1, "300000", "MUHAMMAD RIZKY FAD")],
+            [invoice("20700", "300000", "M. Rizky Fadillah"), invoice("20701", "300000", "Rina Lestari")])  # fmt: skip
+    assert (line(r, 1)["status"], line(r, 1)["invoice_nos"]) == ("MATCHED", "20700")
+
+
+def test_holidays_count_in_banking_day_window() -> None:
+    inv = invoice("20431", "1500000", "Budi Santoso", issued="2026-03-02", due="2026-03-06")
+    # 19 and 20 March closed (Nyepi, cuti bersama), 21-22 weekend: 25 March is 12 banking days
+    # after 6 March without the extra holiday, 11 with it.
+    rules = Matching(date_window_days=11, extra_holidays=[date(2026, 3, 20)])
+    late = run([credit(1, "1500000", "BUDI SANTOSO", day="2026-03-25")], [inv])
+    inside = run([credit(1, "1500000", "BUDI SANTOSO", day="2026-03-25")], [inv], rules=rules)
+    assert json.loads(str(line(late, 1)["signals"]))["date"]["level"] == "late"
+    assert json.loads(str(line(inside, 1)["signals"]))["date"]["level"] == "in_window"
+
+
+def _scenario() -> tuple[list[dict[str, object]], list[dict[str, object]], list[dict[str, object]]]:
+    invoices = [
+        invoice("20431", "1500000", "Budi Santoso"), invoice("20432", "750000", "Siti Rahayu"),
+        invoice("20440", "1250000", "Hendra Wijaya", company="PT Wijaya Niaga Sentosa"),
+        invoice("20442", "250000", "Hendra Wijaya", company="PT Wijaya Niaga Sentosa"),
+        invoice("20501", "165000", "Andi Pratama"), invoice("20502", "165000", "Rudi Hartono"),
+    ]  # fmt: skip
+    credits = [
+        credit(1, "1500000", "BPK BUDI SANTOSO"), credit(2, "744000", "DANA", message="INV 20432"),
+        credit(3, "1500000", "PT WIJAYA NIAGA SEN"), credit(4, "165000", ""),
+        credit(5, "165000", "ANDI PRATAMA"), credit(6, "99000", "AGUS"),
+    ]  # fmt: skip
+    confirmations = [confirmation("881", "1500000", "Budi Santoso", invoices="20431")]
+    return credits, invoices, confirmations
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_result_does_not_depend_on_row_order(seed: int) -> None:
+    credits, invoices, confirmations = _scenario()
+    base = run(credits, invoices, confirmations)
+    shuffled = run(
+        pd.DataFrame(credits).sample(frac=1, random_state=seed).to_dict("records"),
+        pd.DataFrame(invoices).sample(frac=1, random_state=seed).to_dict("records"),
+        confirmations,
+    )
+    for name in ("lines", "allocations", "invoices", "confirmations"):
+        pd.testing.assert_frame_equal(getattr(base, name), getattr(shuffled, name))
+    assert base.lines["status"].tolist() == [
+        "MATCHED",
+        "MATCHED",
+        "MATCHED",
+        "REVIEW",
+        "MATCHED",
+        "UNMATCHED",
+    ]
+
+
+def test_same_inputs_give_the_same_result_frames() -> None:
+    credits, invoices, confirmations = _scenario()
+    first, second = run(credits, invoices, confirmations), run(credits, invoices, confirmations)
+    for name in ("lines", "allocations", "invoices", "confirmations"):
+        pd.testing.assert_frame_equal(getattr(first, name), getattr(second, name))
+
+
+def test_missing_column_is_reported_by_name() -> None:
+    from reconcile.errors import ReconcileError
+
+    with pytest.raises(ReconcileError, match=r"the credits frame lacks column\(s\) amount_sen"):
+        decide(pd.DataFrame({"line_id": [1]}).assign(account_no="", posted_on=pd.NaT,
+               counterparty="", message="", description=""), pd.DataFrame(columns=[]),
+               pd.DataFrame(), pd.DataFrame(), RULES, AS_OF)  # fmt: skip

@@ -30,6 +30,7 @@ def _register_all() -> None:
 _MODULES: list[str] = ["bca_klikbca_individual", "bni_bnidirect_csv", "bni_bnidirect_xls"]
 _MODULES += ["mandiri_kopra_csv", "mandiri_mcm_csv", "mandiri_livin_xlsx"]
 _MODULES += ["bca_klikbca_bisnis_csv", "bca_klikbca_bisnis_html", "bca_api_json"]
+_MODULES += ["bri_estatement_csv", "mt940"]
 
 _register_all()
 

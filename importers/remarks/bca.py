@@ -209,10 +209,9 @@ def _llg(m: re.Match[str]) -> Remarks:
         first, _, tail = rest.partition(" ")
         bank, after = first, " " + tail
     field = after[1:] if after.startswith(" ") else after
-    name = field[:NAME_WIDTH].strip() or None
+    sender, sender_bank = _wallet_safe(field[:NAME_WIDTH].strip() or None, bank)
     message = _collapse(field[NAME_WIDTH:])
-    name, bank = _wallet_safe(name, bank)
-    return Remarks(channel="SKN/LLG", sender_name=name, sender_bank=bank, message=message)
+    return Remarks(channel="SKN/LLG", sender_name=sender, sender_bank=sender_bank, message=message)
 
 
 def _kr_otomatis(rest: str) -> Remarks:

@@ -138,6 +138,13 @@ class ImportOutcome:
 def record_rejected_file(
     conn: Connection, *, run_id: int, file_name: str, sha256: str, reason: str, now: datetime
 ) -> None:
+    """Record a refused file once: the same bytes refused for the same reason add nothing."""
+    sf = db.statement_files.c
+    seen = conn.execute(
+        select(sf.id, sf.reason).where(and_(sf.sha256 == sha256, sf.status == "REJECTED"))
+    ).all()
+    if any(r.reason == reason for r in seen):
+        return
     conn.execute(
         insert(db.statement_files),
         {
@@ -227,6 +234,12 @@ def import_statements(
     """
     first = statements[0] if statements else None
     total = sum(len(s.transactions) for s in statements)
+    known_file = already_imported(conn, sha256)
+    if known_file is not None:
+        # the very same bytes again: every row resolves to its stored line; record nothing
+        resolved = _resolve_known_file(conn, known_file, statements)
+        if resolved is not None:
+            return resolved
     file_id = int(
         conn.execute(
             insert(db.statement_files).returning(db.statement_files.c.id),
@@ -296,6 +309,21 @@ def import_statements(
         .where(db.statement_files.c.id == file_id)
         .values(new_lines=len(out.new_line_ids), duplicate_lines=len(out.duplicates))
     )
+    return out
+
+
+def _resolve_known_file(
+    conn: Connection, file_id: int, statements: list[Statement]
+) -> ImportOutcome:
+    out = ImportOutcome(file_id=file_id)
+    for st in statements:
+        keyed = keys_with_occurrence(st.transactions)
+        existing = _existing_keys(conn, st.account_no, [k for k, _ in keyed])
+        for t, key in zip(st.transactions, keyed, strict=True):
+            line_id, _ = existing[key]
+            out.duplicates.append((t.source_line, line_id))
+            out.rows.append(t)
+            out.row_line_ids.append(line_id)
     return out
 
 

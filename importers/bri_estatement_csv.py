@@ -68,9 +68,9 @@ def parse_bri_datetime(text: str) -> datetime:
     m = _BRI_DATETIME.fullmatch(text.strip())
     if not m:
         raise ValueFormatError(text, "a date and time YYYY-MM-DD HH:MM:SS")
-    parts = [int(g) if g is not None else 0 for g in m.groups()]
+    y, mo, d, hh, mm, ss = (int(g) if g is not None else 0 for g in m.groups())
     try:
-        return datetime(*parts)  # noqa: DTZ001 - bank times are local WIB, never converted
+        return datetime(y, mo, d, hh, mm, ss)  # noqa: DTZ001 - local WIB times, never converted
     except ValueError as exc:
         raise ValueFormatError(text, "a real date and time YYYY-MM-DD HH:MM:SS") from exc
 

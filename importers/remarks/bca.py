@@ -32,6 +32,7 @@ NAME_WIDTH = 18
 
 _SPACE_RUN = re.compile(r"\s{2,}")
 _WHITESPACE = re.compile(r"\s+")
+_NOT_IN_NAMES = re.compile(r"[0-9a-z\u00df-\u00ff]")  # BCA prints names in capitals, no digits
 
 _TRSF = re.compile(
     r"TRSF E-BANKING (?P<dir>CR|DB)\s+(?P<ddmm>\d{4})/(?P<kind>[A-Z]{5})/(?P<ws>\S+)\s?(?P<rest>.*)",
@@ -99,7 +100,7 @@ def _collapse(text: str) -> str | None:
 
 
 def _looks_like_name_token(token: str) -> bool:
-    return not any(ch.isdigit() or ch.islower() for ch in token)
+    return _NOT_IN_NAMES.search(token) is None
 
 
 def split_message_and_name(text: str) -> tuple[str | None, str | None]:

@@ -83,13 +83,18 @@ def name_pairs(
         {"cidx": np.arange(len(credits)), "key": credits["sender_key"].to_numpy()}
     )
     senders = senders[senders["key"] != ""]
+    whole = pd.DataFrame(
+        {"cidx": np.arange(len(credits)), "key": credits["sender_norm"].to_numpy()}
+    )
+    whole = whole[whole["key"] != ""]
     frames = []
-    for column in ("client_block", "company_block"):
+    for column in ("client_block", "company_block", "client_norm", "company_norm"):
         side = open_inv[["iidx", column]].rename(columns={column: "key"})
         side = side[side["key"] != ""]
         size = side.groupby("key")["iidx"].transform("size")
         side = side[size <= rules.max_block_size]  # "BUDI" alone is not a client
-        frames.append(senders.merge(side, on="key")[["cidx", "iidx"]].assign(alias=0))
+        left = senders if column.endswith("_block") else whole
+        frames.append(left.merge(side, on="key")[["cidx", "iidx"]].assign(alias=0))
     if len(aliases):
         learned = pd.DataFrame(
             {"sender_norm": aliases["sender_norm"], "client_key": aliases["client_key"]}

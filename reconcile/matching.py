@@ -338,7 +338,7 @@ def _pair_codes(row: pd.Series, inv: pd.DataFrame) -> list[str]:
         codes.append(Code.UNDERPAID)
     elif row["gap_sen"] > 0:
         codes.append(Code.OVERPAID)
-    if row["name"] == "different":
+    if row["name"] in ("weak", "different"):
         codes.append(Code.NAME_MISMATCH)
     if row["wrong_account"]:
         codes.append(Code.WRONG_ACCOUNT)

@@ -152,7 +152,7 @@ def test_amount_alone_without_code_goes_to_review() -> None:
 
 
 def test_transfer_fee_deducted_within_tolerance_marks_paid_with_underpaid() -> None:
-    r = run([credit(1, "1493500", "BUDI", message="INV-2026-20431")],
+    r = run([credit(1, "1493500", "BUDI SANTOSO", message="INV-2026-20431")],
             [invoice("20431", "1500000", "Budi Santoso")])  # fmt: skip
     got = line(r, 1)
     assert (got["status"], got["codes"]) == ("MATCHED", "UNDERPAID")

@@ -22,7 +22,7 @@ import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -109,7 +109,7 @@ STATUSES = {
 STATUSES["canceled"] = "Cancelled"
 BILLING_DEPARTMENT = "billing"
 
-Cell = str | int | float | bool | date | datetime | time | None
+Cell = str | int | float | bool | date | datetime | time | timedelta | None
 
 
 @dataclass(slots=True)
@@ -256,11 +256,13 @@ def read_cell_date(value: Cell) -> date | None:
 def read_invoice_amount(value: Cell) -> Decimal:
     """An invoice total: a number cell, '1500000.00', '1,500,000.00', 'Rp 1.500.000,00'."""
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        if not abs(value) < 10**15:  # also NaN and infinity
+            raise ValueFormatError(repr(value), "an amount below Rp 1.000 triliun")
         amount = decimal_from_cell(value)
     else:
         s = _text(value)
         bare = re.sub(r"^(rp\.?|idr)\s*", "", s, flags=re.IGNORECASE)
-        if re.fullmatch(r"\d+(\.\d{1,2})?", bare):
+        if re.fullmatch(r"\d{1,16}(\.\d{1,2})?", bare):
             amount = Decimal(bare).quantize(Decimal("0.01"))
         elif re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d{1,2})?", bare):
             amount = parse_amount_en(bare)

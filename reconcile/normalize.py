@@ -26,6 +26,7 @@ from reconcile.errors import ValueFormatError
 from reconcile.money import CENT
 
 MINIMUM_TYPED_AMOUNT = Decimal("10000")
+MAXIMUM_TYPED_AMOUNT = Decimal("1000000000000")  # Rp 1 triliun: beyond it, a typing slip
 
 
 class Unreadable(ValueFormatError):
@@ -94,6 +95,8 @@ def parse_typed_amount(text: str) -> Decimal:
     value = _amount_value(s)
     if value is None:
         raise ValueFormatError(text, AMOUNT_EXPECTED)
+    if value >= MAXIMUM_TYPED_AMOUNT:
+        raise Unreadable(text, "is Rp 1 triliun or more", "the amount transferred")
     if value != value.quantize(CENT):
         raise Unreadable(text, "has more than two decimal places", AMOUNT_EXPECTED)
     if value < MINIMUM_TYPED_AMOUNT:

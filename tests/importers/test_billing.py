@@ -475,3 +475,9 @@ def test_duplicate_ticket_is_reported(tmp_path: Path) -> None:
         "expected a unique ticket number (already on line 2)"
     ]
     assert result.frame["ticket_id"].tolist() == ["500030"]
+
+
+def test_absurd_invoice_amount_cell_is_refused() -> None:
+    with pytest.raises(ValueFormatError) as info:
+        read_invoice_amount(1e30)
+    assert str(info.value) == "cannot read '1e+30'; expected an amount below Rp 1.000 triliun"

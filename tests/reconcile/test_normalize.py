@@ -575,3 +575,11 @@ def test_destination_refused_with_reason(typed: str, reason: str) -> None:
 def test_company_account_number_round_trips_with_separators(account: Account, sep: str) -> None:
     typed = sep.join([account.account_no[:3], account.account_no[3:6], account.account_no[6:]])
     assert resolve_destination(typed, ACCOUNTS).account_no == account.account_no
+
+
+def test_amount_of_a_triliun_or_more_is_refused() -> None:
+    with pytest.raises(ValueFormatError) as info:
+        parse_typed_amount("100000000000000000000000000")
+    assert str(info.value) == (
+        "'100000000000000000000000000' is Rp 1 triliun or more; expected the amount transferred"
+    )

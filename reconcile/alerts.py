@@ -8,6 +8,8 @@ import smtplib
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
+from reconcile.logs import add_secret
+
 if TYPE_CHECKING:
     from reconcile.pipeline import RunOptions, RunResult
 
@@ -45,6 +47,7 @@ def send(opts: RunOptions, msg: EmailMessage) -> None:
     mail = opts.rules.mail
     user = os.environ.get(mail.username_env or "") if mail.username_env else None
     password = os.environ.get(mail.password_env or "") if mail.password_env else None
+    add_secret(password)
     with smtplib.SMTP(mail.host, mail.port, timeout=30) as smtp:
         if mail.starttls:
             smtp.starttls()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -38,6 +39,21 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_REJECTED = 3
 EXIT_LOCKED = 4
+
+CRASH_ENV = "RECONCILE_CRASH_AT"
+_step_counts: dict[str, int] = {}
+step_listeners: list[Callable[[str, dict[str, Any]], None]] = []
+
+
+def step(name: str, **detail: Any) -> None:
+    """A named point of the run. Listeners (the progress display) hear of it; and when
+    $RECONCILE_CRASH_AT is ``<name>:<n>`` the n-th passage kills this process with SIGKILL
+    (crash-safety tests: a run killed there must converge when started again)."""
+    count = _step_counts[name] = _step_counts.get(name, 0) + 1
+    for listener in step_listeners:
+        listener(name, detail)
+    if os.environ.get(CRASH_ENV) == f"{name}:{count}":
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass
@@ -143,7 +159,9 @@ def import_inbox(
     archive = rules.path(rules.paths.archive)
     rejected = rules.path(rules.paths.rejected)
     assert archive is not None and rejected is not None
-    for path in inbox_files(opts.inbox):
+    files = inbox_files(opts.inbox)
+    step("import.begin", total=len(files))
+    for path in files:
         sha = sha256_file(path)
         result.input_hashes[path.name] = sha
         try:
@@ -156,6 +174,7 @@ def import_inbox(
             reason = f"{path.name}: unexpected error while reading the file ({type(exc).__name__}: {exc})"
             _reject(engine, opts, run_id, result, path, sha, reason, rejected)
             continue
+        step("import.parsed")
         with engine.begin() as conn:
             outcome = store.import_statements(
                 conn,
@@ -166,6 +185,8 @@ def import_inbox(
                 statements=statements,
                 now=opts.clock(),
             )
+            step("import.uncommitted")
+        step("import.committed")
         dup_lines = {src for src, _ in outcome.duplicates}
         for t, line_id in zip(outcome.rows, outcome.row_line_ids, strict=True):
             seen.append(SeenLine(line_id, path.name, t.source_line, t.source_line in dup_lines))
@@ -183,6 +204,7 @@ def import_inbox(
         )
         if not opts.keep_inbox:
             move_aside(path, archive, sha)
+        step("import.archived")
     return seen
 
 
@@ -201,9 +223,12 @@ def _reject(
         store.record_rejected_file(
             conn, run_id=run_id, file_name=path.name, sha256=sha, reason=reason, now=opts.clock()
         )
+        step("reject.uncommitted")
+    step("reject.committed")
     result.rejections.append(Rejection(path.name, reason))
     if not opts.keep_inbox:
         move_aside(path, rejected, sha, reason)
+    step("reject.moved")
 
 
 def load_sources(
@@ -256,6 +281,7 @@ def load_sources(
             )
             result.counts["confirmations_new"] = stats["new"]
             result.counts["confirmations_changed"] = stats["changed"]
+        step("sources.uncommitted")
     inv_nos = [] if inv_frame is None else inv_frame["invoice_no"].tolist()
     tickets = [] if conf_frame is None else conf_frame["ticket_id"].tolist()
     return inv_nos, tickets
@@ -278,8 +304,10 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
         confirmations = store.load_confirmations(conn)
         aliases = store.load_aliases(conn)
     outcome = decide(credits, invoices, confirmations, aliases, opts.rules.matching, opts.as_of)
+    step("match.decided")
     with engine.begin() as conn:
         stats = store.persist_match(conn, run_id=run_id, result=outcome, now=opts.clock())
+        step("match.uncommitted")
     lines = outcome.lines
     result.counts["decisions_written"] = stats["decisions"]
     result.counts["matched"] = int((lines["status"] == "MATCHED").sum()) if len(lines) else 0
@@ -293,7 +321,9 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
 def run(opts: RunOptions) -> RunResult:
     """One complete run. Returns the result with its exit code; raises only on a defect."""
     from reconcile import reports
+    from reconcile.logs import set_run_id
 
+    _step_counts.clear()
     engine = store.make_engine(opts.db_url)
     try:
         prepare_database(engine, opts.rules)
@@ -306,10 +336,15 @@ def run(opts: RunOptions) -> RunResult:
                 now=opts.clock(),
             )
         result = RunResult(run_id=run_id, exit_code=EXIT_OK)
+        set_run_id(run_id)
+        step("run.started", run_id=run_id)
         try:
             seen = import_inbox(engine, opts, run_id, result)
+            step("sources.begin")
             inv_nos, tickets = load_sources(engine, opts, run_id, result)
+            step("sources.committed")
             considered = match(engine, opts, run_id, result) if opts.match else []
+            step("match.committed")
             if opts.write_reports:
                 result.reports = reports.write_run_reports(
                     engine,
@@ -321,6 +356,7 @@ def run(opts: RunOptions) -> RunResult:
                     ticket_ids=tickets,
                     rejections=result.rejections,
                 )
+            step("reports.written")
         except ReconcileError as exc:
             _finish(engine, opts, result, "FAILED", EXIT_FAILURE, str(exc))
             raise
@@ -329,6 +365,7 @@ def run(opts: RunOptions) -> RunResult:
             raise
         result.exit_code = EXIT_REJECTED if result.rejections else EXIT_OK
         _finish(engine, opts, result, "COMPLETED", result.exit_code, result.summary())
+        step("run.finished")
         return result
     finally:
         engine.dispose()

@@ -1,4 +1,8 @@
-"""`reconcile status`: what the job did lately and what waits for a person."""
+"""`reconcile status`: what the job did lately and what waits for a person.
+
+Runs are serialised by the lock, so a run still marked RUNNING while a later run exists was
+killed (or its machine died) before it could record its end: it is shown as INTERRUPTED.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from reconcile import db
 from reconcile.migrate import current_revision
 from reconcile.store import make_engine
 
+REVIEW_SHOWN = 10
+
 
 def collect_status(db_url: str, *, last: int = 10) -> dict[str, Any]:
     engine = make_engine(db_url)
@@ -21,12 +27,13 @@ def collect_status(db_url: str, *, last: int = 10) -> dict[str, Any]:
             return {
                 "runs": [],
                 "open_review": 0,
+                "review_items": [],
                 "unidentified": 0,
                 "oldest_unidentified": None,
                 "note": "database is empty: no run yet",
             }
         with engine.connect() as conn:
-            r = db.runs.c
+            r, bl = db.runs.c, db.bank_lines.c
             runs = [
                 {
                     "id": row.id,
@@ -42,7 +49,24 @@ def collect_status(db_url: str, *, last: int = 10) -> dict[str, Any]:
                 }
                 for row in conn.execute(select(db.runs).order_by(r.id.desc()).limit(last))
             ]
-            bl = db.bank_lines.c
+            for run in runs[1:]:  # not the newest: a later run has started since
+                if run["status"] == "RUNNING":
+                    run["status"] = "INTERRUPTED"
+            review_items = [
+                {
+                    "line_id": row.id,
+                    "posted_on": row.posted_on,
+                    "amount": f"{row.amount:f}",
+                    "counterparty": row.counterparty,
+                    "source_file": row.source_file,
+                }
+                for row in conn.execute(
+                    select(bl.id, bl.posted_on, bl.amount, bl.counterparty, bl.source_file)
+                    .where(bl.status == "REVIEW")
+                    .order_by(bl.posted_on, bl.id)
+                    .limit(REVIEW_SHOWN)
+                )
+            ]
             review = conn.execute(select(func.count()).where(bl.status == "REVIEW")).scalar_one()
             unmatched = conn.execute(
                 select(func.count()).where(and_(bl.status == "UNMATCHED", bl.direction == "CR"))
@@ -56,6 +80,7 @@ def collect_status(db_url: str, *, last: int = 10) -> dict[str, Any]:
         return {
             "runs": runs,
             "open_review": int(review),
+            "review_items": review_items,
             "unidentified": int(unmatched),
             "oldest_unidentified": None
             if oldest is None
@@ -71,8 +96,8 @@ def collect_status(db_url: str, *, last: int = 10) -> dict[str, Any]:
         engine.dispose()
 
 
-def render_status(info: dict[str, Any]) -> None:
-    console = Console()
+def render_status(info: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console()
     table = Table(title="Last runs")
     for col in ("run", "command", "started", "as of", "status", "exit", "inputs", "counts"):
         table.add_column(col)
@@ -89,7 +114,14 @@ def render_status(info: dict[str, Any]) -> None:
             ", ".join(f"{k}={v}" for k, v in sorted(counts.items())),
         )
     console.print(table)
+    if info.get("note"):
+        console.print(info["note"])
     console.print(f"open review items: {info['open_review']}")
+    for item in info["review_items"]:
+        console.print(
+            f"  line {item['line_id']} on {item['posted_on']}: Rp {item['amount']} "
+            f"from {item['counterparty'] or 'unknown sender'} ({item['source_file']})"
+        )
     console.print(f"unidentified credits: {info['unidentified']}")
     o = info["oldest_unidentified"]
     if o:

@@ -1,0 +1,2 @@
+"""Scheduled entry points: ``run_once`` (cron, ``reconcile run``) and ``scheduler``
+(``reconcile schedule``, a long-running loop). See docs/operations.md."""

@@ -1,0 +1,319 @@
+"""The run workbook, opened as an accountant's Excel would be (openpyxl): real values only."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from reconcile import workbook
+from reconcile.config import Rules, parse_rules
+from reconcile.pipeline import RunOptions, RunResult, run
+from reconcile.workbook import KEY_HEADER, MONEY_FORMAT, StatementFile, statement_gaps
+
+AS_OF = date(2026, 3, 10)
+NOW = datetime(2026, 3, 10, 7, 0, 0)
+
+BCA_MARCH = """Account No.,=,'0372543386
+Name,=,RINA WULANDARI
+Currency,=,IDR
+
+Date,Description,Branch,Amount,,Balance
+'02/03/2026,TRSF E-BANKING CR 0203/FTSCY/WS95031 1500000.00INV 20431 BUDI SANTOSO,'0000,1500000.00,CR,11500000.00
+'03/03/2026,BI-FAST CR TRANSFER   DR 008 HENDRA WIJAYA,'0000,1243500.00,CR,12743500.00
+'03/03/2026,BI-FAST CR TRANSFER   DR 014 =HYPERLINK(1),'0000,990000.00,CR,13733500.00
+'04/03/2026,BI-FAST CR TRANSFER   DR 008 SITI RAHAYU,'0000,750000.00,CR,14483500.00
+'05/03/2026,BI-FAST CR TRANSFER   DR 009 ANDI,'0000,300000.00,CR,14783500.00
+'05/03/2026,BIAYA ADM,'0998,10000.00,DB,14773500.00
+'06/03/2026,BI-FAST CR TRANSFER   DR 014 TONI GUNAWAN,'0000,123456.00,CR,14896956.00
+
+Starting Balance,=,10000000.00
+Credit,=,4906956.00
+Debet,=,10000.00
+Ending Balance,=,14896956.00
+"""
+
+INVOICES = """invoice_no,client_name,company_name,email,issued_on,due_on,amount,status
+20431,Budi Santoso,,budi.santoso@example.com,2026-02-25,2026-03-04,1500000.00,Unpaid
+20432,Siti Rahayu,CV Rahayu Grafika,siti@rahayugrafika.example,2026-02-26,2026-03-05,750000,Unpaid
+20440,Hendra Wijaya,PT Wijaya Niaga Sentosa,finance@wijayaniaga.example,2026-02-27,2026-03-06,1250000.00,Unpaid
+20450,Dewi Lestari,,dewi@example.com,2026-02-27,2026-03-06,300000.00,Unpaid
+20451,Agus Prasetyo,,agus@example.com,2026-02-27,2026-03-06,300000.00,Unpaid
+20460,Wahyu Hidayat,,wahyu@example.com,2026-02-27,2026-03-06,990000.00,Unpaid
+"""
+
+
+def make_rules(language: str = "id") -> Rules:
+    return parse_rules(
+        f"""
+accounts:
+  - {{bank: bca, account_no: "0372543386", holder: RINA WULANDARI}}
+  - {{bank: mandiri, account_no: "1370010136428", holder: RINA WULANDARI}}
+language: {language}
+"""
+    )
+
+
+@dataclass
+class Run:
+    result: RunResult
+    book: Path
+    out: Path
+    db_url: str
+
+
+def run_march(tmp_path: Path, language: str = "id") -> Run:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir(exist_ok=True)
+    (inbox / "bca_march.csv").write_text(BCA_MARCH, encoding="utf-8")
+    invoices = tmp_path / "invoices.csv"
+    invoices.write_text(INVOICES, encoding="utf-8")
+    db_url = f"sqlite:///{tmp_path / 'reconcile.db'}"
+    opts = RunOptions(
+        rules=make_rules(language),
+        inbox=inbox,
+        out=tmp_path / "out",
+        db_url=db_url,
+        as_of=AS_OF,
+        invoices=invoices,
+        keep_inbox=True,
+        clock=lambda: NOW,
+    )
+    result = run(opts)
+    [book] = [p for p in result.reports if p.suffix == ".xlsx"]
+    return Run(result, book, opts.out, db_url)
+
+
+@pytest.fixture(scope="module")
+def march(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    return run_march(tmp_path_factory.mktemp("march"))
+
+
+def column(ws: Worksheet, header: str) -> int:
+    heads = [c.value for c in ws[1]]
+    return heads.index(header) + 1
+
+
+def line_ids(ws: Worksheet) -> list[int]:
+    col = column(ws, "ID mutasi")
+    cells = [r[col - 1] for r in ws.iter_rows(min_row=2, values_only=True)]
+    return [int(v) for v in cells if isinstance(v, int | float)]
+
+
+def find_row(ws: Worksheet, first_cell: str) -> int:
+    for row in ws.iter_rows(min_col=1, max_col=1):
+        if row[0].value == first_cell:
+            return int(row[0].row)
+    raise AssertionError(f"{first_cell!r} not in column A of {ws.title}")
+
+
+def test_workbook_is_named_with_the_run_date_and_id(march: Run) -> None:
+    assert march.book.name == f"reconcile_2026-03-10_run{march.result.run_id}.xlsx"
+    book = load_workbook(march.book)
+    assert book.sheetnames == [
+        "Ringkasan", "Lunas Otomatis", "Perlu Review", "Kurang-Lebih Bayar", "Split-Gabungan",
+        "Duplikat", "Dana Tak Dikenal", "Konfirmasi Tanpa Dana", "Ditolak",
+    ]  # fmt: skip
+
+
+def test_totals_per_account_equal_the_sum_of_the_csv_rows(march: Run) -> None:
+    with (march.out / "bank_lines.csv").open(encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["direction"] == "CR"]
+    by_status: dict[str, Decimal] = {}
+    for r in rows:
+        by_status[r["status"]] = by_status.get(r["status"], Decimal("0")) + Decimal(r["amount"])
+    ws = load_workbook(march.book)["Ringkasan"]
+    row = find_row(ws, "BCA")
+    values = [ws.cell(row, c).value for c in range(1, 10)]
+    assert values[:3] == ["BCA", "0372543386", 6]
+    money = [Decimal(repr(v)).quantize(Decimal("0.01")) for v in values[3:]]
+    assert money == [
+        sum(by_status.values(), Decimal("0")),
+        by_status["MATCHED"],
+        Decimal("0.00"),
+        by_status["REVIEW"],
+        by_status["UNMATCHED"],
+        Decimal("0.00"),
+    ]
+    assert money[:2] == [Decimal("4906956.00"), Decimal("3493500.00")]
+    assert money[3:5] == [Decimal("1290000.00"), Decimal("123456.00")]
+    mandiri = find_row(ws, "MANDIRI")
+    assert [ws.cell(mandiri, c).value for c in (2, 3, 4)] == ["1370010136428", 0, 0]
+    assert ws.cell(row, 4).number_format == MONEY_FORMAT
+
+
+def test_status_and_code_blocks_count_and_sum_the_lines(march: Run) -> None:
+    ws = load_workbook(march.book)["Ringkasan"]
+    review = find_row(ws, "Perlu review")
+    assert (ws.cell(review, 2).value, ws.cell(review, 3).value) == (2, 1290000)
+    ignored = find_row(ws, "Diabaikan (debit/biaya)")
+    assert (ws.cell(ignored, 2).value, ws.cell(ignored, 3).value) == (1, 10000)
+    underpaid = find_row(ws, "Kurang bayar")
+    assert [ws.cell(underpaid, c).value for c in (2, 3, 4)] == [1, 1243500, "UNDERPAID"]
+    ambiguous = find_row(ws, "Beberapa tagihan cocok")
+    assert [ws.cell(ambiguous, c).value for c in (2, 3, 4)] == [1, 300000, "AMBIGUOUS"]
+
+
+def test_ageing_counts_banking_days_to_the_run_date(march: Run) -> None:
+    ws = load_workbook(march.book)["Ringkasan"]
+    # line 7 (06/03, Friday) is 2 banking days old; 5 (05/03) is 3; 3 (03/03) is 5
+    young, middle = find_row(ws, "0-2"), find_row(ws, "3-7")
+    assert (ws.cell(young, 2).value, ws.cell(young, 3).value) == (1, 123456)
+    assert (ws.cell(middle, 2).value, ws.cell(middle, 3).value) == (2, 1290000)
+    assert ws.cell(find_row(ws, ">30"), 2).value == 0
+    unidentified = load_workbook(march.book)["Dana Tak Dikenal"]
+    age = column(unidentified, "Umur (hari kerja)")
+    assert unidentified.cell(2, age).value == 2
+
+
+def test_each_category_sheet_holds_exactly_the_expected_lines(march: Run) -> None:
+    book = load_workbook(march.book)
+    assert line_ids(book["Lunas Otomatis"]) == [1, 2, 4]
+    assert line_ids(book["Perlu Review"]) == [3, 5]  # oldest first
+    assert line_ids(book["Kurang-Lebih Bayar"]) == [2]
+    assert line_ids(book["Dana Tak Dikenal"]) == [7]
+    assert line_ids(book["Split-Gabungan"]) == []
+    assert book["Duplikat"]["A2"].value == "(tidak ada)"
+    assert book["Ditolak"]["A2"].value == "(tidak ada)"
+
+
+def test_rows_carry_reason_evidence_and_source_line(march: Run) -> None:
+    ws = load_workbook(march.book)["Lunas Otomatis"]
+    row = [c.value for c in ws[2]]
+    heads = [c.value for c in ws[1]]
+    record = dict(zip(heads, row, strict=True))
+    assert record["Alasan"] == (
+        "amount exact; invoice #20431 in description; name 'BUDI SANTOSO' ~ client "
+        "'Budi Santoso' 100"
+    )
+    assert "reference: " in record["Bukti per sinyal"]
+    assert "amount: exact" in record["Bukti per sinyal"]
+    assert (record["File sumber"], record["Baris"]) == ("bca_march.csv", 6)
+    assert record["Tanggal"] == datetime(2026, 3, 2)
+    assert record["Tagihan"] == "20431"
+
+
+def test_amount_cells_are_numbers_in_idr_format_and_dates_are_dates(march: Run) -> None:
+    ws = load_workbook(march.book)["Lunas Otomatis"]
+    amount = ws.cell(2, column(ws, "Jumlah"))
+    posted = ws.cell(2, column(ws, "Tanggal"))
+    assert isinstance(amount.value, int | float)
+    assert Decimal(repr(amount.value)).quantize(Decimal("0.01")) == Decimal("1500000.00")
+    assert amount.number_format == '"Rp" #,##0.00'
+    assert posted.is_date and posted.number_format == "dd/mm/yyyy"
+
+
+def test_header_is_frozen_filtered_and_columns_are_sized(march: Run) -> None:
+    ws = load_workbook(march.book)["Perlu Review"]
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref is not None and ws.auto_filter.ref.startswith("A1:")
+    reason = column(ws, "Alasan")
+    letter = ws.cell(1, reason).column_letter
+    assert ws.column_dimensions[letter].width > 50
+
+
+def test_a_sender_that_looks_like_a_formula_stays_text(march: Run) -> None:
+    ws = load_workbook(march.book)["Perlu Review"]
+    cell = ws.cell(2, column(ws, "Pengirim"))
+    assert cell.value == "=HYPERLINK(1)"
+    assert cell.data_type == "s"
+    for sheet in load_workbook(march.book).worksheets:
+        for row in sheet.iter_rows():
+            assert all(c.data_type != "f" for c in row), sheet.title
+
+
+def test_review_sheet_has_a_decision_drop_down_and_a_hidden_key(march: Run) -> None:
+    ws = load_workbook(march.book)["Perlu Review"]
+    assert [c.value for c in ws[1]][:4] == [
+        "Keputusan", "Alokasikan ke tagihan", "Jumlah dialokasikan", "Catatan",
+    ]  # fmt: skip
+    lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
+    assert len(lists) == 1
+    assert str(lists[0].sqref) == "A2:A3"
+    assert lists[0].formula1 == (
+        '"Setujui usulan,Tolak usulan,Alokasikan ke tagihan,Bukan pembayaran pelanggan"'
+    )
+    key = column(ws, KEY_HEADER)
+    letter = ws.cell(1, key).column_letter
+    assert ws.column_dimensions[letter].hidden
+    keys = [ws.cell(r, key).value for r in (2, 3)]
+    assert [k.split(":")[1:] for k in keys] == [
+        [str(march.result.run_id), "3"],
+        [str(march.result.run_id), "5"],
+    ]
+    assert all(int(k.split(":")[0]) > 0 for k in keys)
+
+
+def test_summary_charts_reference_the_summary_tables(march: Run) -> None:
+    ws = load_workbook(march.book)["Ringkasan"]
+    charts = ws._charts
+    assert len(charts) == 2
+    status_chart, ageing_chart = charts
+    accounts_row = find_row(ws, "BCA")
+    refs = [s.val.numRef.f for s in status_chart.series]
+    assert refs == [f"Ringkasan!${col}${accounts_row}:${col}${accounts_row + 1}" for col in "EFGH"]
+    cat = status_chart.series[0].cat
+    assert (cat.strRef or cat.numRef).f == f"Ringkasan!$B${accounts_row}:$B${accounts_row + 1}"
+    first_bucket = find_row(ws, "0-2")
+    assert ageing_chart.series[0].val.numRef.f == (
+        f"Ringkasan!$C${first_bucket}:$C${first_bucket + 3}"
+    )
+
+
+def test_inputs_are_listed_with_their_sha256(march: Run) -> None:
+    ws = load_workbook(march.book)["Ringkasan"]
+    row = find_row(ws, "bca_march.csv")
+    assert ws.cell(row, 2).value == "rekening koran"
+    assert ws.cell(row, 3).value == march.result.input_hashes["bca_march.csv"]
+    inv = find_row(ws, "invoices.csv")
+    assert ws.cell(inv, 2).value == "daftar tagihan"
+
+
+def test_english_labels_when_rules_say_en(tmp_path: Path) -> None:
+    r = run_march(tmp_path, language="en")
+    book = load_workbook(r.book)
+    assert book.sheetnames[:3] == ["Summary", "Auto-paid", "Review"]
+    assert book["Review"]["A1"].value == "Decision"
+    assert book["Auto-paid"].cell(2, 2).number_format == "yyyy-mm-dd"
+
+
+def test_a_category_larger_than_the_row_limit_points_to_the_csv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workbook, "ROW_LIMIT", 2)
+    r = run_march(tmp_path)
+    ws = load_workbook(r.book)["Lunas Otomatis"]
+    assert line_ids(ws) == [1, 2]
+    assert ws["A4"].value == "... 1 baris lagi tidak muat di Excel: lihat bank_lines.csv"
+    with (r.out / "bank_lines.csv").open(encoding="utf-8") as fh:
+        assert sum(1 for row in csv.DictReader(fh) if row["status"] == "MATCHED") == 3
+
+
+def test_statement_gaps_find_days_no_statement_covers() -> None:
+    files = [
+        StatementFile("a.csv", "0372543386", "bca", date(2026, 3, 1), date(2026, 3, 4)),
+        StatementFile("b.csv", "0372543386", "bca", date(2026, 3, 5), date(2026, 3, 9)),
+        StatementFile("c.csv", "0372543386", "bca", date(2026, 3, 12), date(2026, 3, 15)),
+        StatementFile("d.csv", "0495227030", "bni", date(2026, 3, 1), date(2026, 3, 31)),
+        StatementFile("e.csv", "0495227030", "bni", date(2026, 3, 10), date(2026, 3, 20)),
+    ]
+    assert statement_gaps(files) == {
+        "0372543386": [(date(2026, 3, 10), date(2026, 3, 11))],
+        "0495227030": [],
+    }
+
+
+def test_summary_shows_the_statement_period_per_account(march: Run) -> None:
+    ws = load_workbook(march.book)["Ringkasan"]
+    row = find_row(ws, "0372543386")  # column A holds account numbers only in the proof block
+    assert ws.cell(row, 2).value == "BCA"
+    assert ws.cell(row, 3).value == 1
+    assert ws.cell(row, 4).value == datetime(2026, 3, 2)
+    assert ws.cell(row, 5).value == datetime(2026, 3, 6)
+    assert ws.cell(row, 6).value == "tidak ada"

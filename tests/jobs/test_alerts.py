@@ -1,0 +1,98 @@
+"""The e-mail summary, against a real SMTP server on 127.0.0.1 started by the test."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from email import message_from_bytes
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from reconcile.alerts import maybe_send_summary
+from reconcile.config import parse_rules
+from reconcile.pipeline import Rejection, RunOptions, RunResult
+from tests.jobs.workspace import AS_OF
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+def options(port: int, tmp_path: Path) -> RunOptions:
+    rules = parse_rules(
+        f"""accounts:
+  - bank: bca
+    account_no: "0372543386"
+    holder: RINA WULANDARI
+mail:
+  enabled: true
+  host: 127.0.0.1
+  port: {port}
+  sender: reconcile@hosting.example
+  recipients: [finance@hosting.example, rina@hosting.example]
+  username_env: null
+  password_env: null
+"""
+    )
+    return RunOptions(rules=rules, inbox=tmp_path, out=tmp_path, db_url="sqlite://", as_of=AS_OF)
+
+
+def result(review: int, unmatched: int, rejected: int) -> RunResult:
+    return RunResult(
+        run_id=7,
+        exit_code=3 if rejected else 0,
+        counts={"lines_new": 15, "invoices_paid": 2, "review": review, "unmatched": unmatched},
+        rejections=[Rejection("notes.txt", "notes.txt: no importer recognises this file")]
+        * rejected,
+    )
+
+
+def test_summary_is_mailed_when_items_wait_for_a_person(
+    smtp: tuple[Inbox, int], tmp_path: Path
+) -> None:
+    inbox, port = smtp
+    assert maybe_send_summary(options(port, tmp_path), result(2, 8, 1)) is True
+    [(rcpt, msg)] = inbox.messages
+    assert rcpt == ["finance@hosting.example", "rina@hosting.example"]
+    assert msg["Subject"] == "[reconcile] run 7 2026-03-10: 2 to review, 8 unidentified, 1 rejected"
+    body = msg.get_payload(decode=True).decode("utf-8").replace("\r\n", "\n")
+    assert body.startswith(
+        "run 7: 15 bank lines imported (0 already known), 2 invoices paid, "
+        "2 items to review, 8 credits unidentified, 1 rejected"
+    )
+    assert "  - notes.txt: no importer recognises this file" in body
+
+
+def test_nothing_is_mailed_when_nothing_waits(smtp: tuple[Inbox, int], tmp_path: Path) -> None:
+    inbox, port = smtp
+    assert maybe_send_summary(options(port, tmp_path), result(0, 0, 0)) is False
+    assert inbox.messages == []
+
+
+def test_unreachable_mail_server_is_logged_not_raised(tmp_path: Path) -> None:
+    assert maybe_send_summary(options(free_port(), tmp_path), result(1, 0, 0)) is False

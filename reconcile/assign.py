@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 _GAP_SPAN = 10**13  # sen; larger than any single transfer
@@ -26,9 +27,10 @@ class Assignment:
     duplicates: pd.DataFrame  # cidx, iidx (credit tied with an earlier one on that invoice)
 
 
-def rank_of(pairs: pd.DataFrame) -> np.ndarray:
+def rank_of(pairs: pd.DataFrame) -> npt.NDArray[np.int64]:
     gap = np.minimum(np.abs(pairs["gap_sen"].to_numpy(dtype=np.int64)), _GAP_SPAN - 1)
-    return pairs["score"].to_numpy(dtype=np.int64) * _GAP_SPAN - gap
+    rank: npt.NDArray[np.int64] = pairs["score"].to_numpy(dtype=np.int64) * _GAP_SPAN - gap
+    return rank
 
 
 def assign(pairs: pd.DataFrame) -> Assignment:

@@ -54,7 +54,8 @@ class BankingCalendar:
 
     def add_one(self, day: date, n: int) -> date:
         value = self.add(pd.Series([day]), n)[0]
-        return pd.Timestamp(value).date()
+        result: date = pd.Timestamp(value).date()
+        return result
 
 
 @functools.cache
@@ -63,4 +64,5 @@ def _national_holidays() -> tuple[date, ...]:
 
 
 def _as_days(values: pd.Series) -> npt.NDArray[np.datetime64]:
-    return pd.to_datetime(values).to_numpy(dtype="datetime64[D]")
+    days: npt.NDArray[np.datetime64] = pd.to_datetime(values).to_numpy(dtype="datetime64[D]")
+    return days

@@ -111,12 +111,19 @@ def name_pairs(
     return pairs.groupby(["cidx", "iidx"], as_index=False)["alias"].max().assign(name_block=1)
 
 
-def _packed(amount_sen: npt.NDArray[np.int64], days: npt.NDArray[np.int64]) -> npt.NDArray:
-    return (amount_sen.astype(np.int64) << _DAY_BITS) + days.astype(np.int64)
+def _packed(amount_sen: npt.ArrayLike, days: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """(amount, day number) packed in one sortable int64: amount in the high bits."""
+    packed: npt.NDArray[np.int64] = (np.asarray(amount_sen, dtype=np.int64) << _DAY_BITS) + (
+        np.asarray(days, dtype=np.int64)
+    )
+    return packed
 
 
 def _day_numbers(values: pd.Series) -> npt.NDArray[np.int64]:
-    return pd.to_datetime(values).to_numpy(dtype="datetime64[D]").astype(np.int64)
+    days: npt.NDArray[np.int64] = (
+        pd.to_datetime(values).to_numpy(dtype="datetime64[D]").astype(np.int64)
+    )
+    return days
 
 
 def expand_ranges(

@@ -472,7 +472,7 @@ def decide(
         )
 
     # credits nobody could place
-    for c in np.flatnonzero(status == LineStatus.UNMATCHED.value):
+    for c in np.flatnonzero(status == LineStatus.UNMATCHED.value).tolist():
         block = int(exact_block[c])
         if block > rules.max_block_size:
             status[c], codes[c] = LineStatus.REVIEW.value, [Code.AMBIGUOUS]

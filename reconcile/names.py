@@ -23,21 +23,109 @@ from rapidfuzz.distance import Prefix
 
 # Forms of address, religious and academic titles: removed at the start (dots already dropped).
 TITLES_AT_START = frozenset(
-    ["BPK", "BP", "BAPAK", "PAK", "IBU", "BU", "SDR", "SDRI", "SAUDARA", "SAUDARI", "NY", "NYONYA", "NN", "NONA", "TN", "TUAN", "AN", "ATASNAMA", "H", "HJ", "HAJI", "HAJJAH", "KH", "DR", "DRS", "DRA", "IR", "PROF"]
+    [
+        "BPK",
+        "BP",
+        "BAPAK",
+        "PAK",
+        "IBU",
+        "BU",
+        "SDR",
+        "SDRI",
+        "SAUDARA",
+        "SAUDARI",
+        "NY",
+        "NYONYA",
+        "NN",
+        "NONA",
+        "TN",
+        "TUAN",
+        "AN",
+        "ATASNAMA",
+        "H",
+        "HJ",
+        "HAJI",
+        "HAJJAH",
+        "KH",
+        "DR",
+        "DRS",
+        "DRA",
+        "IR",
+        "PROF",
+    ]
 )
 # Degrees: removed at the end (dots dropped: "S.Kom" -> "SKOM").
 DEGREES_AT_END = frozenset(
-    ["SE", "SH", "ST", "SKOM", "SPD", "SSI", "SSOS", "SIP", "SKED", "SFARM", "SPSI", "SAK", "SHUT", "STP", "SKEP", "SAG", "SSN", "SDS", "MM", "MKOM", "MSI", "MPD", "MT", "MH", "MAG", "MBA", "AMD", "AMA", "PHD"]
+    [
+        "SE",
+        "SH",
+        "ST",
+        "SKOM",
+        "SPD",
+        "SSI",
+        "SSOS",
+        "SIP",
+        "SKED",
+        "SFARM",
+        "SPSI",
+        "SAK",
+        "SHUT",
+        "STP",
+        "SKEP",
+        "SAG",
+        "SSN",
+        "SDS",
+        "MM",
+        "MKOM",
+        "MSI",
+        "MPD",
+        "MT",
+        "MH",
+        "MAG",
+        "MBA",
+        "AMD",
+        "AMA",
+        "PHD",
+    ]
 )
 # Titles that may also trail (", Hj."): removed at the end too. A bare H at the end is an initial.
 TITLES_AT_END = frozenset(["HJ", "HAJI", "HAJJAH", "DR", "DRS", "IR"])
 LEGAL_FORMS = frozenset(["PT", "CV", "UD", "TBK", "YAYASAN", "KOPERASI"])
 MUHAMMAD_VARIANTS = frozenset(
-    ["MOH", "MOCH", "MOCHAMAD", "MOCHAMMAD", "MUH", "MHD", "MUHAMAD", "MOHAMMAD", "MOHAMAD", "MOHAMED", "MUHAMED", "MUHAMMAD"]
+    [
+        "MOH",
+        "MOCH",
+        "MOCHAMAD",
+        "MOCHAMMAD",
+        "MUH",
+        "MHD",
+        "MUHAMAD",
+        "MOHAMMAD",
+        "MOHAMAD",
+        "MOHAMED",
+        "MUHAMED",
+        "MUHAMMAD",
+    ]
 )
 # Senders that are an e-wallet or a payment gateway, not the payer (formats.md §8.1, §8.8).
 EWALLET_SENDERS = frozenset(
-    ["DANA", "DANAIDJ1", "OVO", "GOPAY", "GOJEK", "SHOPEEPAY", "SHOPEE", "LINKAJA", "FLIP", "XENDIT", "MIDTRANS", "DOKU", "ISAKU", "SAKUKU", "JENIUS"]
+    [
+        "DANA",
+        "DANAIDJ1",
+        "OVO",
+        "GOPAY",
+        "GOJEK",
+        "SHOPEEPAY",
+        "SHOPEE",
+        "LINKAJA",
+        "FLIP",
+        "XENDIT",
+        "MIDTRANS",
+        "DOKU",
+        "ISAKU",
+        "SAKUKU",
+        "JENIUS",
+    ]
 )
 # Bank truncation limits (§8.7): a name this long (normalised) that is a prefix of the other
 # is read as the same name cut short.
@@ -94,7 +182,7 @@ def normalise_name(raw: str | None) -> str:
     # "M. Rizky": a lone M in front is Muhammad; elsewhere it is an initial.
     if len(words) > 1 and words[0] == "M":
         words[0] = "MUHAMMAD"
-    words = [_respell(w) for w in _strip_titles_and_degrees(words)]
+    words = _strip_titles_and_degrees([_respell(w) for w in words])
     if not words or any(w in EWALLET_SENDERS for w in words[:1]):
         return ""
     return " ".join(words)
@@ -123,7 +211,9 @@ def name_similarity(a: str, b: str) -> int:
     return int(name_similarity_pairs([a], [b])[0])
 
 
-def name_similarity_pairs(a: Sequence[str], b: Sequence[str]) -> npt.NDArray[np.int64]:
+def name_similarity_pairs(
+    a: Sequence[str] | npt.NDArray[np.object_], b: Sequence[str] | npt.NDArray[np.object_]
+) -> npt.NDArray[np.int64]:
     """Element-wise truncation-aware similarity of normalised names, 0-100 (vectorised).
 
     * equal names, or one a prefix of the other of at least 12 characters (a bank cut the name,

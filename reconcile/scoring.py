@@ -86,8 +86,9 @@ def tolerance_sen(tolerance: Tolerance, base_sen: npt.NDArray[np.int64]) -> npt.
 
 def _select(
     conditions: list[npt.NDArray[np.bool_]], labels: list[str], default: str
-) -> npt.NDArray:
-    return np.select(conditions, labels, default=default).astype(object)
+) -> npt.NDArray[np.object_]:
+    chosen: npt.NDArray[np.object_] = np.select(conditions, labels, default=default).astype(object)
+    return chosen
 
 
 def score_pairs(
@@ -134,11 +135,13 @@ def score_pairs(
     company_sim = name_similarity_pairs(sender, invoices["company_norm"].to_numpy()[i])
     safe_f = np.maximum(f, 0)
 
-    def conf_column(column: str, default: object) -> npt.NDArray:
+    def conf_column(column: str, default: object) -> npt.NDArray[np.object_]:
+        fallback: npt.NDArray[np.object_] = np.full(len(pairs), default, dtype=object)
         if not len(confirmations):
-            return np.full(len(pairs), default, dtype=object)
+            return fallback
         values = confirmations[column].to_numpy(dtype=object, na_value=default)[safe_f]
-        return np.where(has_conf, values, default)
+        chosen: npt.NDArray[np.object_] = np.where(has_conf, values, fallback)
+        return chosen
 
     conf_sim = name_similarity_pairs(sender, conf_column("name_norm", ""))
     best_sim = np.maximum(np.maximum(client_sim, company_sim), conf_sim)

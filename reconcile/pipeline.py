@@ -67,6 +67,7 @@ class RunOptions:
     confirmations: Path | None = None
     keep_inbox: bool = False
     command: str = "run"
+    load_sources: bool = True
     match: bool = True
     write_reports: bool = True
     clock: Callable[[], datetime] = datetime.now
@@ -231,45 +232,68 @@ def _reject(
     step("reject.moved")
 
 
+def _load_source(result: RunResult, label: str, loader: Callable[[], Any]) -> pd.DataFrame | None:
+    """Call one source loader; a refused file or an unreachable WHMCS database is a rejection
+    (the run goes on with what is already stored), unreadable rows are rejections too."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        res = loader()
+    except FileRejected as exc:
+        log.warning("rejected %s", exc)
+        result.rejections.append(Rejection(exc.file, str(exc)))
+        return None
+    except SQLAlchemyError as exc:
+        reason = f"{label}: cannot read the WHMCS database ({type(exc).__name__}: {exc.args[0] if exc.args else ''})"
+        log.error(reason)
+        result.rejections.append(Rejection(label, reason))
+        return None
+    for row in res.rejected_rows:
+        result.rejections.append(Rejection(row.file, str(row), row.line))
+    frame: pd.DataFrame = res.frame
+    return frame
+
+
 def load_sources(
     engine: Engine, opts: RunOptions, run_id: int, result: RunResult
 ) -> tuple[list[str], list[str]]:
     """Stage 2: invoices and confirmations (files or WHMCS), upserted in one transaction."""
-    from importers import billing
+    from importers import billing, whmcs
 
     rules = opts.rules
+    url = rules.sources.whmcs_url or ""
     inv_frame: pd.DataFrame | None = None
     conf_frame: pd.DataFrame | None = None
     if rules.sources.invoices == "whmcs":
-        from importers import whmcs
-
-        assert rules.sources.whmcs_url
-        inv_res = whmcs.load_whmcs_invoices(rules.sources.whmcs_url, rules)
+        inv_frame = _load_source(
+            result, "WHMCS invoices", lambda: whmcs.load_whmcs_invoices(url, rules)
+        )
     elif opts.invoices is not None:
-        result.input_hashes[opts.invoices.name] = sha256_file(opts.invoices)
-        inv_res = billing.load_invoices(opts.invoices, rules)
-    else:
-        inv_res = None
-    if inv_res is not None:
-        inv_frame = inv_res.frame
-        _row_rejections(result, inv_res)
+        inv_path = opts.invoices
+        if inv_path.exists():
+            result.input_hashes[inv_path.name] = sha256_file(inv_path)
+        inv_frame = _load_source(
+            result, inv_path.name, lambda: billing.load_invoices(inv_path, rules)
+        )
     with engine.connect() as conn:
         known = set(store.load_invoices(conn)["invoice_no"])
     if inv_frame is not None:
         known |= set(inv_frame["invoice_no"])
     if rules.sources.confirmations == "whmcs":
-        from importers import whmcs
-
-        assert rules.sources.whmcs_url
-        conf_res = whmcs.load_whmcs_confirmations(rules.sources.whmcs_url, rules, known, opts.as_of)
+        conf_frame = _load_source(
+            result,
+            "WHMCS tickets",
+            lambda: whmcs.load_whmcs_confirmations(url, rules, known, opts.as_of),
+        )
     elif opts.confirmations is not None:
-        result.input_hashes[opts.confirmations.name] = sha256_file(opts.confirmations)
-        conf_res = billing.load_confirmations(opts.confirmations, rules, known, opts.as_of)
-    else:
-        conf_res = None
-    if conf_res is not None:
-        conf_frame = conf_res.frame
-        _row_rejections(result, conf_res)
+        conf_path = opts.confirmations
+        if conf_path.exists():
+            result.input_hashes[conf_path.name] = sha256_file(conf_path)
+        conf_frame = _load_source(
+            result,
+            conf_path.name,
+            lambda: billing.load_confirmations(conf_path, rules, known, opts.as_of),
+        )
     with engine.begin() as conn:
         if inv_frame is not None and len(inv_frame):
             stats = store.upsert_invoices(conn, run_id=run_id, frame=inv_frame, now=opts.clock())
@@ -285,13 +309,6 @@ def load_sources(
     inv_nos = [] if inv_frame is None else inv_frame["invoice_no"].tolist()
     tickets = [] if conf_frame is None else conf_frame["ticket_id"].tolist()
     return inv_nos, tickets
-
-
-def _row_rejections(result: RunResult, res: Any) -> None:
-    for r in getattr(res, "rejected", []) or []:
-        result.rejections.append(
-            Rejection(getattr(r, "file", ""), str(r), getattr(r, "line", None))
-        )
 
 
 def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> list[int]:
@@ -341,7 +358,9 @@ def run(opts: RunOptions) -> RunResult:
         try:
             seen = import_inbox(engine, opts, run_id, result)
             step("sources.begin")
-            inv_nos, tickets = load_sources(engine, opts, run_id, result)
+            inv_nos, tickets = (
+                load_sources(engine, opts, run_id, result) if opts.load_sources else ([], [])
+            )
             step("sources.committed")
             considered = match(engine, opts, run_id, result) if opts.match else []
             step("match.committed")

@@ -1,0 +1,1 @@
+"""Benchmarks and their data generator. Never collected by pytest (testpaths = ["tests"])."""

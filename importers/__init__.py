@@ -51,7 +51,9 @@ def known_non_statement(s: FileSniff) -> str | None:
         if first and first[0].startswith("invoice_no"):
             return "this is the invoice list, not a bank statement; pass it with --invoices"
         if first and first[0].startswith("ticket_id"):
-            return "this is the confirmation list, not a bank statement; pass it with --confirmations"
+            return (
+                "this is the confirmation list, not a bank statement; pass it with --confirmations"
+            )
     return None
 
 
@@ -76,9 +78,7 @@ def detect(path: Path) -> Importer:
         return claims[0]
     if not claims:
         tried = ", ".join(imp.name for imp in REGISTRY)
-        raise FileRejected(
-            path.name, f"no importer recognises this file (layouts tried: {tried})"
-        )
+        raise FileRejected(path.name, f"no importer recognises this file (layouts tried: {tried})")
     names = ", ".join(imp.name for imp in claims)
     raise FileRejected(path.name, f"several importers claim this file ({names}); cannot decide")
 
@@ -90,14 +90,16 @@ def by_name(name: str) -> Importer:
     raise KeyError(name)
 
 
-
-
 def read_statement_file(
     path: Path, ctx: ParseContext, accounts: dict[str, str]
 ) -> tuple[Importer, list[Statement]]:
     """Detect, parse and prove one file. Raises FileRejected; never returns half a file."""
+    from dataclasses import replace
+
     from reconcile.validate import validate
 
+    if not ctx.accounts:
+        ctx = replace(ctx, accounts=dict(accounts))
     importer = detect(path)
     statements = importer.parse(path, ctx)
     return importer, validate(path.name, statements, accounts)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Protocol
@@ -29,9 +29,12 @@ HEAD_BYTES = 65536
 
 @dataclass(frozen=True, slots=True)
 class ParseContext:
-    """What a parser may know besides the file: the run's as-of date (for year-less dates)."""
+    """What a parser may know besides the file: the run's as-of date (for year-less dates) and
+    the company's accounts from rules.yaml (account number -> bank), for layouts whose content
+    does not name the account (BNIDirect CSV) or the bank (MT940)."""
 
     as_of: date
+    accounts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -40,7 +41,6 @@ from reconcile.money import ZERO, parse_amount_en
 NAME = "bni_bnidirect_csv"
 BANK = "bni"
 # formats.md §1.2/§5.1: the company's only BNI account; the single-account layout has no number.
-COMPANY_BNI_ACCOUNT = "0495227030"
 
 COLUMNS = ("post date", "value date", "branch", "journal no.", "description", "debit", "credit")
 _HEADER = ",".join(COLUMNS)
@@ -108,7 +108,7 @@ class BniBnidirectCsvImporter:
         return False
 
     def parse(self, path: Path, ctx: ParseContext) -> list[Statement]:
-        return parse_bni_bnidirect_csv(path)
+        return parse_bni_bnidirect_csv(path, ctx.accounts)
 
 
 def _records(text: str) -> list[tuple[int, list[str]]]:
@@ -122,12 +122,23 @@ def _records(text: str) -> list[tuple[int, list[str]]]:
     return out
 
 
-def _file_account(path: Path) -> str:
+def _file_account(path: Path, accounts: Mapping[str, str]) -> str:
+    """The content names no account (formats.md §5.1): a 10-digit number in the file name, else
+    the company's one BNI account from rules.yaml."""
     numbers = _ACCOUNT_IN_NAME.findall(path.stem)
-    return numbers[-1] if numbers else COMPANY_BNI_ACCOUNT
+    if numbers:
+        return str(numbers[-1])
+    bni = sorted(a for a, bank in accounts.items() if bank == "bni")
+    if len(bni) != 1:
+        raise FileRejected(
+            path.name,
+            "a BNIDirect CSV names no account; with "
+            f"{len(bni)} BNI accounts in rules.yaml the file name must contain the account number",
+        )
+    return bni[0]
 
 
-def parse_bni_bnidirect_csv(path: Path) -> list[Statement]:
+def parse_bni_bnidirect_csv(path: Path, accounts: Mapping[str, str]) -> list[Statement]:
     """Every account section of a BNIDirect CSV as one Statement each (file order kept)."""
     file = path.name
     text = read_text(path)
@@ -147,7 +158,7 @@ def parse_bni_bnidirect_csv(path: Path) -> list[Statement]:
             multi = columns[0] == "account no"
             sections.append(
                 _Section(
-                    account_no="" if multi else _file_account(path),
+                    account_no="" if multi else _file_account(path, accounts),
                     currency=pending_currency,
                     first_line=line,
                 )

@@ -23,7 +23,7 @@ Layout (one block per statement; a file may hold several)::
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from itertools import pairwise
@@ -44,13 +44,6 @@ from reconcile.money import CENT
 
 NAME = "mt940"
 
-# formats.md §1.2: the company's accounts, so that ``:25:`` tells which bank the file is from.
-COMPANY_ACCOUNT_BANKS: dict[str, str] = {
-    "1370010136428": "mandiri",
-    "0372543386": "bca",
-    "0495227030": "bni",
-    "002901124296507": "bri",
-}
 REMARKS_PARSERS: dict[str, Callable[[str], Remarks]] = {
     "bca": parse_bca_remarks,
     "bni": parse_bni_remarks,
@@ -68,11 +61,12 @@ _TAG_EXAMPLES = {
 }
 
 
-def bank_of_account(account: str) -> str:
-    """'0495227030' -> 'bni'; a number without its leading zeros is still ours; else ''."""
-    if account in COMPANY_ACCOUNT_BANKS:
-        return COMPANY_ACCOUNT_BANKS[account]
-    same = [b for a, b in COMPANY_ACCOUNT_BANKS.items() if a.lstrip("0") == account.lstrip("0")]
+def bank_of_account(account: str, accounts: Mapping[str, str]) -> str:
+    """'0495227030' -> 'bni' (accounts from rules.yaml: number -> bank); a number without its
+    leading zeros is still ours; else ''."""
+    if account in accounts:
+        return accounts[account]
+    same = [b for a, b in accounts.items() if a.lstrip("0") == account.lstrip("0")]
     return same[0] if len(same) == 1 and account else ""
 
 
@@ -100,7 +94,7 @@ class Mt940Importer:
         )
 
     def parse(self, path: Path, ctx: ParseContext) -> list[Statement]:
-        return parse_mt940(path)
+        return parse_mt940(path, ctx.accounts)
 
 
 def join_details(details: str) -> str:
@@ -120,7 +114,7 @@ def _line_of(lines: list[str], needle: str, start: int = 0) -> int:
     return start + 1
 
 
-def parse_mt940(path: Path) -> list[Statement]:
+def parse_mt940(path: Path, accounts: Mapping[str, str]) -> list[Statement]:
     """Every statement block of an MT940 file, with its balances as control values."""
     file = path.name
     text = read_text(path).replace("\r\n", "\n").replace("\r", "\n")
@@ -156,7 +150,7 @@ def parse_mt940(path: Path) -> list[Statement]:
                 continue  # a header block without a statement
             raise FileRejected(file, "statement block without :25: account identification")
         n = len(block.transactions)
-        statements.append(_statement(file, block, tag61_lines[cursor : cursor + n]))
+        statements.append(_statement(file, block, tag61_lines[cursor : cursor + n], accounts))
         cursor += n
     if not statements:
         raise FileRejected(file, "no MT940 statement block (:20: … :62F:) found")
@@ -176,12 +170,14 @@ def _balance(data: dict[str, Any], *keys: str) -> tuple[Decimal | None, str | No
     return None, None
 
 
-def _statement(file: str, block: Any, source_lines: list[int]) -> Statement:
+def _statement(
+    file: str, block: Any, source_lines: list[int], accounts: Mapping[str, str]
+) -> Statement:
     data: dict[str, Any] = block.data
     account = account_from_tag25(str(data["account_identification"]))
     if not account:
         raise FileRejected(file, f":25: {data['account_identification']!r} holds no account number")
-    bank = bank_of_account(account)
+    bank = bank_of_account(account, accounts)
     opening, currency = _balance(data, "final_opening_balance", "intermediate_opening_balance")
     closing, closing_ccy = _balance(data, "final_closing_balance", "intermediate_closing_balance")
     if opening is None:

@@ -19,8 +19,21 @@ _EN = re.compile(r"-?(\d{1,3}(,\d{3})+(\.\d{1,2})?|\d+(\.\d{1,2})?|\.\d{1,2})")
 _ID = re.compile(r"-?(\d{1,3}(\.\d{3})+(,\d{1,2})?|\d+(,\d{1,2})?|,\d{1,2})")
 
 
+MAX_INTEGER_DIGITS = 16  # NUMERIC(18, 2): up to 9,999,999,999,999,999.99
+
+
 def _clean(text: str) -> str:
     return text.replace("\u00a0", " ").strip()
+
+
+def _decimal(digits: str, text: str) -> Decimal:
+    """Validated digits ('-1500000.5') -> Decimal with two places, within NUMERIC(18, 2)."""
+    whole = digits.lstrip("-").split(".")[0].lstrip("0")
+    if len(whole) > MAX_INTEGER_DIGITS:
+        raise ValueFormatError(
+            text, f"an amount of at most {MAX_INTEGER_DIGITS} digits before the decimals"
+        )
+    return Decimal(digits).quantize(CENT)
 
 
 def parse_amount_plain(text: str, *, allow_empty: bool = False) -> Decimal:
@@ -30,7 +43,7 @@ def parse_amount_plain(text: str, *, allow_empty: bool = False) -> Decimal:
         return ZERO
     if not _PLAIN.fullmatch(s):
         raise ValueFormatError(text, "a plain amount such as 1500000.00")
-    return Decimal(s).quantize(CENT)
+    return _decimal(s, text)
 
 
 def parse_amount_en(text: str, *, allow_empty: bool = False) -> Decimal:
@@ -40,7 +53,7 @@ def parse_amount_en(text: str, *, allow_empty: bool = False) -> Decimal:
         return ZERO
     if not _EN.fullmatch(s):
         raise ValueFormatError(text, "an amount such as 1,500,000.00 or 1500000.00")
-    return Decimal(s.replace(",", "")).quantize(CENT)
+    return _decimal(s.replace(",", ""), text)
 
 
 def parse_amount_id(text: str, *, allow_empty: bool = False) -> Decimal:
@@ -50,7 +63,7 @@ def parse_amount_id(text: str, *, allow_empty: bool = False) -> Decimal:
         return ZERO
     if not _ID.fullmatch(s):
         raise ValueFormatError(text, "an amount such as 1.500.000,00")
-    return Decimal(s.replace(".", "").replace(",", ".")).quantize(CENT)
+    return _decimal(s.replace(".", "").replace(",", "."), text)
 
 
 def decimal_from_cell(value: object, *, what: str = "an amount") -> Decimal:
@@ -62,12 +75,12 @@ def decimal_from_cell(value: object, *, what: str = "an amount") -> Decimal:
     if isinstance(value, bool):
         raise ValueFormatError(str(value), what)
     if isinstance(value, Decimal):
-        return value.quantize(CENT)
+        return _decimal(f"{value:f}", f"{value:f}")
     if isinstance(value, int):
-        return Decimal(value).quantize(CENT)
+        return _decimal(str(value), str(value))
     if isinstance(value, float):
         try:
-            return Decimal(repr(value)).quantize(CENT)
+            return _decimal(f"{Decimal(repr(value)):f}", repr(value))
         except InvalidOperation as exc:
             raise ValueFormatError(repr(value), what) from exc
     if isinstance(value, str):

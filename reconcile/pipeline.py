@@ -155,7 +155,7 @@ def import_inbox(
     """Stage 1: every statement file in the inbox, each in its own transaction."""
     rules = opts.rules
     accounts = rules.account_banks()
-    ctx = ParseContext(as_of=opts.as_of)
+    ctx = ParseContext(as_of=opts.as_of, accounts=accounts)
     seen: list[SeenLine] = []
     archive = rules.path(rules.paths.archive)
     rejected = rules.path(rules.paths.rejected)

@@ -108,6 +108,7 @@ def test_mt940_details_hard_wrap_rejoins_without_a_space(chunks: list[str]):
 
 def test_mt940_account_and_bank():
     assert account_from_tag25("CENAIDJA/0372543386") == "0372543386"
-    assert bank_of_account("0495227030") == "bni"
-    assert bank_of_account("2901124296507") == "bri"  # leading zeros lost in Excel
-    assert bank_of_account("1234567890") == ""
+    ours = {"1370010136428": "mandiri", "0495227030": "bni", "002901124296507": "bri"}
+    assert bank_of_account("0495227030", ours) == "bni"
+    assert bank_of_account("2901124296507", ours) == "bri"  # leading zeros lost in Excel
+    assert bank_of_account("1234567890", ours) == ""

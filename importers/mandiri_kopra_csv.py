@@ -163,9 +163,18 @@ class MandiriKopraCsv:
 
     @staticmethod
     def _order(st: Statement) -> None:
-        """Put a newest-first export in date order, when only the reversed chain holds."""
+        """Put a newest-first export in date order.
+
+        Newest-first when only the reversed chain of close balances holds, or when both hold
+        (a +x, -x pair) and the post times run backwards.
+        """
         rows = st.transactions
-        if len(rows) > 1 and not _chain_holds(rows) and _chain_holds(rows[::-1]):
+        if len(rows) < 2:
+            return
+        forward, backward = _chain_holds(rows), _chain_holds(rows[::-1])
+        stamps = [(t.posted_on, t.posted_time or time.min) for t in rows]
+        runs_backwards = stamps[0] > stamps[-1] and stamps == sorted(stamps, reverse=True)
+        if backward and (not forward or runs_backwards):
             st.transactions = rows[::-1]
             st.warnings.append("rows were newest-first; read in reverse order")
 

@@ -365,6 +365,218 @@ def status(
         render_status(info)
 
 
+review_app = typer.Typer(no_args_is_help=True, help="Apply accountants' decisions from a workbook.")
+app.add_typer(review_app, name="review")
+aliases_app = typer.Typer(no_args_is_help=True, help="Payer aliases learned from reviews.")
+app.add_typer(aliases_app, name="aliases")
+ByOpt = Annotated[
+    str | None, typer.Option("--by", help="Who decides (audit trail; default: the OS user).")
+]
+
+
+def _actor(by: str | None) -> str:
+    import getpass
+
+    return by or getpass.getuser()
+
+
+@review_app.command("apply")
+def review_apply(
+    workbook: Annotated[
+        Path, typer.Argument(help="The reviewed run workbook (.xlsx).", exists=True, dir_okay=False)
+    ],
+    rules: RulesOpt = Path("rules.yaml"),
+    db: DbOpt = None,
+    as_of: AsOfOpt = None,
+    by: ByOpt = None,
+) -> None:
+    """Apply the decisions filled in on the review sheets; exit 3 if any row was refused."""
+    from reconcile.review import apply_review
+    from reconcile.store import make_engine
+
+    r = _rules(rules)
+    engine = make_engine(r.resolved_db_url(db))
+    try:
+        result = apply_review(
+            engine, workbook, actor=_actor(by), rules=r.matching, as_of=_as_of(as_of, r)
+        )
+    except ReconcileError as exc:
+        raise _fail(EXIT_USAGE, str(exc)) from exc
+    finally:
+        engine.dispose()
+    for where in result.applied:
+        typer.echo(f"applied: {where}")
+    for problem in result.refused:
+        typer.echo(f"refused: {problem}", err=True)
+    typer.echo(result.summary())
+    raise typer.Exit(EXIT_REJECTED if result.refused else EXIT_OK)
+
+
+@app.command()
+def undo(
+    decision: Annotated[
+        int | None, typer.Option("--decision", help="Reverse this decision id.")
+    ] = None,
+    run_id: Annotated[
+        int | None, typer.Option("--run", help="Reverse every decision this run made.")
+    ] = None,
+    rules: RulesOpt = Path("rules.yaml"),
+    db: DbOpt = None,
+    as_of: AsOfOpt = None,
+    by: ByOpt = None,
+) -> None:
+    """Reverse decisions (history is kept: the decision becomes inactive, the previous returns)."""
+    from reconcile.review import undo_decision, undo_run
+    from reconcile.store import make_engine
+
+    if (decision is None) == (run_id is None):
+        raise _fail(EXIT_USAGE, "undo: give exactly one of --decision ID or --run ID")
+    r = _rules(rules)
+    engine = make_engine(r.resolved_db_url(db))
+    kwargs = {"actor": _actor(by), "rules": r.matching, "as_of": _as_of(as_of, r)}
+    try:
+        if decision is not None:
+            result = undo_decision(engine, decision, **kwargs)  # type: ignore[arg-type]
+        else:
+            assert run_id is not None
+            result = undo_run(engine, run_id, **kwargs)  # type: ignore[arg-type]
+    except ReconcileError as exc:
+        raise _fail(EXIT_USAGE, str(exc)) from exc
+    finally:
+        engine.dispose()
+    for problem in result.refused:
+        typer.echo(f"refused: {problem}", err=True)
+    typer.echo(result.summary())
+    raise typer.Exit(EXIT_REJECTED if result.refused else EXIT_OK)
+
+
+@aliases_app.command("list")
+def aliases_list(
+    rules: RulesOpt = Path("rules.yaml"),
+    db: DbOpt = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include removed aliases.")] = False,
+) -> None:
+    """List learned payer aliases (sender name -> client)."""
+    from reconcile.review import list_aliases
+    from reconcile.store import make_engine
+
+    r = _rules(rules)
+    engine = make_engine(r.resolved_db_url(db))
+    try:
+        rows = list_aliases(engine, include_removed=all_)
+    finally:
+        engine.dispose()
+    for a in rows:
+        removed = f" removed {a['removed_at']:%Y-%m-%d}" if a["removed_at"] else ""
+        typer.echo(
+            f"{a['id']}\t{a['sender_norm']}\t-> {a['client_key']}\t"
+            f"({a['source']}, {a['created_by']}, {a['created_at']:%Y-%m-%d}){removed}"
+        )
+    typer.echo(f"{len(rows)} aliases")
+
+
+@aliases_app.command("remove")
+def aliases_remove(
+    alias_id: Annotated[int, typer.Argument(help="Alias id (see 'aliases list').")],
+    rules: RulesOpt = Path("rules.yaml"),
+    db: DbOpt = None,
+    by: ByOpt = None,
+) -> None:
+    """Stop using a learned alias (kept in history, marked removed)."""
+    from reconcile.review import remove_alias
+    from reconcile.store import make_engine
+
+    r = _rules(rules)
+    engine = make_engine(r.resolved_db_url(db))
+    try:
+        row = remove_alias(engine, alias_id, actor=_actor(by))
+    except ReconcileError as exc:
+        raise _fail(EXIT_USAGE, str(exc)) from exc
+    finally:
+        engine.dispose()
+    typer.echo(f"removed alias {alias_id}: {row['sender_norm']} -> {row['client_key']}")
+
+
+@app.command()
+def sources(
+    rules: RulesOpt = Path("rules.yaml"),
+    invoices: Annotated[Path | None, typer.Option(help="Invoice list (CSV/XLSX).")] = None,
+    confirmations: Annotated[
+        Path | None, typer.Option(help="Payment confirmations (CSV/XLSX).")
+    ] = None,
+    db: DbOpt = None,
+    as_of: AsOfOpt = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be loaded; write nothing.")
+    ] = False,
+) -> None:
+    """Load invoices and confirmations (files or WHMCS) without matching; --dry-run shows them."""
+
+    r = _rules(rules)
+    opts = build_run_options(
+        r,
+        inbox=Path("/nonexistent-inbox"),
+        invoices=invoices,
+        confirmations=confirmations,
+        db=db,
+        out=None,
+        as_of=as_of,
+        keep_inbox=True,
+        command="sources",
+    )
+    opts.match = False
+    opts.write_reports = False
+    if dry_run:
+        raise typer.Exit(_sources_dry_run(opts))
+    raise typer.Exit(execute_run(opts, wait=r.schedule.lock_wait_seconds))
+
+
+def _sources_dry_run(opts: RunOptions) -> int:
+    from importers import billing, whmcs
+    from reconcile.errors import FileRejected
+    from reconcile.money import format_amount_en, from_sen
+
+    r = opts.rules
+    url = r.sources.whmcs_url or ""
+    problems = 0
+    known: set[str] = set()
+    try:
+        if r.sources.invoices == "whmcs":
+            inv = whmcs.load_whmcs_invoices(url, r)
+        elif opts.invoices is not None:
+            inv = billing.load_invoices(opts.invoices, r)
+        else:
+            inv = None
+        if inv is not None:
+            frame = inv.frame
+            known = set(frame["invoice_no"])
+            total = from_sen(int(frame["amount_sen"].sum())) if len(frame) else from_sen(0)
+            typer.echo(f"invoices: {len(frame)} rows, Rp {format_amount_en(total)} in all")
+            for row in inv.rejected_rows:
+                typer.echo(f"  left out: {row}")
+            problems += len(inv.rejected_rows)
+        if r.sources.confirmations == "whmcs":
+            conf = whmcs.load_whmcs_confirmations(url, r, known, opts.as_of)
+        elif opts.confirmations is not None:
+            conf = billing.load_confirmations(opts.confirmations, r, known, opts.as_of)
+        else:
+            conf = None
+        if conf is not None:
+            cf = conf.frame
+            invalid = cf[cf["intake_status"] == "INVALID"]
+            typer.echo(f"confirmations: {len(cf)} rows, {len(invalid)} INVALID")
+            for rec in invalid.itertuples(index=False):
+                typer.echo(f"  INVALID ticket {rec.ticket_id}: {rec.intake_reason}")
+            for row in conf.rejected_rows:
+                typer.echo(f"  left out: {row}")
+            problems += len(conf.rejected_rows)
+    except FileRejected as exc:
+        typer.echo(f"REJECTED {exc}")
+        problems += 1
+    typer.echo("dry run: nothing was written")
+    return EXIT_REJECTED if problems else EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point; returns the exit code (never raises for expected failures)."""
     try:

@@ -1,0 +1,848 @@
+"""The review loop: decisions filled in the workbook come back to the database.
+
+* :func:`apply_review` reads the decision columns of a run's workbook (review queue and
+  unidentified credits), validates every row and applies the valid ones in one transaction:
+  a new decision (decided_by = the reviewer) replaces the proposed one, allocations are
+  written, invoice status and amount received are recomputed, payer aliases are learned from
+  approvals, and each change is written to the audit log. A row that fails validation changes
+  nothing and is reported with its sheet, row and reason.
+* :func:`undo_decision` / :func:`undo_run` reverse decisions without deleting history: the
+  reversed decision and its allocations become inactive and a new decision
+  (``reverses_decision_id``) restores the line's previous decision.
+* :func:`list_aliases` / :func:`remove_alias` manage learned payer aliases.
+
+A row is *stale* when its line's active decision is no longer the one the workbook showed
+(hidden column ``review_key`` = decision id:run id:line id). Applying the same workbook twice
+is harmless: a row whose decision is already in force is reported as unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zipfile import BadZipFile
+
+from openpyxl import load_workbook
+from sqlalchemy import Connection, Engine, and_, insert, select, update
+
+from reconcile import db, store
+from reconcile.config import Matching
+from reconcile.errors import FileRejected, ReconcileError, ValueFormatError
+from reconcile.money import ZERO, decimal_from_cell, format_amount_id
+from reconcile.names import normalise_name
+from reconcile.workbook import KEY_HEADER, all_action_labels, header_labels
+
+Clock = Callable[[], datetime]
+ACTIONS_WITH_INVOICE = ("approve", "assign")
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    sheet: str
+    row: int  # 1-based Excel row
+    decision_id: int  # the decision the workbook showed (0: none)
+    run_id: int
+    line_id: int
+    action: str
+    invoice_nos: tuple[str, ...]
+    amount: Decimal | None
+    note: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.sheet!r} row {self.row} (line {self.line_id})"
+
+
+@dataclass
+class ReviewResult:
+    run_id: int
+    applied: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"review run {self.run_id}: {len(self.applied)} applied, "
+            f"{len(self.unchanged)} already applied, {len(self.refused)} refused"
+        )
+
+
+class RowRefused(ReconcileError):
+    """One reviewed row cannot be applied; nothing of it is."""
+
+
+def _rp(amount: Decimal) -> str:
+    return "Rp " + format_amount_id(amount)
+
+
+# ---------------------------------------------------------------------------------------------
+# reading the workbook
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_review_rows(path: Path) -> tuple[list[ReviewRow], list[str]]:
+    """Rows with a decision filled in, and the problems of rows that cannot even be read."""
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (OSError, KeyError, ValueError, BadZipFile) as exc:
+        raise FileRejected(path.name, f"not a readable workbook ({exc})") from exc
+    labels = all_action_labels()
+    decision_heads = header_labels("col.decision")
+    invoice_heads = header_labels("col.assign_invoice")
+    amount_heads = header_labels("col.assign_amount")
+    note_heads = header_labels("col.note")
+    rows: list[ReviewRow] = []
+    problems: list[str] = []
+    found_sheet = False
+    try:
+        for ws in book.worksheets:
+            it = ws.iter_rows(values_only=True)
+            header = next(it, None)
+            if header is None:
+                continue
+            names = [_text(h) for h in header]
+            if KEY_HEADER not in names:
+                continue
+            found_sheet = True
+            col = {
+                "key": names.index(KEY_HEADER),
+                "decision": next(i for i, n in enumerate(names) if n in decision_heads),
+                "invoice": next(i for i, n in enumerate(names) if n in invoice_heads),
+                "amount": next(i for i, n in enumerate(names) if n in amount_heads),
+                "note": next(i for i, n in enumerate(names) if n in note_heads),
+            }
+            for excel_row, values in enumerate(it, start=2):
+                cells = list(values) + [None] * (len(names) - len(values))
+                choice = _text(cells[col["decision"]])
+                if not choice:
+                    continue
+                where = f"{ws.title!r} row {excel_row}"
+                key = _text(cells[col["key"]])
+                parts = key.split(":")
+                if len(parts) != 3 or not all(p.isdigit() for p in parts):
+                    problems.append(f"{where}: the hidden review key {key!r} is missing or damaged")
+                    continue
+                action = labels.get(choice)
+                if action is None:
+                    problems.append(
+                        f"{where}: unknown decision {choice!r}; expected one of "
+                        + ", ".join(repr(x) for x in labels)
+                    )
+                    continue
+                raw_amount = cells[col["amount"]]
+                amount: Decimal | None = None
+                if raw_amount not in (None, ""):
+                    try:
+                        amount = decimal_from_cell(raw_amount)
+                    except ValueFormatError as exc:
+                        problems.append(f"{where}: amount {exc}")
+                        continue
+                invoices = tuple(
+                    n.strip().lstrip("#")
+                    for n in _text(cells[col["invoice"]]).replace(",", ";").split(";")
+                    if n.strip()
+                )
+                rows.append(
+                    ReviewRow(
+                        sheet=ws.title,
+                        row=excel_row,
+                        decision_id=int(parts[0]),
+                        run_id=int(parts[1]),
+                        line_id=int(parts[2]),
+                        action=action,
+                        invoice_nos=invoices,
+                        amount=amount,
+                        note=_text(cells[col["note"]]),
+                    )
+                )
+    except StopIteration as exc:
+        raise FileRejected(path.name, "a review sheet lacks one of its decision columns") from exc
+    finally:
+        book.close()
+    if not found_sheet:
+        raise FileRejected(path.name, f"no sheet with a {KEY_HEADER!r} column: not a run workbook")
+    return rows, problems
+
+
+# ---------------------------------------------------------------------------------------------
+# applying
+
+
+def _client_key(inv: Any) -> str:
+    email = (inv.email or "").strip().lower()
+    return email if email else (inv.client_name or "").upper()
+
+
+def _invoice_state(inv: Any) -> dict[str, str]:
+    return {
+        "status": inv.status,
+        "amount_received": f"{inv.amount_received:f}",
+        "codes": inv.codes,
+        "reason": inv.reason,
+    }
+
+
+def _learn_alias(
+    conn: Connection, sender: str, client_key: str, actor: str, now: datetime
+) -> int | None:
+    """Record ``sender`` as paying for ``client_key``; the alias id when this call created or
+    revived it (so an undo can remove it), None when it was already known or the name is empty."""
+    sender_norm = normalise_name(sender)
+    if not sender_norm or not client_key:
+        return None
+    a = db.payer_aliases.c
+    row = conn.execute(
+        select(db.payer_aliases).where(
+            and_(a.sender_norm == sender_norm, a.client_key == client_key)
+        )
+    ).first()
+    if row is None:
+        return int(
+            conn.execute(
+                insert(db.payer_aliases).returning(a.id),
+                {
+                    "sender_norm": sender_norm,
+                    "client_key": client_key,
+                    "source": "review",
+                    "created_by": actor,
+                    "created_at": now,
+                },
+            ).scalar_one()
+        )
+    if row.removed_at is None:
+        return None
+    conn.execute(update(db.payer_aliases).where(a.id == row.id).values(removed_at=None))
+    return int(row.id)
+
+
+def _allocations_plan(
+    r: ReviewRow, line: Any, current: Any, invoices: dict[str, Any]
+) -> list[tuple[str, Decimal]]:
+    """(invoice, amount) the row asks for; raises RowRefused with the reason."""
+    if r.action == "approve":
+        targets = [n for n in (current.invoice_nos if current else "").split(";") if n]
+        if r.invoice_nos and set(r.invoice_nos) != set(targets):
+            raise RowRefused(
+                f"{r.where}: 'approve' takes the proposed invoice(s) "
+                f"{', '.join(targets) or '(none)'}; to choose another use 'assign to invoice'"
+            )
+        if not targets:
+            candidates = current.candidates if current else ""
+            raise RowRefused(
+                f"{r.where}: nothing is proposed to approve"
+                + (f" (candidates {candidates.replace(';', ', ')})" if candidates else "")
+                + "; use 'assign to invoice' with the invoice number"
+            )
+    else:
+        targets = list(r.invoice_nos)
+        if not targets:
+            raise RowRefused(f"{r.where}: 'assign to invoice' needs an invoice number")
+    for no in targets:
+        inv = invoices.get(no)
+        if inv is None:
+            raise RowRefused(f"{r.where}: invoice {no!r} is not in the invoice list")
+        if inv.status == "CANCELLED":
+            raise RowRefused(f"{r.where}: invoice {no} is cancelled")
+        if inv.status == "PAID":
+            raise RowRefused(
+                f"{r.where}: invoice {no} is already paid ({_rp(inv.amount_received)} "
+                f"received of {_rp(inv.amount)})"
+            )
+    credit: Decimal = line.amount
+    if len(targets) == 1:
+        amount = r.amount if r.amount is not None else credit
+        if amount <= ZERO:
+            raise RowRefused(f"{r.where}: amount to allocate must be positive (got {_rp(amount)})")
+        if amount > credit:
+            raise RowRefused(
+                f"{r.where}: amount to allocate {_rp(amount)} exceeds the credit {_rp(credit)}"
+            )
+        return [(targets[0], amount)]
+    if r.amount is not None:
+        raise RowRefused(f"{r.where}: an amount applies to one invoice only (got {len(targets)})")
+    plan: list[tuple[str, Decimal]] = []
+    left = credit
+    for i, no in enumerate(targets):
+        inv = invoices[no]
+        outstanding = inv.amount - inv.amount_received
+        share = left if i == len(targets) - 1 else min(left, outstanding)
+        if share <= ZERO:
+            raise RowRefused(f"{r.where}: the credit {_rp(credit)} is used up before invoice {no}")
+        plan.append((no, share))
+        left -= share
+    return plan
+
+
+def _new_invoice_state(
+    inv: Any, received: Decimal, rules: Matching, actor: str
+) -> tuple[str, str, str]:
+    short = inv.amount - received
+    codes = [c for c in inv.codes.split(";") if c and c not in ("UNDERPAID", "OVERPAID")]
+    if received <= ZERO:
+        return ("OPEN", ";".join(codes), "")
+    if short < 0:
+        codes.append("OVERPAID")
+        return ("PAID", ";".join(codes), f"paid; {_rp(-short)} over (reviewed by {actor})")
+    if short == 0:
+        return ("PAID", ";".join(codes), f"paid (reviewed by {actor})")
+    if rules.underpaid_tolerance.allows(short, inv.amount):
+        codes.append("UNDERPAID")
+        return (
+            "PAID",
+            ";".join(codes),
+            f"paid; {_rp(short)} short within tolerance (reviewed by {actor})",
+        )
+    return (
+        "PARTIAL",
+        ";".join(codes),
+        f"partly paid; {_rp(short)} outstanding (reviewed by {actor})",
+    )
+
+
+def _same_as_applied(current: Any, r: ReviewRow) -> bool:
+    """Is the line's active decision the one this very row produced earlier?"""
+    if current is None or current.decided_by == "auto":
+        return False
+    review = json.loads(current.signals or "{}").get("review", {})
+    return (
+        review.get("supersedes") == r.decision_id
+        and review.get("action") == r.action
+        and tuple(review.get("requested_invoices", [])) == r.invoice_nos
+        and review.get("requested_amount") == (None if r.amount is None else f"{r.amount:f}")
+    )
+
+
+def _apply_row(
+    conn: Connection,
+    r: ReviewRow,
+    *,
+    run_id: int,
+    actor: str,
+    rules: Matching,
+    workbook: dict[str, str],
+    now: datetime,
+) -> str:
+    """Apply one row; returns "applied" or "unchanged"; raises RowRefused."""
+    bl = db.bank_lines.c
+    line = conn.execute(select(db.bank_lines).where(bl.id == r.line_id)).first()
+    if line is None:
+        raise RowRefused(f"{r.where}: bank line {r.line_id} does not exist in this database")
+    current = store.current_decisions(conn, [r.line_id]).get(r.line_id)
+    current_id = int(current.id) if current is not None else 0
+    if current_id != r.decision_id:
+        if _same_as_applied(current, r):
+            return "unchanged"
+        by = f" by {current.decided_by}" if current is not None else ""
+        raise RowRefused(
+            f"{r.where}: stale row from run {r.run_id}: the line was decided again{by} "
+            f"(decision {current_id} replaces {r.decision_id}); review it in a newer workbook"
+        )
+    al = db.allocations.c
+    allocated = sum(
+        (
+            a.amount
+            for a in conn.execute(
+                select(al.amount).where(and_(al.bank_line_id == r.line_id, al.active.is_(True)))
+            )
+        ),
+        ZERO,
+    )
+    if allocated > ZERO:
+        raise RowRefused(
+            f"{r.where}: {_rp(allocated)} of this credit is already allocated; undo that first"
+        )
+    if line.direction != "CR" or line.status not in ("REVIEW", "UNMATCHED"):
+        raise RowRefused(f"{r.where}: line {r.line_id} is {line.status}, not open for review")
+
+    plan: list[tuple[str, Decimal]] = []
+    invoices: dict[str, Any] = {}
+    if r.action in ACTIONS_WITH_INVOICE:
+        wanted = set(r.invoice_nos) | {
+            n for n in (current.invoice_nos if current else "").split(";") if n
+        }
+        ic = db.invoices.c
+        invoices = {
+            row.invoice_no: row
+            for row in conn.execute(select(db.invoices).where(ic.invoice_no.in_(sorted(wanted))))
+        }
+        plan = _allocations_plan(r, line, current, invoices)
+
+    review: dict[str, Any] = {
+        "action": r.action,
+        "supersedes": r.decision_id,
+        "sheet": r.sheet,
+        "row": r.row,
+        "workbook": workbook["name"],
+        "workbook_sha256": workbook["sha256"],
+        "requested_invoices": list(r.invoice_nos),
+        "requested_amount": None if r.amount is None else f"{r.amount:f}",
+        "invoices_before": {no: _invoice_state(invoices[no]) for no, _ in plan},
+        "alias_ids": [],
+    }
+    note = f": {r.note}" if r.note else ""
+    line_codes: list[str] = []
+    if r.action in ACTIONS_WITH_INVOICE:
+        status = "MATCHED"
+        nos = ";".join(no for no, _ in plan)
+        verb = "approved" if r.action == "approve" else "assigned"
+        reason = f"{verb} by {actor}: " + ", ".join(f"#{no} {_rp(a)}" for no, a in plan) + note
+        if r.action == "approve" and current is not None:
+            line_codes = [c for c in current.codes.split(";") if c and c != "AMBIGUOUS"]
+        for no, amount in plan:
+            inv = invoices[no]
+            gap = amount - (inv.amount - inv.amount_received)
+            if len(plan) == 1 and gap < 0 and "UNDERPAID" not in line_codes:
+                line_codes.append("UNDERPAID")
+            if len(plan) == 1 and gap > 0 and "OVERPAID" not in line_codes:
+                line_codes.append("OVERPAID")
+        if len(plan) > 1 and "COMBINED_PAYMENT" not in line_codes:
+            line_codes.append("COMBINED_PAYMENT")
+    elif r.action == "reject":
+        status, nos = "UNMATCHED", ""
+        proposed = (current.invoice_nos or current.candidates) if current is not None else ""
+        reason = f"proposed match {proposed or '(none)'} rejected by {actor}" + note
+        line_codes = ["UNIDENTIFIED_CREDIT"]
+    else:
+        status, nos = "IGNORED", ""
+        reason = f"not a customer payment (decided by {actor})" + note
+
+    dc = db.decisions.c
+    if current is not None:
+        conn.execute(update(db.decisions).where(dc.id == current.id).values(active=False))
+    decision_row = {
+        "run_id": run_id,
+        "bank_line_id": r.line_id,
+        "status": status,
+        "rule": "review",
+        "score": int(current.score) if (current is not None and r.action == "approve") else 0,
+        "signals": "{}",
+        "reason": reason,
+        "codes": ";".join(dict.fromkeys(line_codes)),
+        "invoice_nos": nos,
+        "confirmation_ids": current.confirmation_ids
+        if (current is not None and r.action == "approve")
+        else "",
+        "candidates": current.candidates if current is not None else "",
+        "decided_by": actor,
+        "note": r.note or None,
+        "active": True,
+        "created_at": now,
+    }
+    decision_id = int(
+        conn.execute(insert(db.decisions).returning(dc.id), decision_row).scalar_one()
+    )
+    ic = db.invoices.c
+    for no, amount in plan:
+        inv = invoices[no]
+        conn.execute(
+            insert(db.allocations),
+            {
+                "bank_line_id": r.line_id,
+                "invoice_no": no,
+                "amount": amount,
+                "decision_id": decision_id,
+                "run_id": run_id,
+                "active": True,
+            },
+        )
+        received = inv.amount_received + amount
+        new_status, codes, inv_reason = _new_invoice_state(inv, received, rules, actor)
+        conn.execute(
+            update(db.invoices)
+            .where(ic.invoice_no == no)
+            .values(
+                status=new_status,
+                amount_received=received,
+                codes=codes,
+                reason=inv_reason,
+                updated_run_id=run_id,
+            )
+        )
+        alias_id = _learn_alias(conn, line.counterparty or "", _client_key(inv), actor, now)
+        if alias_id is not None:
+            review["alias_ids"].append(alias_id)
+    conn.execute(
+        update(db.decisions)
+        .where(dc.id == decision_id)
+        .values(signals=json.dumps({"review": review}, sort_keys=True))
+    )
+    conn.execute(update(db.bank_lines).where(bl.id == r.line_id).values(status=status))
+    store.audit(
+        conn,
+        actor=actor,
+        action=f"review_{r.action}",
+        entity="decision",
+        entity_id=str(decision_id),
+        detail={
+            "line_id": r.line_id,
+            "replaces_decision_id": r.decision_id,
+            "allocations": {no: f"{a:f}" for no, a in plan},
+            "note": r.note,
+            "workbook": workbook["name"],
+            "sheet": r.sheet,
+            "row": r.row,
+            "aliases_learned": review["alias_ids"],
+        },
+        now=now,
+        run_id=run_id,
+    )
+    return "applied"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def apply_review(
+    engine: Engine,
+    path: Path,
+    *,
+    actor: str,
+    rules: Matching,
+    as_of: Any,
+    clock: Clock = datetime.now,
+) -> ReviewResult:
+    """Apply a reviewed workbook. Valid rows commit together; refused rows change nothing."""
+    rows, problems = read_review_rows(path)
+    workbook = {"name": path.name, "sha256": _sha256(path)}
+    with engine.begin() as conn:
+        run_id = store.start_run(
+            conn, as_of=as_of, command="review", snapshot={"workbook": workbook}, now=clock()
+        )
+    result = ReviewResult(run_id=run_id, refused=list(problems))
+    with engine.begin() as conn:
+        for r in rows:
+            savepoint = conn.begin_nested()
+            try:
+                outcome = _apply_row(
+                    conn, r, run_id=run_id, actor=actor, rules=rules, workbook=workbook, now=clock()
+                )
+            except RowRefused as exc:
+                savepoint.rollback()
+                result.refused.append(str(exc))
+                continue
+            savepoint.commit()
+            (result.applied if outcome == "applied" else result.unchanged).append(r.where)
+    with engine.begin() as conn:
+        store.finish_run(
+            conn,
+            run_id,
+            status="COMPLETED",
+            exit_code=3 if result.refused else 0,
+            now=clock(),
+            counts={
+                "applied": len(result.applied),
+                "unchanged": len(result.unchanged),
+                "refused": len(result.refused),
+            },
+            input_hashes={workbook["name"]: workbook["sha256"]},
+            message=result.summary(),
+        )
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# undo
+
+
+@dataclass
+class UndoResult:
+    run_id: int
+    undone: list[int] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return f"undo run {self.run_id}: {len(self.undone)} decisions reversed, {len(self.refused)} refused"
+
+
+def _recompute_invoice(
+    conn: Connection, no: str, before: dict[str, str] | None, rules: Matching, actor: str
+) -> None:
+    ic, al = db.invoices.c, db.allocations.c
+    inv = conn.execute(select(db.invoices).where(ic.invoice_no == no)).first()
+    if inv is None:
+        return
+    received = sum(
+        (
+            a.amount
+            for a in conn.execute(
+                select(al.amount).where(and_(al.invoice_no == no, al.active.is_(True)))
+            )
+        ),
+        ZERO,
+    )
+    if before is not None and Decimal(before["amount_received"]) == received:
+        values = {
+            "status": before["status"],
+            "codes": before["codes"],
+            "reason": before["reason"],
+        }
+    else:
+        status, codes, reason = _new_invoice_state(inv, received, rules, actor)
+        if inv.status == "CANCELLED":
+            status = "CANCELLED"
+        values = {"status": status, "codes": codes, "reason": reason}
+    conn.execute(
+        update(db.invoices).where(ic.invoice_no == no).values(amount_received=received, **values)
+    )
+
+
+def _undo_one(
+    conn: Connection, decision_id: int, *, run_id: int, actor: str, rules: Matching, now: datetime
+) -> None:
+    dc, al = db.decisions.c, db.allocations.c
+    d = conn.execute(select(db.decisions).where(dc.id == decision_id)).first()
+    if d is None:
+        raise RowRefused(f"decision {decision_id} does not exist")
+    if d.reverses_decision_id is not None:
+        raise RowRefused(
+            f"decision {decision_id} is itself the undo of decision {d.reverses_decision_id}; "
+            "review the line again instead"
+        )
+    if not d.active:
+        later = conn.execute(
+            select(dc.id)
+            .where(and_(dc.bank_line_id == d.bank_line_id, dc.active.is_(True)))
+            .order_by(dc.id.desc())
+        ).first()
+        hint = f" (decision {later.id} is in force; undo it first)" if later else ""
+        raise RowRefused(f"decision {decision_id} is not active{hint}")
+    previous = conn.execute(
+        select(db.decisions)
+        .where(and_(dc.bank_line_id == d.bank_line_id, dc.id < d.id))
+        .order_by(dc.id.desc())
+        .limit(1)
+    ).first()
+    touched = sorted(
+        {
+            a.invoice_no
+            for a in conn.execute(
+                select(al.invoice_no).where(and_(al.decision_id == d.id, al.active.is_(True)))
+            )
+        }
+    )
+    conn.execute(update(db.decisions).where(dc.id == d.id).values(active=False))
+    conn.execute(update(db.allocations).where(al.decision_id == d.id).values(active=False))
+    if previous is not None:
+        restored = {
+            k: getattr(previous, k)
+            for k in (
+                "status",
+                "rule",
+                "score",
+                "signals",
+                "reason",
+                "codes",
+                "invoice_nos",
+                "confirmation_ids",
+                "candidates",
+                "decided_by",
+            )
+        }
+    else:
+        restored = {
+            "status": "UNMATCHED", "rule": "none", "score": 0, "signals": "{}",
+            "reason": f"decision {d.id} undone", "codes": "", "invoice_nos": "",
+            "confirmation_ids": "", "candidates": "", "decided_by": "auto",
+        }  # fmt: skip
+    new_id = int(
+        conn.execute(
+            insert(db.decisions).returning(dc.id),
+            {
+                **restored,
+                "run_id": run_id,
+                "bank_line_id": d.bank_line_id,
+                "note": f"undo of decision {d.id} by {actor}",
+                "active": True,
+                "reverses_decision_id": d.id,
+                "created_at": now,
+            },
+        ).scalar_one()
+    )
+    if d.bank_line_id is not None:
+        conn.execute(
+            update(db.bank_lines)
+            .where(db.bank_lines.c.id == d.bank_line_id)
+            .values(status=restored["status"])
+        )
+    review = json.loads(d.signals or "{}").get("review", {})
+    before = review.get("invoices_before", {}) if isinstance(review, dict) else {}
+    for no in touched:
+        _recompute_invoice(conn, no, before.get(no), rules, actor)
+    alias_ids = review.get("alias_ids", []) if isinstance(review, dict) else []
+    if alias_ids:
+        conn.execute(
+            update(db.payer_aliases)
+            .where(db.payer_aliases.c.id.in_(alias_ids))
+            .values(removed_at=now)
+        )
+    store.audit(
+        conn,
+        actor=actor,
+        action="undo",
+        entity="decision",
+        entity_id=str(d.id),
+        detail={
+            "line_id": d.bank_line_id,
+            "restoring_decision_id": new_id,
+            "invoices": touched,
+            "aliases_removed": alias_ids,
+        },
+        now=now,
+        run_id=run_id,
+    )
+
+
+def _undo(
+    engine: Engine,
+    decision_ids: Sequence[int],
+    refused: Sequence[str],
+    *,
+    actor: str,
+    rules: Matching,
+    as_of: Any,
+    clock: Clock,
+    what: str,
+) -> UndoResult:
+    with engine.begin() as conn:
+        run_id = store.start_run(
+            conn, as_of=as_of, command="undo", snapshot={"undo": what}, now=clock()
+        )
+    result = UndoResult(run_id=run_id, refused=list(refused))
+    with engine.begin() as conn:
+        for decision_id in decision_ids:
+            savepoint = conn.begin_nested()
+            try:
+                _undo_one(conn, decision_id, run_id=run_id, actor=actor, rules=rules, now=clock())
+            except RowRefused as exc:
+                savepoint.rollback()
+                result.refused.append(str(exc))
+                continue
+            savepoint.commit()
+            result.undone.append(decision_id)
+    with engine.begin() as conn:
+        store.finish_run(
+            conn,
+            run_id,
+            status="COMPLETED",
+            exit_code=3 if result.refused else 0,
+            now=clock(),
+            counts={"undone": len(result.undone), "refused": len(result.refused)},
+            message=result.summary(),
+        )
+    return result
+
+
+def undo_decision(
+    engine: Engine,
+    decision_id: int,
+    *,
+    actor: str,
+    rules: Matching,
+    as_of: Any,
+    clock: Clock = datetime.now,
+) -> UndoResult:
+    return _undo(
+        engine, [decision_id], [], actor=actor, rules=rules, as_of=as_of, clock=clock,
+        what=f"decision {decision_id}",
+    )  # fmt: skip
+
+
+def undo_run(
+    engine: Engine,
+    run_id: int,
+    *,
+    actor: str,
+    rules: Matching,
+    as_of: Any,
+    clock: Clock = datetime.now,
+) -> UndoResult:
+    """Reverse every decision a run made that is still in force, newest first. A line whose
+    decision from that run was replaced later is refused (undo the later decision first)."""
+    dc = db.decisions.c
+    with engine.connect() as conn:
+        if conn.execute(select(db.runs.c.id).where(db.runs.c.id == run_id)).first() is None:
+            raise ReconcileError(f"run {run_id} does not exist")
+        made = conn.execute(
+            select(dc.id, dc.bank_line_id, dc.active, dc.reverses_decision_id)
+            .where(dc.run_id == run_id)
+            .order_by(dc.id.desc())
+        ).all()
+        undone_already = {
+            int(r[0])
+            for r in conn.execute(
+                select(dc.reverses_decision_id).where(dc.reverses_decision_id.isnot(None))
+            )
+        }
+    todo: list[int] = []
+    refused: list[str] = []
+    seen_lines: set[int] = set()
+    for row in made:
+        if row.bank_line_id in seen_lines:
+            continue
+        seen_lines.add(row.bank_line_id)
+        if row.active:
+            todo.append(int(row.id))
+        elif int(row.id) not in undone_already:
+            refused.append(
+                f"line {row.bank_line_id}: decision {row.id} of run {run_id} was replaced later; "
+                "undo the later decision first"
+            )
+    return _undo(
+        engine, todo, refused, actor=actor, rules=rules, as_of=as_of, clock=clock,
+        what=f"run {run_id}",
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# aliases
+
+
+def list_aliases(engine: Engine, *, include_removed: bool = False) -> list[dict[str, Any]]:
+    a = db.payer_aliases.c
+    stmt = select(db.payer_aliases).order_by(a.sender_norm, a.client_key)
+    if not include_removed:
+        stmt = stmt.where(a.removed_at.is_(None))
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def remove_alias(
+    engine: Engine, alias_id: int, *, actor: str, clock: Clock = datetime.now
+) -> dict[str, Any]:
+    a = db.payer_aliases.c
+    with engine.begin() as conn:
+        row = conn.execute(select(db.payer_aliases).where(a.id == alias_id)).first()
+        if row is None:
+            raise ReconcileError(f"alias {alias_id} does not exist")
+        if row.removed_at is not None:
+            raise ReconcileError(f"alias {alias_id} was already removed on {row.removed_at}")
+        now = clock()
+        conn.execute(update(db.payer_aliases).where(a.id == alias_id).values(removed_at=now))
+        store.audit(
+            conn,
+            actor=actor,
+            action="alias_removed",
+            entity="payer_alias",
+            entity_id=str(alias_id),
+            detail={"sender_norm": row.sender_norm, "client_key": row.client_key},
+            now=now,
+        )
+        return dict(row._mapping)

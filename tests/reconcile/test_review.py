@@ -1,0 +1,366 @@
+"""The review loop: decisions typed into the workbook come back; undo restores exactly."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import Engine, select
+
+from reconcile import db
+from reconcile.cli import main
+from reconcile.review import (
+    apply_review,
+    list_aliases,
+    read_review_rows,
+    remove_alias,
+    undo_decision,
+    undo_run,
+)
+from reconcile.store import make_engine
+from tests.reconcile.test_workbook import Run, make_rules, run_march
+
+AS_OF = date(2026, 3, 10)
+LATER = datetime(2026, 3, 11, 9, 30, 0)
+MATCHING = make_rules().matching
+
+
+@pytest.fixture
+def march(tmp_path: Path) -> Run:
+    return run_march(tmp_path)
+
+
+@pytest.fixture
+def engine(march: Run) -> Engine:
+    return make_engine(march.db_url)
+
+
+def fill(book: Path, sheet: str, decisions: dict[int, tuple[Any, ...]], target: Path) -> Path:
+    """Type decisions into ``sheet`` as an accountant would: {line id: (decision, invoice,
+    amount, note)}; saved under ``target``."""
+    wb = load_workbook(book)
+    ws = wb[sheet]
+    heads = [c.value for c in ws[1]]
+    line_col = heads.index("ID mutasi") + 1
+    for row in range(2, ws.max_row + 1):
+        line_id = ws.cell(row, line_col).value
+        if line_id in decisions:
+            for offset, value in enumerate(decisions[line_id]):
+                ws.cell(row, 1 + offset).value = value
+    wb.save(target)
+    return target
+
+
+def apply(engine: Engine, path: Path) -> Any:
+    return apply_review(
+        engine, path, actor="rina", rules=MATCHING, as_of=AS_OF, clock=lambda: LATER
+    )
+
+
+def state(engine: Engine) -> dict[str, Any]:
+    """Everything a review can change, without ids or timestamps."""
+    with engine.connect() as conn:
+        inv = {
+            r.invoice_no: (r.status, r.amount_received, r.codes, r.reason)
+            for r in conn.execute(select(db.invoices))
+        }
+        lines = {r.id: r.status for r in conn.execute(select(db.bank_lines))}
+        d = db.decisions.c
+        decisions = {
+            r.bank_line_id: (r.status, r.rule, r.score, r.codes, r.invoice_nos, r.reason,
+                             r.candidates, r.decided_by, r.signals)
+            for r in conn.execute(select(db.decisions).where(d.active.is_(True)))
+        }  # fmt: skip
+        a = db.allocations.c
+        allocs = sorted(
+            (r.bank_line_id, r.invoice_no, r.amount)
+            for r in conn.execute(select(db.allocations).where(a.active.is_(True)))
+        )
+        p = db.payer_aliases.c
+        aliases = sorted(
+            (r.sender_norm, r.client_key)
+            for r in conn.execute(select(db.payer_aliases).where(p.removed_at.is_(None)))
+        )
+    return {"invoices": inv, "lines": lines, "decisions": decisions, "allocations": allocs,
+            "aliases": aliases}  # fmt: skip
+
+
+def invoice(engine: Engine, no: str) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(select(db.invoices).where(db.invoices.c.invoice_no == no)).one()
+
+
+def test_the_workbook_reads_back_typed_decisions_with_amounts_as_decimal(
+    march: Run, tmp_path: Path
+) -> None:
+    path = fill(
+        march.book, "Perlu Review",
+        {5: ("Alokasikan ke tagihan", "#20450", 300000, "Dewi bayar via Andi")},
+        tmp_path / "reviewed.xlsx",
+    )  # fmt: skip
+    rows, problems = read_review_rows(path)
+    assert problems == []
+    [row] = rows
+    assert (row.line_id, row.run_id, row.action, row.invoice_nos) == (5, 1, "assign", ("20450",))
+    assert row.amount == Decimal("300000.00") and isinstance(row.amount, Decimal)
+    assert (row.sheet, row.row, row.note) == ("Perlu Review", 3, "Dewi bayar via Andi")
+
+
+def test_approve_and_assign_pay_invoices_learn_aliases_and_are_audited(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    path = fill(
+        march.book, "Perlu Review",
+        {3: ("Setujui usulan", None, None, "nama alias"),
+         5: ("Alokasikan ke tagihan", "20450", None, None)},
+        tmp_path / "reviewed.xlsx",
+    )  # fmt: skip
+    result = apply(engine, path)
+    assert result.refused == []
+    assert result.applied == ["'Perlu Review' row 2 (line 3)", "'Perlu Review' row 3 (line 5)"]
+    paid = invoice(engine, "20450")
+    assert (paid.status, paid.amount_received) == ("PAID", Decimal("300000.00"))
+    assert paid.reason == "paid (reviewed by rina)"
+    assert invoice(engine, "20460").amount_received == Decimal("990000.00")
+    now = state(engine)
+    assert now["lines"][3] == now["lines"][5] == "MATCHED"
+    assert now["decisions"][5][:5] == ("MATCHED", "review", 0, "", "20450")
+    assert now["decisions"][5][5] == "assigned by rina: #20450 Rp 300.000,00"
+    assert now["decisions"][3][4] == "20460" and now["decisions"][3][7] == "rina"
+    assert ("ANDI", "dewi@example.com") in now["aliases"]
+    assert [(a["sender_norm"], a["client_key"]) for a in list_aliases(engine)] == now["aliases"]
+    with engine.connect() as conn:
+        audit = conn.execute(
+            select(db.audit_log).where(db.audit_log.c.action.like("review_%"))
+        ).all()
+    assert [(a.actor, a.action, a.at) for a in audit] == [
+        ("rina", "review_approve", LATER),
+        ("rina", "review_assign", LATER),
+    ]
+    assert json.loads(audit[1].detail)["allocations"] == {"20450": "300000.00"}
+
+
+def test_unknown_invoice_is_refused_and_nothing_of_the_row_applied(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    before = state(engine)
+    path = fill(
+        march.book, "Perlu Review", {5: ("Alokasikan ke tagihan", "29999", None, None)},
+        tmp_path / "reviewed.xlsx",
+    )  # fmt: skip
+    result = apply(engine, path)
+    assert result.applied == []
+    assert result.refused == [
+        "'Perlu Review' row 3 (line 5): invoice '29999' is not in the invoice list"
+    ]
+    assert state(engine) == before
+
+
+def test_invoice_already_paid_is_refused(march: Run, engine: Engine, tmp_path: Path) -> None:
+    path = fill(
+        march.book, "Perlu Review", {5: ("Alokasikan ke tagihan", "20431", None, None)},
+        tmp_path / "reviewed.xlsx",
+    )  # fmt: skip
+    result = apply(engine, path)
+    assert result.refused == [
+        "'Perlu Review' row 3 (line 5): invoice 20431 is already paid "
+        "(Rp 1.500.000,00 received of Rp 1.500.000,00)"
+    ]
+
+
+def test_approving_an_ambiguous_line_asks_for_an_invoice(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    path = fill(
+        march.book, "Perlu Review", {5: ("Setujui usulan", None, None, None)},
+        tmp_path / "reviewed.xlsx",
+    )  # fmt: skip
+    assert apply(engine, path).refused == [
+        "'Perlu Review' row 3 (line 5): nothing is proposed to approve (candidates 20450, "
+        "20451); use 'assign to invoice' with the invoice number"
+    ]
+
+
+def test_an_amount_larger_than_the_credit_is_refused(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    path = fill(
+        march.book, "Dana Tak Dikenal", {7: ("Alokasikan ke tagihan", "20451", 200000, None)},
+        tmp_path / "reviewed.xlsx",
+    )  # fmt: skip
+    assert apply(engine, path).refused == [
+        "'Dana Tak Dikenal' row 2 (line 7): amount to allocate Rp 200.000,00 exceeds the credit "
+        "Rp 123.456,00"
+    ]
+
+
+def test_an_unknown_decision_text_is_refused(march: Run, engine: Engine, tmp_path: Path) -> None:
+    path = fill(march.book, "Perlu Review", {3: ("ok", None, None, None)}, tmp_path / "r.xlsx")
+    [problem] = apply(engine, path).refused
+    assert problem.startswith("'Perlu Review' row 2: unknown decision 'ok'; expected one of ")
+
+
+def test_a_stale_row_from_an_older_decision_is_refused(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    first = fill(
+        march.book, "Perlu Review", {5: ("Alokasikan ke tagihan", "20450", None, None)},
+        tmp_path / "first.xlsx",
+    )  # fmt: skip
+    second = fill(
+        march.book, "Perlu Review", {5: ("Tolak usulan", None, None, None)},
+        tmp_path / "second.xlsx",
+    )  # fmt: skip
+    apply(engine, first)
+    after_first = state(engine)
+    result = apply(engine, second)
+    [problem] = result.refused
+    assert problem.startswith(
+        "'Perlu Review' row 3 (line 5): stale row from run 1: the line was decided again by rina"
+    )
+    assert state(engine) == after_first
+
+
+def test_applying_the_same_workbook_twice_changes_nothing_the_second_time(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    path = fill(
+        march.book, "Perlu Review",
+        {3: ("Setujui usulan", None, None, None), 5: ("Tolak usulan", None, None, "bukan")},
+        tmp_path / "reviewed.xlsx",
+    )  # fmt: skip
+    apply(engine, path)
+    after_first = state(engine)
+    again = apply(engine, path)
+    assert (again.applied, again.refused) == ([], [])
+    assert len(again.unchanged) == 2
+    assert state(engine) == after_first
+
+
+def test_reject_and_not_a_payment_leave_the_money_unallocated(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    review = fill(
+        march.book, "Perlu Review", {3: ("Tolak usulan", None, None, "salah orang")},
+        tmp_path / "a.xlsx",
+    )  # fmt: skip
+    unidentified = fill(
+        review, "Dana Tak Dikenal", {7: ("Bukan pembayaran pelanggan", None, None, "refund")},
+        tmp_path / "b.xlsx",
+    )  # fmt: skip
+    result = apply(engine, unidentified)
+    assert result.refused == []
+    now = state(engine)
+    assert (now["lines"][3], now["lines"][7]) == ("UNMATCHED", "IGNORED")
+    assert now["decisions"][3][5] == "proposed match 20460 rejected by rina: salah orang"
+    assert now["decisions"][3][3] == "UNIDENTIFIED_CREDIT"
+    assert now["decisions"][7][5] == "not a customer payment (decided by rina): refund"
+    assert invoice(engine, "20460").status == "OPEN"
+    assert now["allocations"] == before_allocations(march)
+
+
+def before_allocations(march: Run) -> list[tuple[int, str, Decimal]]:
+    return [
+        (1, "20431", Decimal("1500000.00")),
+        (2, "20440", Decimal("1243500.00")),
+        (4, "20432", Decimal("750000.00")),
+    ]
+
+
+def test_undo_of_a_review_run_restores_the_prior_state_exactly(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    before = state(engine)
+    path = fill(
+        march.book, "Perlu Review",
+        {3: ("Setujui usulan", None, None, None),
+         5: ("Alokasikan ke tagihan", "20450", None, None)},
+        tmp_path / "reviewed.xlsx",
+    )  # fmt: skip
+    review_run = apply(engine, path).run_id
+    assert state(engine) != before
+    undone = undo_run(engine, review_run, actor="rina", rules=MATCHING, as_of=AS_OF)
+    assert undone.refused == [] and len(undone.undone) == 2
+    assert state(engine) == before
+    with engine.connect() as conn:
+        d = db.decisions.c
+        history = conn.execute(select(d.id, d.active, d.reverses_decision_id)).all()
+    assert len(history) == 6 + 2 + 2  # nothing deleted: 6 credits auto, 2 review, 2 restoring
+    assert sorted(r.reverses_decision_id for r in history if r.reverses_decision_id) == sorted(
+        undone.undone
+    )
+
+
+def test_undo_of_one_decision_keeps_the_other_review_decisions(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    path = fill(
+        march.book, "Perlu Review",
+        {3: ("Setujui usulan", None, None, None),
+         5: ("Alokasikan ke tagihan", "20450", None, None)},
+        tmp_path / "reviewed.xlsx",
+    )  # fmt: skip
+    apply(engine, path)
+    with engine.connect() as conn:
+        d = db.decisions.c
+        assigned = conn.execute(
+            select(d.id).where(d.bank_line_id == 5, d.active.is_(True))
+        ).scalar_one()
+    result = undo_decision(engine, assigned, actor="rina", rules=MATCHING, as_of=AS_OF)
+    assert result.undone == [assigned]
+    assert (invoice(engine, "20450").status, invoice(engine, "20450").amount_received) == (
+        "OPEN",
+        Decimal("0.00"),
+    )
+    assert invoice(engine, "20460").status == "PAID"
+    assert ("ANDI", "dewi@example.com") not in state(engine)["aliases"]
+    again = undo_decision(engine, assigned, actor="rina", rules=MATCHING, as_of=AS_OF)
+    assert again.refused[0].startswith(f"decision {assigned} is not active")
+
+
+def test_removing_an_alias_keeps_it_in_history(march: Run, engine: Engine, tmp_path: Path) -> None:
+    path = fill(
+        march.book, "Perlu Review", {5: ("Alokasikan ke tagihan", "20450", None, None)},
+        tmp_path / "reviewed.xlsx",
+    )  # fmt: skip
+    apply(engine, path)
+    [alias] = list_aliases(engine)
+    remove_alias(engine, alias["id"], actor="rina", clock=lambda: LATER)
+    assert list_aliases(engine) == []
+    [kept] = list_aliases(engine, include_removed=True)
+    assert (kept["sender_norm"], kept["removed_at"]) == ("ANDI", LATER)
+
+
+def test_cli_exit_codes_for_review_and_undo(
+    march: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        'accounts:\n  - {bank: bca, account_no: "0372543386", holder: RINA WULANDARI}\n',
+        encoding="utf-8",
+    )
+    common = ["--rules", str(rules), "--db", march.db_url, "--as-of", "2026-03-10", "--by", "rina"]
+    bad = fill(
+        march.book, "Perlu Review", {5: ("Alokasikan ke tagihan", "29999", None, None)},
+        tmp_path / "bad.xlsx",
+    )  # fmt: skip
+    assert main(["review", "apply", str(bad), *common]) == 3
+    good = fill(
+        march.book, "Perlu Review", {5: ("Alokasikan ke tagihan", "20450", None, None)},
+        tmp_path / "good.xlsx",
+    )  # fmt: skip
+    assert main(["review", "apply", str(good), *common]) == 0
+    out = capsys.readouterr().out
+    assert "1 applied, 0 already applied, 0 refused" in out
+    assert main(["aliases", "list", "--rules", str(rules), "--db", march.db_url]) == 0
+    assert "ANDI\t-> dewi@example.com" in capsys.readouterr().out
+    assert main(["undo", *common]) == 2
+    not_a_book = tmp_path / "notes.xlsx"
+    shutil.copy(march.out / "bank_lines.csv", not_a_book)
+    assert main(["review", "apply", str(not_a_book), *common]) == 2

@@ -613,7 +613,7 @@ def _formats(wb: xlsxwriter.Workbook, language: str) -> Formats:
         money_bold=wb.add_format({"num_format": MONEY_FORMAT, "bold": True, "top": 1}),
         count=wb.add_format({"num_format": COUNT_FORMAT}),
         count_bold=wb.add_format({"num_format": COUNT_FORMAT, "bold": True, "top": 1}),
-        date=wb.add_format({"num_format": DATE_FORMATS[language], "align": "left"}),
+        date=wb.add_format({"num_format": DATE_FORMATS[language], "align": "center"}),
         text=wb.add_format({}),
         bold=wb.add_format({"bold": True, "top": 1}),
         warn=wb.add_format({"font_color": "#C00000", "bold": True}),

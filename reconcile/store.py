@@ -44,6 +44,49 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def next_ids(conn: Connection, table: Any, count: int) -> list[int]:
+    """Ids for ``count`` new rows of ``table``. Safe because a run holds the single-instance
+    lock and writes inside its transaction; bulk inserts then need no RETURNING."""
+    top = conn.execute(select(func.max(table.c.id))).scalar_one()
+    start = int(top or 0) + 1
+    return list(range(start, start + count))
+
+
+def bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows in one round of driver calls: COPY on PostgreSQL, executemany
+    elsewhere. Rows carry every column they set (ids included); money stays exact."""
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    columns = list(rows[0])
+    # each column's own SQLAlchemy bind processor: dates, times and Money (integer sen on
+    # SQLite) are stored exactly as the ORM path would store them
+    converted: list[list[Any]] = []
+    for c in columns:
+        proc = table.c[c].type._cached_bind_processor(conn.dialect)
+        col = [r[c] for r in rows]
+        converted.append(col if proc is None else [None if v is None else proc(v) for v in col])
+    values = list(zip(*converted, strict=True))
+    names = ", ".join(columns)
+    cursor = conn.connection.cursor()
+    try:
+        if dialect == "postgresql":
+            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                for v in values:
+                    copy.write_row(v)
+            if "id" in columns:
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608
+                    f"(SELECT MAX(id) FROM {table.name}))"
+                )
+        else:
+            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            marks = ", ".join([mark] * len(columns))
+            cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", values)  # noqa: S608
+    finally:
+        cursor.close()
+
+
 def sync_accounts(conn: Connection, rules: Rules) -> None:
     existing = {r.account_no: r for r in conn.execute(select(db.accounts)).all()}
     for a in rules.accounts:
@@ -296,15 +339,12 @@ def import_statements(
                     .where(c.id == line_id)
                     .values(posted_on=t.posted_on, pending=False, posted_time=t.posted_time)
                 )
-        for i in range(0, len(new_rows), CHUNK * 10):
-            batch = new_rows[i : i + CHUNK * 10]
-            result = conn.execute(
-                insert(db.bank_lines).returning(c.id, sort_by_parameter_order=True), batch
-            )
-            ids = [int(r[0]) for r in result]
-            for pos, line_id in zip(new_positions[i : i + CHUNK * 10], ids, strict=True):
-                line_ids[pos] = line_id
-                out.new_line_ids.append(line_id)
+        ids = next_ids(conn, db.bank_lines, len(new_rows))
+        for row, pos, line_id in zip(new_rows, new_positions, ids, strict=True):
+            row["id"] = line_id
+            line_ids[pos] = line_id
+            out.new_line_ids.append(line_id)
+        bulk_insert(conn, db.bank_lines, new_rows)
         out.rows.extend(rows)
         out.row_line_ids.extend(line_ids)
     conn.execute(
@@ -436,8 +476,7 @@ def upsert_invoices(
                     "changed_at": now,
                 }
             )
-    for i in range(0, len(inserts), CHUNK * 10):
-        conn.execute(insert(db.invoices), inserts[i : i + CHUNK * 10])
+    bulk_insert(conn, db.invoices, inserts)
     if history:
         conn.execute(insert(db.invoice_history), history)
     return {"new": len(inserts), "changed": changed}
@@ -550,8 +589,7 @@ def upsert_confirmations(
             now=now,
             run_id=run_id,
         )
-    for i in range(0, len(inserts), CHUNK * 10):
-        conn.execute(insert(db.confirmations), inserts[i : i + CHUNK * 10])
+    bulk_insert(conn, db.confirmations, inserts)
     return {"new": len(inserts), "changed": changed}
 
 
@@ -741,13 +779,14 @@ def persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) 
                 .values(active=False)
             )
     decision_of_line: dict[int, int] = {}
-    for i in range(0, len(new_decisions), CHUNK * 10):
-        batch = new_decisions[i : i + CHUNK * 10]
-        ids = conn.execute(
-            insert(db.decisions).returning(dc.id, sort_by_parameter_order=True), batch
-        )
-        for row, (decision_id,) in zip(batch, ids, strict=True):
-            decision_of_line[row["bank_line_id"]] = int(decision_id)
+    for row, decision_id in zip(
+        new_decisions, next_ids(conn, db.decisions, len(new_decisions)), strict=True
+    ):
+        row["id"] = decision_id
+        row["reverses_decision_id"] = None
+        row["note"] = None
+        decision_of_line[row["bank_line_id"]] = decision_id
+    bulk_insert(conn, db.decisions, new_decisions)
     allocs = [
         {
             "bank_line_id": int(a["line_id"]),
@@ -760,8 +799,9 @@ def persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) 
         for a in result.allocations.to_dict("records")
         if int(a["line_id"]) in decision_of_line
     ]
-    for i in range(0, len(allocs), CHUNK * 10):
-        conn.execute(insert(db.allocations), allocs[i : i + CHUNK * 10])
+    for alloc, alloc_id in zip(allocs, next_ids(conn, db.allocations, len(allocs)), strict=True):
+        alloc["id"] = alloc_id
+    bulk_insert(conn, db.allocations, allocs)
     changed_lines = [
         {"b_id": line_id, "b_status": row["status"]}
         for row in new_decisions

@@ -219,7 +219,7 @@ def import_files(
     from reconcile.money import format_amount_en
 
     r = _rules(rules)
-    ctx = ParseContext(as_of=_as_of(as_of, r))
+    ctx = ParseContext(as_of=_as_of(as_of, r), accounts=r.account_banks())
     rejected = 0
     if not dry_run:
         opts = RunOptions(
@@ -230,10 +230,11 @@ def import_files(
             as_of=ctx.as_of,
             keep_inbox=True,
             command="import",
+            load_sources=False,
             match=False,
             write_reports=False,
         )
-        raise typer.Exit(_import_now(opts, files))
+        raise typer.Exit(_import_now(opts, files, wait=r.schedule.lock_wait_seconds))
     for f in files:
         try:
             importer, statements = read_statement_file(f, ctx, r.account_banks())
@@ -256,22 +257,16 @@ def import_files(
     raise typer.Exit(EXIT_REJECTED if rejected else EXIT_OK)
 
 
-def _import_now(opts: RunOptions, files: list[Path]) -> int:
+def _import_now(opts: RunOptions, files: list[Path], *, wait: int) -> int:
     import shutil
     import tempfile
-
-    from reconcile import pipeline
 
     # import exactly these files: stage them in a private inbox (copies; originals untouched)
     with tempfile.TemporaryDirectory() as tmp:
         for f in files:
             shutil.copy2(f, Path(tmp) / f.name)
         opts.inbox = Path(tmp)
-        result = pipeline.run(opts)
-    for rej in result.rejections:
-        typer.echo(f"rejected: {rej.reason}", err=True)
-    typer.echo(result.summary())
-    return result.exit_code
+        return execute_run(opts, wait=wait)
 
 
 @app.command()
@@ -294,7 +289,7 @@ def match(
         keep_inbox=True,
         command="match",
     )
-    opts.invoices = opts.confirmations = None
+    opts.load_sources = False
     raise typer.Exit(execute_run(opts, wait=r.schedule.lock_wait_seconds))
 
 
@@ -331,7 +326,9 @@ def report(
 def check_rules(rules: RulesOpt = Path("rules.yaml")) -> None:
     """Validate rules.yaml; print every problem with its key and line (exit 2), or OK."""
     r = _rules(rules)
-    typer.echo(f"{rules}: OK ({len(r.accounts)} accounts, database {r.resolved_db_url()})")
+    from reconcile.logs import safe_url
+
+    typer.echo(f"{rules}: OK ({len(r.accounts)} accounts, database {safe_url(r.resolved_db_url())})")
 
 
 @db_app.command("upgrade")

@@ -217,7 +217,15 @@ def confirmation_links(
     sent = conf.set_index("fidx").loc[links["fidx"], "transfer_day"]
     distance = calendar.distances(sent.reset_index(drop=True), pd.Series(posted.astype("M8[D]")))
     links = links.assign(conf_days=distance)
-    return links[(links["conf_days"] >= -1) & (links["conf_days"] <= window)].reset_index(drop=True)
+    links = links[(links["conf_days"] >= -1) & (links["conf_days"] <= window)]
+    # a confirmation that some credit agrees with on the amount belongs to those credits only
+    conf_amount = confirmations["amount_sen"].to_numpy(dtype=np.int64, na_value=-1)
+    same = (
+        conf_amount[links["fidx"].to_numpy()]
+        == credits["amount_sen"].to_numpy()[links["cidx"].to_numpy()]
+    )
+    has_same = pd.Series(same, index=links.index).groupby(links["fidx"]).transform("any")
+    return links[same | ~has_same.to_numpy()].reset_index(drop=True)
 
 
 def confirmation_pairs(

@@ -86,6 +86,7 @@ class MatchResult:
     allocations: pd.DataFrame
     invoices: pd.DataFrame
     confirmations: pd.DataFrame
+    aliases: pd.DataFrame  # sender_norm, client_key: payers learned from confirmations
 
 
 def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
@@ -137,6 +138,9 @@ def _prepare(
         .map(lambda parts: [p.lstrip("#").lstrip("0") for p in parts if p]),
     )
     cf["name_key"] = block_keys(cf["name_norm"]).to_numpy()
+    for column in ("intake_reason", "codes", "line_ids", "reason"):  # earlier runs' outcome
+        values = cf[column] if column in cf else pd.Series("", index=cf.index, dtype=object)
+        cf[column] = values.fillna("").astype(str)
     return cr, inv, cf
 
 
@@ -187,13 +191,18 @@ def _split_groups(
     viable: pd.DataFrame, cr: pd.DataFrame, inv: pd.DataFrame, rules: Matching,
     calendar: BankingCalendar,
 ) -> pd.DataFrame:  # fmt: skip
-    """Instalments: ≥2 identified partial credits of one payer completing one invoice."""
+    """Instalments: ≥2 identified partial credits of one payer towards one invoice.
+
+    Applied together when their sum does not exceed what is outstanding (beyond the
+    over-payment tolerance): completing the invoice (PAID) or not yet (PARTIAL, the balance
+    stays outstanding). ``completes`` tells which.
+    """
     ranked = viable.assign(rank=rank_of(viable))
     best = ranked[ranked["rank"] == ranked.groupby("cidx")["rank"].transform("max")]
     best = best[best.groupby("cidx")["iidx"].transform("size") == 1]
     part = best[(best["amount"] == "partial") & best["identified"]].copy()
     if part.empty:
-        return part
+        return part.assign(credit_sen=0, completes=False, balance_sen=0)
     part["credit_sen"] = cr["amount_sen"].to_numpy()[part["cidx"].to_numpy()]
     part["sender"] = cr["sender_norm"].to_numpy()[part["cidx"].to_numpy()]
     part["posted"] = cr["posted_on"].to_numpy()[part["cidx"].to_numpy()]
@@ -206,15 +215,17 @@ def _split_groups(
     )
     outstanding = inv["outstanding_sen"].to_numpy()[group.index.to_numpy()]
     gap = group["paid"].to_numpy() - outstanding
-    fits = (-gap <= tolerance_sen(rules.underpaid_tolerance, outstanding)) & (
-        gap <= tolerance_sen(rules.overpaid_tolerance, outstanding)
-    )
+    completes = -gap <= tolerance_sen(rules.underpaid_tolerance, outstanding)
+    not_over = gap <= tolerance_sen(rules.overpaid_tolerance, outstanding)
     span = calendar.distances(
         group["first"].reset_index(drop=True), group["last"].reset_index(drop=True)
     )
-    ok = (group["n"].to_numpy() >= 2) & fits & (group["senders"].to_numpy() <= 1)
+    ok = (group["n"].to_numpy() >= 2) & not_over & (group["senders"].to_numpy() <= 1)
     ok &= span <= rules.split_window_days
-    return part[part["iidx"].isin(group.index[ok])]
+    verdict = pd.DataFrame(
+        {"completes": completes, "balance_sen": np.maximum(-gap, 0)}, index=group.index
+    )[ok]
+    return part.merge(verdict, left_on="iidx", right_index=True)
 
 
 def _combined_groups(
@@ -383,6 +394,7 @@ def decide(
     candidates: list[list[str]] = [[] for _ in range(n)]
     allocations: list[tuple[int, int, int]] = []  # cidx, iidx, sen
     invoice_codes: dict[int, list[str]] = {}
+    learned: list[tuple[int, int]] = []  # (cidx, iidx): payer named by a confirmation
 
     # 1. instalments completing an invoice
     split = _split_groups(viable, cr, inv, rules, calendar)
@@ -395,9 +407,14 @@ def decide(
         invoice_codes.setdefault(i, []).append(Code.SPLIT_PAYMENT)
         full = viable[(viable["cidx"] == c) & (viable["iidx"] == i)].iloc[0]
         signals[c] = _signals(full)
-        reason[c] = f"instalment of invoice #{inv['invoice_no'].iat[i]}; " + _reason(
+        balance = "" if row.completes else f" ({_rp(int(row.balance_sen))} still outstanding)"
+        reason[c] = f"instalment of invoice #{inv['invoice_no'].iat[i]}{balance}; " + _reason(
             full, cr, inv, cf
         )
+        if full["fidx"] >= 0:
+            line_tickets[c] = [str(cf["ticket_id"].iat[int(full["fidx"])])]
+            if full["name"] == "confirmation":
+                learned.append((c, i))
     taken_credits = set(split["cidx"].tolist())
     taken_invoices = set(split["iidx"].tolist())
 
@@ -412,6 +429,10 @@ def decide(
         rule[c], score[c] = Rule.COMBINED.value, min(total, 100)
         codes[c] = [Code.COMBINED_PAYMENT]
         line_invoices[c] = nos
+        linked = viable[
+            (viable["cidx"] == c) & viable["iidx"].isin(members) & (viable["fidx"] >= 0)
+        ]
+        line_tickets[c] = sorted({str(cf["ticket_id"].iat[int(f)]) for f in linked["fidx"]})
         signals[c] = json.dumps({"combined": {"invoices": nos, "identification_weight": weight}})
         reason[c] = f"sum of {len(nos)} open invoices of one client: " + ", ".join(
             f"#{no} {_rp(int(inv['outstanding_sen'].iat[i]))}"
@@ -459,6 +480,8 @@ def decide(
             if auto:
                 allocations.append((c, i, int(cr["amount_sen"].iat[c])))
                 invoice_codes.setdefault(i, []).extend(codes[c])
+                if row["fidx"] >= 0 and row["name"] == "confirmation":
+                    learned.append((c, i))
             elif inv_status not in OPEN_STATUSES:
                 invoice_codes.setdefault(i, []).extend(codes[c])
     for c, group in result.ambiguous.groupby("cidx"):
@@ -516,7 +539,25 @@ def decide(
         allocations=alloc_out,
         invoices=invoices_out,
         confirmations=confirmations_out,
+        aliases=_learned_aliases(learned, cr, inv, aliases),
     )
+
+
+def _learned_aliases(
+    learned: list[tuple[int, int]], cr: pd.DataFrame, inv: pd.DataFrame, known: pd.DataFrame
+) -> pd.DataFrame:
+    """Sender names a confirmation tied to a client with another name (spouse, employer)."""
+    pairs = pd.DataFrame(learned, columns=["cidx", "iidx"], dtype=np.int64)
+    found = pd.DataFrame(
+        {
+            "sender_norm": cr["sender_norm"].to_numpy()[pairs["cidx"].to_numpy()],
+            "client_key": inv["client_key"].to_numpy()[pairs["iidx"].to_numpy()],
+        }
+    )
+    found = found[found["sender_norm"] != ""].drop_duplicates()
+    old = found.merge(known[["sender_norm", "client_key"]], how="left", indicator=True)
+    fresh = old[old["_merge"] == "left_only"][["sender_norm", "client_key"]]
+    return fresh.sort_values(["sender_norm", "client_key"], ignore_index=True)
 
 
 def _invoice_outcomes(
@@ -581,9 +622,10 @@ def _confirmation_outcomes(
             ids = ";".join(str(cr["line_id"].iat[c]) for c in sorted(linked))
             rows.append((ticket, state, ";".join(sorted(line_codes)), ids, f"funds on line {ids}"))
         elif cf["intake_status"].iat[f] != "VALID":
-            rows.append((ticket, "INVALID", "", "", "the ticket could not be read"))
-        elif cf["status"].iat[f] == "MATCHED":
-            rows.append((ticket, "MATCHED", "", "", "matched in an earlier run"))
+            rows.append((ticket, "INVALID", "", "", str(cf["intake_reason"].iat[f])))
+        elif cf["status"].iat[f] == "MATCHED":  # settled in an earlier run: kept as it was
+            rows.append((ticket, "MATCHED", str(cf["codes"].iat[f]),
+                         str(cf["line_ids"].iat[f]), str(cf["reason"].iat[f])))  # fmt: skip
         elif pd.isna(cf["transfer_day"].iat[f]):
             rows.append((ticket, "REVIEW", "", "", "no transfer date to look for the money"))
         elif deadline[f] < as_of_day:

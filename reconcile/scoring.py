@@ -204,7 +204,7 @@ def score_pairs(
         conf_amount_differs=conf_amount_differs,
         days_from_issue=issued_gap,
         days_after_due=after_due,
-        after_due=posted_days > pd.to_datetime(invoices["due_on"]).to_numpy("datetime64[D]")[i],
+        after_due=after_due >= 1,  # a due date on a closed day runs to the next banking day
     )
     total = np.zeros(len(pairs), dtype=np.int64)
     for comparison, levels in COMPARISONS.items():

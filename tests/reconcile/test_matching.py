@@ -53,6 +53,7 @@ def confirmation(ticket: str, amount: str | None, account_name: str, *, invoices
         "amount_sen": to_sen(Decimal(amount)) if amount else pd.NA,
         "transfer_date": pd.Timestamp(transfer) if transfer else pd.NaT,
         "intake_status": "VALID", "intake_reason": "", "source_row": 2, "status": "OPEN",
+        "codes": "", "line_ids": "", "reason": "",
     }  # fmt: skip
 
 
@@ -418,3 +419,142 @@ def test_missing_column_is_reported_by_name() -> None:
         decide(pd.DataFrame({"line_id": [1]}).assign(account_no="", posted_on=pd.NaT,
                counterparty="", message="", description=""), pd.DataFrame(columns=[]),
                pd.DataFrame(), pd.DataFrame(), RULES, AS_OF)  # fmt: skip
+
+
+def test_combined_payment_funds_the_confirmation_naming_its_invoices() -> None:
+    invoices = [
+        invoice("20440", "1250000", "Hendra Wijaya", company="PT Wijaya Niaga Sentosa"),
+        invoice("20442", "250000", "Hendra Wijaya", company="PT Wijaya Niaga Sentosa"),
+    ]
+    conf = confirmation("481522", "1500000", "PT WIJAYA NIAGA SENTOSA", invoices="20440;20442",
+                        dest="0495227030", transfer="2026-03-03")  # fmt: skip
+    r = run(
+        [credit(1, "1500000", "PT WIJAYA NIAGA SENTOSA", account="0495227030")], invoices, [conf]
+    )
+    got = line(r, 1)
+    assert (got["status"], got["codes"], got["invoice_nos"], got["confirmation_ids"]) == (
+        "MATCHED", "COMBINED_PAYMENT", "20440;20442", "481522")  # fmt: skip
+    assert r.confirmations.to_dict("records") == [
+        {"ticket_id": "481522", "status": "MATCHED", "codes": "", "line_ids": "1",
+         "reason": "funds on line 1"}
+    ]  # fmt: skip
+
+
+def test_instalments_that_fund_a_confirmation_list_it() -> None:
+    credits = [
+        credit(1, "1000000", "BUDI SANTOSO", message="INV 20431", day="2026-03-03"),
+        credit(2, "500000", "BUDI SANTOSO", message="INV 20431", day="2026-03-05"),
+    ]
+    conf = confirmation("890", "1000000", "Budi Santoso", invoices="20431", transfer="2026-03-03")
+    r = run(credits, [invoice("20431", "1500000", "Budi Santoso")], [conf])
+    assert r.lines[["line_id", "confirmation_ids"]].values.tolist() == [[1, "890"], [2, ""]]
+    assert r.confirmations[["status", "line_ids"]].values.tolist() == [["MATCHED", "1"]]
+
+
+def _settle(
+    credits: list[dict[str, object]],
+    invoices: list[dict[str, object]],
+    confirmations: list[dict[str, object]],
+    r: MatchResult,
+) -> tuple[list[dict[str, object]], list[dict[str, object]], list[dict[str, object]]]:
+    """The next run's inputs as reconcile.store.persist_match leaves them."""
+    matched = set(r.lines.loc[r.lines["status"] == "MATCHED", "line_id"])
+    inv_out = r.invoices.set_index("invoice_no")
+    conf_out = r.confirmations.set_index("ticket_id")
+    new_invoices = []
+    for inv in invoices:
+        if inv["invoice_no"] in inv_out.index:
+            row = inv_out.loc[inv["invoice_no"]]
+            inv = inv | {"status": row["status"], "received_sen": int(row["received_sen"])}
+        new_invoices.append(inv)
+    new_confs = [
+        c | {k: conf_out.loc[c["ticket_id"], k] for k in ("status", "codes", "line_ids", "reason")}
+        for c in confirmations
+    ]
+    return [c for c in credits if c["line_id"] not in matched], new_invoices, new_confs
+
+
+def test_second_run_over_the_settled_state_keeps_earlier_outcomes_and_is_stable() -> None:
+    credits, invoices, confirmations = _scenario()
+    confirmations = [*confirmations,
+                     confirmation("884", "125000", "Agus", transfer="2026-03-02", email="x@example.com")]  # fmt: skip
+    first = run(credits, invoices, confirmations)
+    state = _settle(credits, invoices, confirmations, first)
+    second = run(*state)
+    third = run(*_settle(*state, second))
+    for name in ("lines", "allocations", "invoices", "confirmations", "aliases"):
+        pd.testing.assert_frame_equal(getattr(second, name), getattr(third, name))
+    assert second.confirmations.to_dict("records") == [
+        {"ticket_id": "881", "status": "MATCHED", "codes": "", "line_ids": "1",
+         "reason": "funds on line 1"},
+        {"ticket_id": "884", "status": "NO_FUNDS", "codes": "CONFIRMATION_WITHOUT_FUNDS",
+         "line_ids": "", "reason": "no money 2 banking days after the confirmed date"},
+    ]  # fmt: skip
+    assert first.confirmations.to_dict("records") == second.confirmations.to_dict("records")
+    # only the undecided credits come back, with the same decision as before
+    assert second.lines["line_id"].tolist() == [4, 6]
+    pd.testing.assert_frame_equal(
+        second.lines, first.lines[first.lines["line_id"].isin([4, 6])].reset_index(drop=True)
+    )
+    assert second.allocations.empty
+
+
+def test_confirmation_invalid_at_intake_keeps_its_intake_reason() -> None:
+    conf = confirmation("481519", "750000", "Sdri Siti Rahayu", invoices="20432", transfer=None)
+    reason = ("transfer_date: 'kemarin' is a relative date; expected a transfer date such as "
+              "02/03/2026, 2 Maret 2026 or 2026-03-02")  # fmt: skip
+    conf |= {"intake_status": "INVALID", "intake_reason": reason, "status": "INVALID"}
+    r = run([], [invoice("20432", "750000", "Siti Rahayu")], [conf])
+    assert r.confirmations.to_dict("records") == [
+        {"ticket_id": "481519", "status": "INVALID", "codes": "", "line_ids": "", "reason": reason}
+    ]
+
+
+def test_payment_on_the_banking_day_after_a_sunday_due_date_is_not_paid_after_due() -> None:
+    inv = invoice("20450", "350000", "Agus Prasetyo", issued="2026-03-01", due="2026-03-08")
+    on_time = run([credit(1, "350000", "AGUS PRASETYO", day="2026-03-09")], [inv])
+    late = run([credit(1, "350000", "AGUS PRASETYO", day="2026-03-10")], [inv])
+    assert (line(on_time, 1)["status"], line(on_time, 1)["codes"]) == ("MATCHED", "")
+    assert (
+        line(on_time, 1)["reason"]
+        == "amount exact; name 'AGUS PRASETYO' ~ client 'Agus Prasetyo' 100"
+    )
+    assert (line(late, 1)["status"], line(late, 1)["codes"]) == ("MATCHED", "PAID_AFTER_DUE")
+    assert line(late, 1)["reason"].endswith("; 1 banking days after due")
+
+
+def test_two_instalments_that_do_not_yet_add_up_are_both_applied_and_leave_a_balance() -> None:
+    credits = [
+        credit(1, "500000", "BUDI SANTOSO", message="INV 20431", day="2026-03-02"),
+        credit(2, "400000", "BUDI SANTOSO", message="INV 20431", day="2026-03-05"),
+    ]
+    r = run(credits, [invoice("20431", "1500000", "Budi Santoso")])
+    assert r.lines[["status", "rule", "codes", "invoice_nos"]].values.tolist() == [
+        ["MATCHED", "split", "SPLIT_PAYMENT", "20431"], ["MATCHED", "split", "SPLIT_PAYMENT", "20431"]]  # fmt: skip
+    assert line(r, 1)["reason"].startswith(
+        "instalment of invoice #20431 (Rp 600.000 still outstanding); amount Rp 1.000.000 short"
+    )
+    assert r.allocations["amount_sen"].tolist() == [50_000_000, 40_000_000]
+    assert r.invoices.to_dict("records") == [
+        {"invoice_no": "20431", "status": "PARTIAL", "received_sen": 90_000_000,
+         "codes": "SPLIT_PAYMENT", "reason": "partly paid; Rp 600.000 outstanding"}
+    ]  # fmt: skip
+
+
+def test_confirmation_linking_another_payer_name_teaches_an_alias() -> None:
+    r = run([credit(1, "1500000", "ERNA SUSANTI")], [invoice("20431", "1500000", "Budi Santoso")],
+            [confirmation("881", "1500000", "Erna Susanti", invoices="20431")])  # fmt: skip
+    assert r.aliases.to_dict("records") == [
+        {"sender_norm": "ERNA SUSANTI", "client_key": "budi.santoso@example.com"}
+    ]
+    again = run([credit(1, "1500000", "ERNA SUSANTI")], [invoice("20431", "1500000", "Budi Santoso")],
+                [confirmation("881", "1500000", "Erna Susanti", invoices="20431")],
+                aliases=[("ERNA SUSANTI", "budi.santoso@example.com")])  # fmt: skip
+    assert again.aliases.empty
+
+
+def test_own_name_payment_with_a_confirmation_teaches_no_alias() -> None:
+    r = run([credit(1, "1500000", "BUDI SANTOSO")], [invoice("20431", "1500000", "Budi Santoso")],
+            [confirmation("881", "1500000", "Budi Santoso", invoices="20431")])  # fmt: skip
+    assert line(r, 1)["status"] == "MATCHED"
+    assert r.aliases.empty

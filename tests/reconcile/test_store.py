@@ -193,3 +193,15 @@ def test_pending_row_takes_its_posting_date_from_the_later_export(db_url: str) -
         row = conn.execute(select(db.bank_lines.c.posted_on, db.bank_lines.c.pending)).one()
     assert b.new_line_ids == [] and b.duplicates == [(6, a.new_line_ids[0])]
     assert row == (date(2026, 3, 5), False)
+
+
+def test_schema_changes_on_sqlite_roll_back_with_their_transaction(sqlite_url: str) -> None:
+    """A run killed during its first migration must not leave half a schema behind."""
+    from sqlalchemy import text
+
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        tx = conn.begin()
+        conn.execute(text("CREATE TABLE half_built (id INTEGER)"))
+        tx.rollback()
+    assert "half_built" not in inspect(engine).get_table_names()

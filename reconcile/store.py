@@ -866,4 +866,55 @@ def persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) 
             ),
             conf_updates,
         )
-    return {"decisions": len(new_decisions), "allocations": len(allocs)}
+    learned = learn_aliases(conn, getattr(result, "aliases", None), now=now, run_id=run_id)
+    return {"decisions": len(new_decisions), "allocations": len(allocs), "aliases": learned}
+
+
+def learn_aliases(
+    conn: Connection, frame: pd.DataFrame | None, *, now: datetime, run_id: int
+) -> int:
+    """Remember sender → client links that confirmations proved (spouse, employer accounts).
+
+    An alias a person removed stays removed: it is not learned again automatically.
+    """
+    if frame is None or not len(frame):
+        return 0
+    a = db.payer_aliases.c
+    known = {
+        (r.sender_norm, r.client_key) for r in conn.execute(select(a.sender_norm, a.client_key))
+    }
+    rows = []
+    for rec in frame[["sender_norm", "client_key"]].drop_duplicates().itertuples(index=False):
+        key = (str(rec.sender_norm), str(rec.client_key))
+        if not key[0] or not key[1] or key in known:
+            continue
+        known.add(key)
+        rows.append(
+            {
+                "sender_norm": key[0],
+                "client_key": key[1],
+                "source": "confirmation",
+                "created_by": "auto",
+                "created_at": now,
+                "removed_at": None,
+            }
+        )
+    for row, alias_id in zip(rows, next_ids(conn, db.payer_aliases, len(rows)), strict=True):
+        row["id"] = alias_id
+    bulk_insert(conn, db.payer_aliases, rows)
+    for row in rows:
+        audit(
+            conn,
+            actor="auto",
+            action="alias_learned",
+            entity="payer_alias",
+            entity_id=str(row["id"]),
+            detail={
+                "sender": row["sender_norm"],
+                "client": row["client_key"],
+                "source": "confirmation",
+            },
+            now=now,
+            run_id=run_id,
+        )
+    return len(rows)

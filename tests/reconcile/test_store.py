@@ -205,3 +205,32 @@ def test_schema_changes_on_sqlite_roll_back_with_their_transaction(sqlite_url: s
         conn.execute(text("CREATE TABLE half_built (id INTEGER)"))
         tx.rollback()
     assert "half_built" not in inspect(engine).get_table_names()
+
+
+def test_aliases_proved_by_confirmations_are_learned_once_and_a_removed_one_stays_removed(
+    db_url: str,
+) -> None:
+    import pandas as pd
+    from sqlalchemy import update
+
+    from reconcile.store import learn_aliases
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    frame = pd.DataFrame(
+        {"sender_norm": ["SRI WAHYUNI", "SRI WAHYUNI"], "client_key": ["budi@example.com"] * 2}
+    )
+    with engine.begin() as conn:
+        run_id = start_run(conn, as_of=date(2026, 3, 10), command="test", snapshot={}, now=NOW)
+        assert learn_aliases(conn, frame, now=NOW, run_id=run_id) == 1
+        assert learn_aliases(conn, frame, now=NOW, run_id=run_id) == 0
+        conn.execute(update(db.payer_aliases).values(removed_at=NOW))
+        assert learn_aliases(conn, frame, now=NOW, run_id=run_id) == 0
+        rows = conn.execute(
+            select(
+                db.payer_aliases.c.sender_norm,
+                db.payer_aliases.c.client_key,
+                db.payer_aliases.c.source,
+            )
+        ).all()
+    assert rows == [("SRI WAHYUNI", "budi@example.com", "confirmation")]

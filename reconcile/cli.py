@@ -278,6 +278,14 @@ def match(
 ) -> None:
     """Match what is already in the database (no file import) and write the reports."""
     r = _rules(rules)
+    opts = _stored_state_options(r, db=db, out=out, as_of=as_of, command="match")
+    raise typer.Exit(execute_run(opts, wait=r.schedule.lock_wait_seconds))
+
+
+def _stored_state_options(
+    r: Rules, *, db: str | None, out: Path | None, as_of: str | None, command: str
+) -> RunOptions:
+    """Options for a command that works on what the database holds: no inbox, no sources."""
     opts = build_run_options(
         r,
         inbox=Path("/nonexistent-inbox"),
@@ -287,10 +295,11 @@ def match(
         out=out,
         as_of=as_of,
         keep_inbox=True,
-        command="match",
+        command=command,
     )
+    opts.invoices = opts.confirmations = None
     opts.load_sources = False
-    raise typer.Exit(execute_run(opts, wait=r.schedule.lock_wait_seconds))
+    return opts
 
 
 @app.command()
@@ -302,18 +311,7 @@ def report(
 ) -> None:
     """Write the workbook and CSVs for the current state without importing or matching."""
     r = _rules(rules)
-    opts = build_run_options(
-        r,
-        inbox=Path("/nonexistent-inbox"),
-        invoices=None,
-        confirmations=None,
-        db=db,
-        out=out,
-        as_of=as_of,
-        keep_inbox=True,
-        command="report",
-    )
-    opts.invoices = opts.confirmations = None
+    opts = _stored_state_options(r, db=db, out=out, as_of=as_of, command="report")
     opts.match = False
     from reconcile.reports import write_state_reports
 
@@ -328,7 +326,9 @@ def check_rules(rules: RulesOpt = Path("rules.yaml")) -> None:
     r = _rules(rules)
     from reconcile.logs import safe_url
 
-    typer.echo(f"{rules}: OK ({len(r.accounts)} accounts, database {safe_url(r.resolved_db_url())})")
+    typer.echo(
+        f"{rules}: OK ({len(r.accounts)} accounts, database {safe_url(r.resolved_db_url())})"
+    )
 
 
 @db_app.command("upgrade")

@@ -15,7 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, and_, create_engine, event, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from reconcile import db
 from reconcile.config import Rules
@@ -92,6 +103,19 @@ def bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> Non
             cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", values)  # noqa: S608
     finally:
         cursor.close()
+
+
+def bulk_update(conn: Connection, table: Any, key: str, records: list[dict[str, Any]]) -> None:
+    """``UPDATE table SET <other fields> WHERE key = …`` for many records in one executemany."""
+    if not records:
+        return
+    fields = [f for f in records[0] if f != key]
+    stmt = (
+        update(table)
+        .where(table.c[key] == bindparam("k_key"))
+        .values({f: bindparam(f"v_{f}") for f in fields})
+    )
+    conn.execute(stmt, [{"k_key": r[key], **{f"v_{f}": r[f] for f in fields}} for r in records])
 
 
 def sync_accounts(conn: Connection, rules: Rules) -> None:
@@ -748,8 +772,6 @@ def persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) 
     A line whose new decision equals its active one writes nothing, so re-running over the
     same inputs leaves the database exactly as it was.
     """
-    from sqlalchemy import bindparam
-
     lines: pd.DataFrame = result.lines
     current = current_decisions(conn, [int(x) for x in lines["line_id"]]) if len(lines) else {}
     new_decisions: list[dict[str, Any]] = []
@@ -809,63 +831,42 @@ def persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) 
     for alloc, alloc_id in zip(allocs, next_ids(conn, db.allocations, len(allocs)), strict=True):
         alloc["id"] = alloc_id
     bulk_insert(conn, db.allocations, allocs)
-    changed_lines = [
-        {"b_id": line_id, "b_status": row["status"]}
-        for row in new_decisions
-        for line_id in [row["bank_line_id"]]
-    ]
-    if changed_lines:
-        bl = db.bank_lines
-        conn.execute(
-            update(bl).where(bl.c.id == bindparam("b_id")).values(status=bindparam("b_status")),
-            changed_lines,
-        )
-    inv_updates = [
-        {
-            "b_no": r["invoice_no"],
-            "b_status": r["status"],
-            "b_received": from_sen(int(r["received_sen"])),
-            "b_codes": r.get("codes") or "",
-            "b_reason": r.get("reason") or "",
-        }
-        for r in result.invoices.to_dict("records")
-    ]
-    if inv_updates:
-        t = db.invoices
-        conn.execute(
-            update(t)
-            .where(t.c.invoice_no == bindparam("b_no"))
-            .values(
-                status=bindparam("b_status"),
-                amount_received=bindparam("b_received"),
-                codes=bindparam("b_codes"),
-                reason=bindparam("b_reason"),
-            ),
-            inv_updates,
-        )
-    conf_updates = [
-        {
-            "b_id": r["ticket_id"],
-            "b_status": r["status"],
-            "b_codes": r.get("codes") or "",
-            "b_lines": r.get("line_ids") or "",
-            "b_reason": r.get("reason") or "",
-        }
-        for r in result.confirmations.to_dict("records")
-    ]
-    if conf_updates:
-        t = db.confirmations
-        conn.execute(
-            update(t)
-            .where(t.c.ticket_id == bindparam("b_id"))
-            .values(
-                status=bindparam("b_status"),
-                codes=bindparam("b_codes"),
-                line_ids=bindparam("b_lines"),
-                reason=bindparam("b_reason"),
-            ),
-            conf_updates,
-        )
+    bulk_update(
+        conn,
+        db.bank_lines,
+        "id",
+        [{"id": row["bank_line_id"], "status": row["status"]} for row in new_decisions],
+    )
+    bulk_update(
+        conn,
+        db.invoices,
+        "invoice_no",
+        [
+            {
+                "invoice_no": r["invoice_no"],
+                "status": r["status"],
+                "amount_received": from_sen(int(r["received_sen"])),
+                "codes": r.get("codes") or "",
+                "reason": r.get("reason") or "",
+            }
+            for r in result.invoices.to_dict("records")
+        ],
+    )
+    bulk_update(
+        conn,
+        db.confirmations,
+        "ticket_id",
+        [
+            {
+                "ticket_id": r["ticket_id"],
+                "status": r["status"],
+                "codes": r.get("codes") or "",
+                "line_ids": r.get("line_ids") or "",
+                "reason": r.get("reason") or "",
+            }
+            for r in result.confirmations.to_dict("records")
+        ],
+    )
     learned = learn_aliases(conn, getattr(result, "aliases", None), now=now, run_id=run_id)
     return {"decisions": len(new_decisions), "allocations": len(allocs), "aliases": learned}
 

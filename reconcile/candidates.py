@@ -55,11 +55,20 @@ def find_refs(credits: pd.DataFrame, invoices: pd.DataFrame, rules: Matching) ->
     ``ref`` is 2 when the number carries a marker (INV, #, NO), 1 for a bare digit run. Runs
     equal to the credit's amount in rupiah are ignored; only numbers that exist are kept.
     """
-    text = credits["message"].astype(str) + " | " + credits["description"].astype(str)
-    found = text.str.extractall(ref_pattern(rules))
-    if found.empty:
+    text = (credits["message"].astype(str) + " | " + credits["description"].astype(str)).tolist()
+    pattern = ref_pattern(rules)
+    hits = [pattern.findall(t) for t in text]  # plain strings: far cheaper than str.extractall
+    sizes = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+    if not sizes.sum():
         return pd.DataFrame({"cidx": [], "iidx": [], "ref": []}, dtype=np.int64)
-    found = found.reset_index(level=0).rename(columns={"level_0": "cidx"})
+    flat = [m for h in hits for m in h]
+    found = pd.DataFrame(
+        {
+            "cidx": np.repeat(np.arange(len(text)), sizes),
+            "mark": [m[0] or None for m in flat],
+            "number": [m[1] for m in flat],
+        }
+    )
     found["key"] = found["number"].str.lstrip("0")
     rupiah = (credits["amount_sen"].to_numpy() // 100).astype(str)
     found = found[found["key"].to_numpy() != rupiah[found["cidx"].to_numpy()]]

@@ -13,9 +13,9 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from reconcile.assign import assign, rank_of
@@ -32,9 +32,8 @@ from reconcile.candidates import (
 )
 from reconcile.config import Matching
 from reconcile.errors import ReconcileError
-from reconcile.money import format_amount_id, from_sen
 from reconcile.names import normalise_names
-from reconcile.scoring import AMOUNT_LEVELS, COMPARISONS, score_pairs, tolerance_sen
+from reconcile.scoring import AMOUNT_LEVELS, score_pairs, tolerance_sen
 
 
 class Code(StrEnum):
@@ -207,12 +206,11 @@ def _split_groups(
     part["sender"] = cr["sender_norm"].to_numpy()[part["cidx"].to_numpy()]
     part["posted"] = cr["posted_on"].to_numpy()[part["cidx"].to_numpy()]
     group = part.groupby("iidx").agg(
-        n=("cidx", "size"),
-        paid=("credit_sen", "sum"),
-        senders=("sender", lambda s: s[s != ""].nunique()),
-        first=("posted", "min"),
+        n=("cidx", "size"), paid=("credit_sen", "sum"), first=("posted", "min"),
         last=("posted", "max"),
-    )
+    )  # fmt: skip
+    named = part.loc[part["sender"] != "", ["iidx", "sender"]].drop_duplicates()
+    group["senders"] = named.groupby("iidx").size().reindex(group.index, fill_value=0)
     outstanding = inv["outstanding_sen"].to_numpy()[group.index.to_numpy()]
     gap = group["paid"].to_numpy() - outstanding
     completes = -gap <= tolerance_sen(rules.underpaid_tolerance, outstanding)
@@ -230,134 +228,193 @@ def _split_groups(
 
 def _combined_groups(
     viable: pd.DataFrame, cr: pd.DataFrame, inv: pd.DataFrame, rules: Matching
-) -> tuple[list[tuple[int, tuple[int, ...], int]], list[int]]:
-    """One credit, several invoices of one client summing to it: (cidx, iidx..., weight)."""
-    ranked = viable.assign(rank=rank_of(viable))
-    fits = ranked["amount"].isin(FULL_LEVELS) & ranked["identified"]
-    fits_single = fits.groupby(ranked["cidx"]).transform("any")
-    pool = ranked[~fits_single & ranked["identified"]]
+) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:
+    """One credit, several open invoices of one client summing exactly to it.
+
+    Returns (cidx, iidx, weight) rows of the groups found and the credits that more than one
+    set of invoices fits. Subset sums are vectorised: the client's open invoices form a matrix
+    (clients with k invoices together) and every k-choose-s combination is summed at once.
+    """
+    fits = viable["amount"].isin(FULL_LEVELS) & viable["identified"]
+    fits_single = fits.groupby(viable["cidx"]).transform("any")
+    pool = viable[~fits_single & viable["identified"]]
+    none = pd.DataFrame({"cidx": [], "iidx": [], "weight": []}, dtype=np.int64)
     if pool.empty:
-        return [], []
-    pool = pool.assign(client=inv["client_key"].to_numpy()[pool["iidx"].to_numpy()])
-    id_weight = pool[["w_reference", "w_name", "w_confirmation"]].max(axis=1)
-    pool = pool.assign(id_weight=id_weight)
-    per_credit = pool.groupby("cidx").agg(
-        client=("client", "first"), clients=("client", "nunique"), weight=("id_weight", "max")
+        return none, np.zeros(0, dtype=np.int64)
+    pool = pd.DataFrame(
+        {
+            "cidx": pool["cidx"].to_numpy(),
+            "client": inv["client_key"].to_numpy()[pool["iidx"].to_numpy()],
+            "weight": pool[["w_reference", "w_name", "w_confirmation"]].max(axis=1).to_numpy(),
+        }
     )
-    per_credit = per_credit[per_credit["clients"] == 1]
-    open_inv = inv[inv["status"].isin(OPEN_STATUSES)]
-    by_client = {
-        k: g.index.to_numpy()
-        for k, g in open_inv.groupby("client_key")
-        if len(g) <= MAX_COMBINED_POOL
-    }
-    found: list[tuple[int, tuple[int, ...], int]] = []
-    ambiguous: list[int] = []
+    per_credit = pool.groupby("cidx").agg(
+        client=("client", "first"), clients=("client", "nunique"), weight=("weight", "max")
+    )
+    per_credit = per_credit[per_credit["clients"] == 1].reset_index()
+    open_inv = inv.loc[inv["status"].isin(OPEN_STATUSES).to_numpy(), ["client_key"]]
+    members = pd.DataFrame(
+        {"client": open_inv["client_key"].to_numpy(), "iidx": open_inv.index.to_numpy()}
+    )
+    members = members[members["client"].isin(per_credit["client"])]
+    members = members.sort_values(["client", "iidx"], kind="stable")
+    members["k"] = members.groupby("client")["iidx"].transform("size")
+    members = members[(members["k"] >= 2) & (members["k"] <= MAX_COMBINED_POOL)]
     outstanding = inv["outstanding_sen"].to_numpy()
-    for cidx, client, weight in zip(
-        per_credit.index, per_credit["client"], per_credit["weight"], strict=True
-    ):  # only credits no single invoice fits, each over a handful of the client's invoices
-        members = by_client.get(client)
-        if members is None or len(members) < 2:
-            continue
-        amount = int(cr["amount_sen"].iat[cidx])
-        subsets = [
-            combo
-            for size in range(2, min(rules.max_combined_invoices, len(members)) + 1)
-            for combo in itertools.combinations(members.tolist(), size)
-            if int(outstanding[list(combo)].sum()) == amount
-        ]
-        if len(subsets) == 1:
-            found.append((int(cidx), tuple(subsets[0]), int(weight)))
-        elif len(subsets) > 1:
-            ambiguous.append(int(cidx))
-    claimed = pd.Series([i for _, combo, _ in found for i in combo]).value_counts()
-    contested = set(claimed[claimed > 1].index)
-    clean = [g for g in found if not contested.intersection(g[1])]
-    ambiguous += [g[0] for g in found if contested.intersection(g[1])]
-    return clean, ambiguous
+    amount = cr["amount_sen"].to_numpy()
+    found_c: list[npt.NDArray[np.int64]] = []
+    found_sets: list[npt.NDArray[np.int64]] = []
+    hits_total = pd.Series(0, index=per_credit["cidx"].to_numpy(), dtype=np.int64)
+    for k, group in members.groupby("k"):  # at most MAX_COMBINED_POOL sizes
+        k = int(k)
+        matrix = group["iidx"].to_numpy().reshape(-1, k)  # one row per client
+        row_of = pd.Series(np.arange(len(matrix)), index=group["client"].to_numpy()[::k])
+        credits_k = per_credit[per_credit["client"].isin(row_of.index)]
+        rows = row_of.loc[credits_k["client"]].to_numpy()
+        wanted = amount[credits_k["cidx"].to_numpy()]
+        for size in range(2, min(rules.max_combined_invoices, k) + 1):
+            combos = np.array(list(itertools.combinations(range(k), size)), dtype=np.int64)
+            sums = outstanding[matrix][:, combos].sum(axis=2)  # clients x combinations
+            hit = sums[rows] == wanted[:, None]
+            count = hit.sum(axis=1)
+            hits_total.loc[credits_k["cidx"].to_numpy()] += count
+            one = count == 1
+            found_c.append(credits_k["cidx"].to_numpy()[one])
+            picked = combos[hit[one].argmax(axis=1)]  # the single combination that fits
+            found_sets.append(np.take_along_axis(matrix[rows[one]], picked, axis=1))
+    unique = set(hits_total.index[hits_total.to_numpy() == 1].tolist())
+    ambiguous = hits_total.index[hits_total.to_numpy() > 1].to_numpy(dtype=np.int64)
+    rows_c: list[int] = []
+    rows_i: list[int] = []
+    for cs, sets in zip(found_c, found_sets, strict=True):
+        for c, members_of in zip(cs.tolist(), sets.tolist(), strict=True):
+            if c in unique:
+                rows_c.extend([c] * len(members_of))
+                rows_i.extend(members_of)
+    found = pd.DataFrame({"cidx": rows_c, "iidx": rows_i}, dtype=np.int64)
+    claimed = found.groupby("iidx")["cidx"].transform("nunique")
+    contested = found.loc[(claimed > 1).to_numpy(), "cidx"].unique()
+    found = found[~found["cidx"].isin(contested)]
+    weight = per_credit.set_index("cidx")["weight"]
+    found = found.assign(weight=weight.loc[found["cidx"]].to_numpy(dtype=np.int64))
+    ambiguous = np.union1d(ambiguous, contested.astype(np.int64))
+    return found.sort_values(["cidx", "iidx"], ignore_index=True), ambiguous
 
 
 def _rp(sen: int) -> str:
-    return "Rp " + format_amount_id(from_sen(sen)).removesuffix(",00")
+    """1234500 sen -> 'Rp 12.345'; cents only when there are any ('Rp 12.345,50')."""
+    rupiah, cents = divmod(int(sen), 100)
+    text = f"{rupiah:,}".replace(",", ".")
+    return "Rp " + (text if cents == 0 else f"{text},{cents:02d}")
 
 
-def _reason(row: pd.Series, cr: pd.DataFrame, inv: pd.DataFrame, cf: pd.DataFrame) -> str:
-    parts: list[str] = []
-    amount = row["amount"]
-    if amount in ("exact", "unique_code"):
-        parts.append("amount exact" + (" with unique code" if amount == "unique_code" else ""))
-    elif row["gap_sen"] < 0:
-        parts.append(f"amount {_rp(-int(row['gap_sen']))} short ({amount.replace('_', ' ')})")
-    else:
-        parts.append(f"amount {_rp(int(row['gap_sen']))} over ({amount.replace('_', ' ')})")
-    if row["reference"] != "none":
-        parts.append(f"invoice #{inv['invoice_no'].iat[row['iidx']]} in description")
-    sender = str(cr["counterparty"].iat[row["cidx"]] or "")
-    name = row["name"]
-    if name == "alias":
-        parts.append(
-            f"sender {sender!r} is a learned alias of {inv['client_name'].iat[row['iidx']]!r}"
+def _amount_text(level: str, gap: int) -> str:
+    if level in ("exact", "unique_code"):
+        return "amount exact" + (" with unique code" if level == "unique_code" else "")
+    if gap < 0:
+        return f"amount {_rp(-gap)} short ({level.replace('_', ' ')})"
+    return f"amount {_rp(gap)} over ({level.replace('_', ' ')})"
+
+
+def _name_text(level: str, sender: str, client: str, company: str, sim: int, conf_sim: int) -> str:
+    if level == "alias":
+        return f"sender {sender!r} is a learned alias of {client!r}"
+    if level in ("client", "company", "weak", "different") and sender:
+        label, target = ("company", company) if level == "company" else ("client", client)
+        return f"name {sender!r} ~ {label} {target!r} {sim}"
+    if level == "confirmation":
+        return f"name {sender!r} ~ confirmation name {conf_sim}"
+    return ""
+
+
+def _reasons(
+    rows: pd.DataFrame, cr: pd.DataFrame, inv: pd.DataFrame, cf: pd.DataFrame
+) -> list[str]:
+    """One-line reasons, column-wise: plain lists zipped, never a per-row Series."""
+    c = rows["cidx"].to_numpy()
+    i = rows["iidx"].to_numpy()
+    f = rows["fidx"].to_numpy()
+    tickets = cf["ticket_id"].astype(str).to_numpy()[np.maximum(f, 0)] if len(cf) else f * 0
+    amount = [
+        _amount_text(a, g)
+        for a, g in zip(rows["amount"].tolist(), rows["gap_sen"].tolist(), strict=True)
+    ]
+    numbers = inv["invoice_no"].astype(str).to_numpy()[i].tolist()
+    ref = [f"invoice #{no} in description" if r != "none" else ""
+           for r, no in zip(rows["reference"].tolist(), numbers, strict=True)]  # fmt: skip
+    name = [
+        _name_text(*args)
+        for args in zip(
+            rows["name"].tolist(), cr["counterparty"].fillna("").astype(str).to_numpy()[c].tolist(),
+            inv["client_name"].astype(str).to_numpy()[i].tolist(),
+            inv["company_name"].fillna("").astype(str).to_numpy()[i].tolist(),
+            rows["name_sim"].astype(np.int64).tolist(), rows["conf_sim"].astype(np.int64).tolist(),
+            strict=True,
         )
-    elif name in ("client", "company", "weak", "different") and sender:
-        column = "company_name" if name == "company" else "client_name"
-        label = "company" if name == "company" else "client"
-        target = inv[column].iat[row["iidx"]]
-        parts.append(f"name {sender!r} ~ {label} {target!r} {int(row['name_sim'])}")
-    elif name == "confirmation":
-        parts.append(f"name {sender!r} ~ confirmation name {int(row['conf_sim'])}")
-    if row["fidx"] >= 0:
-        ticket = cf["ticket_id"].iat[row["fidx"]]
-        parts.append(f"confirmation #{ticket} {row['confirmation']}")
-    if row["date"] == "before_issue":
-        parts.append("paid before the invoice date")
-    elif row["after_due"]:
-        parts.append(f"{int(row['days_after_due'])} banking days after due")
-    return "; ".join(parts)
+    ]  # fmt: skip
+    conf = [f"confirmation #{t} {level}" if k >= 0 else ""
+            for k, t, level in zip(f.tolist(), np.asarray(tickets).tolist(), rows["confirmation"].tolist(), strict=True)]  # fmt: skip
+    date_text = [
+        "paid before the invoice date" if d == "before_issue"
+        else (f"{n} banking days after due" if late else "")
+        for d, late, n in zip(rows["date"].tolist(), rows["after_due"].tolist(),
+                              rows["days_after_due"].astype(np.int64).tolist(), strict=True)
+    ]  # fmt: skip
+    return [
+        "; ".join(p for p in parts if p)
+        for parts in zip(amount, ref, name, conf, date_text, strict=True)
+    ]
 
 
-def _signals(row: pd.Series) -> str:
-    data: dict[str, Any] = {
-        name: {"level": row[name], "weight": int(row[f"w_{name}"])} for name in COMPARISONS
-    }
-    data["name"]["similarity"] = int(row["name_sim"])
-    data["date"]["banking_days_after_due"] = int(row["days_after_due"])
-    data["amount"]["gap_sen"] = int(row["gap_sen"])
-    return json.dumps(data, sort_keys=True)
+_SIGNALS = (
+    '{{"amount": {{"gap_sen": {}, "level": "{}", "weight": {}}}, '
+    '"confirmation": {{"level": "{}", "weight": {}}}, '
+    '"date": {{"banking_days_after_due": {}, "level": "{}", "weight": {}}}, '
+    '"name": {{"level": "{}", "similarity": {}, "weight": {}}}, '
+    '"rarity": {{"level": "{}", "weight": {}}}, "reference": {{"level": "{}", "weight": {}}}}}'
+)  # json.dumps(..., sort_keys=True) of the breakdown; levels are fixed identifiers
 
 
-def _rule(row: pd.Series) -> str:
-    if row["reference"] != "none":
-        return Rule.INVOICE_REF.value
-    if row["confirmation"] == "agrees":
-        return Rule.CONFIRMATION.value
-    if row["name"] in ("alias", "client", "company", "confirmation"):
-        return Rule.NAME_AMOUNT.value
-    if row["rarity"] == "sole_open":
-        return Rule.UNIQUE_AMOUNT.value
-    return Rule.AMOUNT_ONLY.value
+def _signals(rows: pd.DataFrame) -> list[str]:
+    columns = [
+        rows["gap_sen"], rows["amount"], rows["w_amount"], rows["confirmation"],
+        rows["w_confirmation"], rows["days_after_due"], rows["date"], rows["w_date"],
+        rows["name"], rows["name_sim"], rows["w_name"], rows["rarity"], rows["w_rarity"],
+        rows["reference"], rows["w_reference"],
+    ]  # fmt: skip
+    lists = [
+        col.astype(np.int64).tolist() if col.dtype.kind in "iub" else col.tolist()
+        for col in columns
+    ]
+    return [_SIGNALS.format(*values) for values in zip(*lists, strict=True)]
 
 
-def _pair_codes(row: pd.Series, inv: pd.DataFrame) -> list[str]:
-    codes: list[str] = []
-    status = inv["status"].iat[row["iidx"]]
-    if status == "PAID":
-        codes.append(Code.DUPLICATE_PAYMENT)
-    elif status == "CANCELLED":
-        codes.append(Code.PAYMENT_ON_CLOSED_INVOICE)
-    elif row["gap_sen"] < 0:
-        codes.append(Code.UNDERPAID)
-    elif row["gap_sen"] > 0:
-        codes.append(Code.OVERPAID)
-    if row["name"] in ("weak", "different"):
-        codes.append(Code.NAME_MISMATCH)
-    if row["wrong_account"]:
-        codes.append(Code.WRONG_ACCOUNT)
-    if row["conf_amount_differs"]:
-        codes.append(Code.CONFIRMATION_AMOUNT_MISMATCH)
-    if row["after_due"] and status not in ("PAID", "CANCELLED"):
-        codes.append(Code.PAID_AFTER_DUE)
-    return codes
+def _rules(rows: pd.DataFrame) -> npt.NDArray[np.object_]:
+    chosen: npt.NDArray[np.object_] = np.select(
+        [
+            rows["reference"].to_numpy() != "none",
+            rows["confirmation"].to_numpy() == "agrees",
+            rows["name"].isin(("alias", "client", "company", "confirmation")).to_numpy(),
+            rows["rarity"].to_numpy() == "sole_open",
+        ],
+        [Rule.INVOICE_REF.value, Rule.CONFIRMATION.value, Rule.NAME_AMOUNT.value,
+         Rule.UNIQUE_AMOUNT.value],
+        default=Rule.AMOUNT_ONLY.value,
+    ).astype(object)  # fmt: skip
+    return chosen
+
+
+def _join_codes(flags: list[tuple[npt.NDArray[np.bool_], str]], n: int) -> npt.NDArray[np.object_]:
+    """';'-joined codes from (mask, code) in order, column-wise."""
+    out: npt.NDArray[np.object_] = np.full(n, "", dtype=object)
+    for mask, code in flags:
+        out = np.where(mask, out + (code + ";"), out)
+    return np.array([s[:-1] for s in out.tolist()], dtype=object)
+
+
+def _first_per(frame: pd.DataFrame, key: str, value: str) -> pd.Series:
+    """';'-joined ``value`` per ``key`` in frame order."""
+    return frame.groupby(key, sort=True)[value].agg(";".join)
 
 
 def decide(
@@ -377,139 +434,179 @@ def decide(
     cr, inv, cf = _prepare(credits, invoices, confirmations)
     pairs, exact_block = _candidate_pairs(cr, inv, cf, aliases, rules, calendar)
     scored = score_pairs(pairs, cr, inv, cf, rules, calendar)
+    del pairs
     best = _best_per_pair(scored, cf)
+    del scored
     viable = best[best["score"] >= rules.review_threshold].reset_index(drop=True)
+    del best
     viable["posted_day"] = cr["posted_on"].to_numpy()[viable["cidx"].to_numpy()]
     viable["line_id"] = cr["line_id"].to_numpy()[viable["cidx"].to_numpy()]
 
     n = len(cr)
+    inv_no = inv["invoice_no"].astype(str).to_numpy()
+    tickets_of = cf["ticket_id"].astype(str).to_numpy()
+    credit_sen = cr["amount_sen"].to_numpy(dtype=np.int64)
     status = np.full(n, LineStatus.UNMATCHED.value, dtype=object)
     rule = np.full(n, Rule.NONE.value, dtype=object)
     score = np.zeros(n, dtype=np.int64)
     signals = np.full(n, "{}", dtype=object)
     reason = np.full(n, "", dtype=object)
-    codes: list[list[str]] = [[] for _ in range(n)]
-    line_invoices: list[list[str]] = [[] for _ in range(n)]
-    line_tickets: list[list[str]] = [[] for _ in range(n)]
-    candidates: list[list[str]] = [[] for _ in range(n)]
-    allocations: list[tuple[int, int, int]] = []  # cidx, iidx, sen
-    invoice_codes: dict[int, list[str]] = {}
-    learned: list[tuple[int, int]] = []  # (cidx, iidx): payer named by a confirmation
+    codes = np.full(n, "", dtype=object)
+    line_invoices = np.full(n, "", dtype=object)
+    candidates = np.full(n, "", dtype=object)
+    allocations: list[pd.DataFrame] = []  # cidx, iidx, amount_sen
+    invoice_codes: list[pd.DataFrame] = []  # iidx, codes (in decision order)
+    links: list[pd.DataFrame] = []  # cidx, fidx: confirmations a decided credit funds
+    learned: list[pd.DataFrame] = []  # cidx, iidx: payer named by a confirmation
 
-    # 1. instalments completing an invoice
-    split = _split_groups(viable, cr, inv, rules, calendar)
-    for row in split.itertuples():
-        c, i = int(row.cidx), int(row.iidx)
-        status[c], rule[c], score[c] = LineStatus.MATCHED.value, Rule.SPLIT.value, int(row.score)
-        codes[c] = [Code.SPLIT_PAYMENT]
-        line_invoices[c] = [str(inv["invoice_no"].iat[i])]
-        allocations.append((c, i, int(row.credit_sen)))
-        invoice_codes.setdefault(i, []).append(Code.SPLIT_PAYMENT)
-        full = viable[(viable["cidx"] == c) & (viable["iidx"] == i)].iloc[0]
-        signals[c] = _signals(full)
-        balance = "" if row.completes else f" ({_rp(int(row.balance_sen))} still outstanding)"
-        reason[c] = f"instalment of invoice #{inv['invoice_no'].iat[i]}{balance}; " + _reason(
-            full, cr, inv, cf
+    def frame(c: npt.ArrayLike, i: npt.ArrayLike, **more: npt.ArrayLike) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"cidx": np.asarray(c, dtype=np.int64), "iidx": np.asarray(i, dtype=np.int64), **more}
         )
-        if full["fidx"] >= 0:
-            line_tickets[c] = [str(cf["ticket_id"].iat[int(full["fidx"])])]
-            if full["name"] == "confirmation":
-                learned.append((c, i))
-    taken_credits = set(split["cidx"].tolist())
-    taken_invoices = set(split["iidx"].tolist())
+
+    # 1. instalments of one payer towards one invoice
+    split = _split_groups(viable, cr, inv, rules, calendar)
+    c, i = split["cidx"].to_numpy(), split["iidx"].to_numpy()
+    status[c], rule[c], score[c] = LineStatus.MATCHED.value, Rule.SPLIT.value, split["score"]
+    codes[c], line_invoices[c] = Code.SPLIT_PAYMENT.value, inv_no[i]
+    signals[c] = _signals(split)
+    balance = [
+        "" if done else f" ({_rp(b)} still outstanding)"
+        for done, b in zip(split["completes"].tolist(), split["balance_sen"].tolist(), strict=True)
+    ]
+    reason[c] = [f"instalment of invoice #{no}{b}; {r}" for no, b, r in
+                 zip(inv_no[i].tolist(), balance, _reasons(split, cr, inv, cf), strict=True)]  # fmt: skip
+    allocations.append(frame(c, i, amount_sen=split["credit_sen"].to_numpy(dtype=np.int64)))
+    invoice_codes.append(pd.DataFrame({"iidx": i, "codes": Code.SPLIT_PAYMENT.value}))
+    linked = split[split["fidx"] >= 0]
+    links.append(linked[["cidx", "fidx"]])
+    learned.append(linked.loc[linked["name"] == "confirmation", ["cidx", "iidx"]])
+    taken_c, taken_i = set(c.tolist()), set(i.tolist())
 
     # 2. one transfer paying several invoices of one client
-    rest = viable[~viable["cidx"].isin(taken_credits) & ~viable["iidx"].isin(taken_invoices)]
+    rest = viable[~viable["cidx"].isin(taken_c) & ~viable["iidx"].isin(taken_i)]
     combined, combined_ambiguous = _combined_groups(rest, cr, inv, rules)
-    for c, members, weight in combined:
-        total = AMOUNT_LEVELS["exact"] + weight + 5
-        nos = [str(inv["invoice_no"].iat[i]) for i in members]
+    if len(combined):
+        out_sen = inv["outstanding_sen"].to_numpy()[combined["iidx"].to_numpy()]
+        combined = combined.assign(
+            no=inv_no[combined["iidx"].to_numpy()],
+            part=[f"#{no} {_rp(v)}" for no, v in
+                  zip(inv_no[combined["iidx"].to_numpy()].tolist(), out_sen.tolist(), strict=True)],
+            amount_sen=out_sen,
+        )  # fmt: skip
+        per = combined.groupby("cidx").agg(
+            nos=("no", ";".join), parts=("part", ", ".join), k=("iidx", "size"),
+            weight=("weight", "first"),
+        )  # fmt: skip
+        c = per.index.to_numpy()
+        total = AMOUNT_LEVELS["exact"] + per["weight"].to_numpy() + 5
         auto = total >= rules.auto_threshold
-        status[c] = (LineStatus.MATCHED if auto else LineStatus.REVIEW).value
-        rule[c], score[c] = Rule.COMBINED.value, min(total, 100)
-        codes[c] = [Code.COMBINED_PAYMENT]
-        line_invoices[c] = nos
-        linked = viable[
-            (viable["cidx"] == c) & viable["iidx"].isin(members) & (viable["fidx"] >= 0)
+        status[c] = np.where(auto, LineStatus.MATCHED.value, LineStatus.REVIEW.value)
+        rule[c], score[c] = Rule.COMBINED.value, np.minimum(total, 100)
+        codes[c], line_invoices[c] = Code.COMBINED_PAYMENT.value, per["nos"].to_numpy()
+        signals[c] = [
+            json.dumps({"combined": {"invoices": nos.split(";"), "identification_weight": w}})
+            for nos, w in zip(per["nos"].tolist(), per["weight"].tolist(), strict=True)
         ]
-        line_tickets[c] = sorted({str(cf["ticket_id"].iat[int(f)]) for f in linked["fidx"]})
-        signals[c] = json.dumps({"combined": {"invoices": nos, "identification_weight": weight}})
-        reason[c] = f"sum of {len(nos)} open invoices of one client: " + ", ".join(
-            f"#{no} {_rp(int(inv['outstanding_sen'].iat[i]))}"
-            for no, i in zip(nos, members, strict=True)
+        reason[c] = [f"sum of {k} open invoices of one client: {parts}" for k, parts in
+                     zip(per["k"].tolist(), per["parts"].tolist(), strict=True)]  # fmt: skip
+        applied = combined[combined["cidx"].isin(c[auto])]
+        allocations.append(applied[["cidx", "iidx", "amount_sen"]])
+        invoice_codes.append(pd.DataFrame({"iidx": applied["iidx"].to_numpy(),
+                                           "codes": Code.COMBINED_PAYMENT.value}))  # fmt: skip
+        funded = combined[["cidx", "iidx"]].merge(
+            rest[["cidx", "iidx", "fidx"]], on=["cidx", "iidx"]
         )
-        if auto:
-            for i in members:
-                allocations.append((c, i, int(inv["outstanding_sen"].iat[i])))
-                invoice_codes.setdefault(i, []).append(Code.COMBINED_PAYMENT)
-        taken_credits.add(c)
-        taken_invoices.update(members)
-    for c in combined_ambiguous:
-        status[c], codes[c] = LineStatus.REVIEW.value, [Code.AMBIGUOUS]
-        reason[c] = "several sets of the client's open invoices sum to this amount"
-        taken_credits.add(c)
+        links.append(funded.loc[funded["fidx"] >= 0, ["cidx", "fidx"]])
+        taken_c.update(c.tolist())
+        taken_i.update(combined["iidx"].tolist())
+    c = combined_ambiguous
+    status[c], codes[c] = LineStatus.REVIEW.value, Code.AMBIGUOUS.value
+    reason[c] = "several sets of the client's open invoices sum to this amount"
+    taken_c.update(c.tolist())
 
     # 3. global assignment of the rest
-    rest = viable[~viable["cidx"].isin(taken_credits) & ~viable["iidx"].isin(taken_invoices)]
+    rest = viable[~viable["cidx"].isin(taken_c) & ~viable["iidx"].isin(taken_i)]
     result = assign(rest)
-    keyed = rest.set_index(["cidx", "iidx"])
-    for kind, frame in (("accepted", result.accepted), ("duplicate", result.duplicates)):
-        for c, i in zip(frame["cidx"].tolist(), frame["iidx"].tolist(), strict=True):
-            row = keyed.loc[(c, i)]
-            row = pd.concat([row, pd.Series({"cidx": c, "iidx": i})])
-            pair_codes = _pair_codes(row, inv)
-            inv_status = inv["status"].iat[i]
-            auto = (
-                kind == "accepted"
-                and row["score"] >= rules.auto_threshold
-                and bool(row["identified"])
-                and inv_status in OPEN_STATUSES
-                and row["amount"] != "over"
-            )
-            if kind == "duplicate":
-                pair_codes = [Code.DUPLICATE_PAYMENT, *pair_codes]
-            if auto and inv["received_sen"].iat[i] > 0 and Code.UNDERPAID not in pair_codes:
-                pair_codes = [Code.SPLIT_PAYMENT, *pair_codes]
-            status[c] = (LineStatus.MATCHED if auto else LineStatus.REVIEW).value
-            rule[c], score[c] = _rule(row), int(row["score"])
-            codes[c] = list(dict.fromkeys(pair_codes))
-            line_invoices[c] = [str(inv["invoice_no"].iat[i])]
-            signals[c], reason[c] = _signals(row), _reason(row, cr, inv, cf)
-            if row["fidx"] >= 0:
-                line_tickets[c] = [str(cf["ticket_id"].iat[int(row["fidx"])])]
-            if auto:
-                allocations.append((c, i, int(cr["amount_sen"].iat[c])))
-                invoice_codes.setdefault(i, []).extend(codes[c])
-                if row["fidx"] >= 0 and row["name"] == "confirmation":
-                    learned.append((c, i))
-            elif inv_status not in OPEN_STATUSES:
-                invoice_codes.setdefault(i, []).extend(codes[c])
-    for c, group in result.ambiguous.groupby("cidx"):
-        nos = sorted(str(inv["invoice_no"].iat[i]) for i in group["iidx"])
-        first = keyed.loc[(c, int(group["iidx"].iat[0]))]
-        status[c], rule[c], score[c] = LineStatus.REVIEW.value, _rule(first), int(first["score"])
-        codes[c], candidates[c] = [Code.AMBIGUOUS], nos
-        reason[c] = (
-            f"{len(nos)} invoices fit equally well (score {int(first['score'])}): "
-            + ", ".join(f"#{no}" for no in nos)
-        )
+    chosen = pd.concat(
+        [result.accepted.assign(accepted=True), result.duplicates.assign(accepted=False)],
+        ignore_index=True,
+    ).merge(rest, on=["cidx", "iidx"], how="left")
+    c, i = chosen["cidx"].to_numpy(), chosen["iidx"].to_numpy()
+    inv_status = inv["status"].to_numpy()[i]
+    is_open = np.isin(inv_status, OPEN_STATUSES)
+    accepted = chosen["accepted"].to_numpy(dtype=bool)
+    gap = chosen["gap_sen"].to_numpy(dtype=np.int64)
+    auto = (
+        accepted
+        & (chosen["score"].to_numpy() >= rules.auto_threshold)
+        & chosen["identified"].to_numpy(dtype=bool)
+        & is_open
+        & (chosen["amount"].to_numpy() != "over")
+    )
+    paid, cancelled = inv_status == "PAID", inv_status == "CANCELLED"
+    underpaid = ~paid & ~cancelled & (gap < 0)
+    received_before = inv["received_sen"].to_numpy()[i] > 0
+    name_level = chosen["name"].to_numpy()
+    chosen_codes = _join_codes(
+        [
+            (auto & received_before & ~underpaid, Code.SPLIT_PAYMENT.value),
+            (~accepted | paid, Code.DUPLICATE_PAYMENT.value),
+            (cancelled, Code.PAYMENT_ON_CLOSED_INVOICE.value),
+            (underpaid, Code.UNDERPAID.value),
+            (~paid & ~cancelled & (gap > 0), Code.OVERPAID.value),
+            (np.isin(name_level, ("weak", "different")), Code.NAME_MISMATCH.value),
+            (chosen["wrong_account"].to_numpy(dtype=bool), Code.WRONG_ACCOUNT.value),
+            (chosen["conf_amount_differs"].to_numpy(dtype=bool),
+             Code.CONFIRMATION_AMOUNT_MISMATCH.value),
+            (chosen["after_due"].to_numpy(dtype=bool) & ~paid & ~cancelled,
+             Code.PAID_AFTER_DUE.value),
+        ],
+        len(chosen),
+    )  # fmt: skip
+    status[c] = np.where(auto, LineStatus.MATCHED.value, LineStatus.REVIEW.value)
+    rule[c], score[c] = _rules(chosen), chosen["score"].to_numpy(dtype=np.int64)
+    codes[c], line_invoices[c] = chosen_codes, inv_no[i]
+    signals[c], reason[c] = _signals(chosen), _reasons(chosen, cr, inv, cf)
+    allocations.append(frame(c[auto], i[auto], amount_sen=credit_sen[c[auto]]))
+    to_invoice = auto | ~is_open
+    invoice_codes.append(pd.DataFrame({"iidx": i[to_invoice], "codes": chosen_codes[to_invoice]}))
+    with_conf = chosen["fidx"].to_numpy() >= 0
+    links.append(chosen.loc[with_conf, ["cidx", "fidx"]])
+    learned.append(chosen.loc[auto & with_conf & (name_level == "confirmation"), ["cidx", "iidx"]])
+
+    tied = result.ambiguous.merge(rest, on=["cidx", "iidx"], how="left").sort_values(
+        ["cidx", "iidx"]
+    )
+    if len(tied):
+        tied = tied.assign(no=inv_no[tied["iidx"].to_numpy()], rule=_rules(tied))
+        per = tied.groupby("cidx").agg(nos=("no", ";".join), k=("no", "size"),
+                                        score=("score", "first"), rule=("rule", "first"))  # fmt: skip
+        c = per.index.to_numpy()
+        status[c], rule[c], score[c] = LineStatus.REVIEW.value, per["rule"], per["score"]
+        codes[c], candidates[c] = Code.AMBIGUOUS.value, per["nos"].to_numpy()
+        reason[c] = [f"{k} invoices fit equally well (score {s}): " + ", ".join(f"#{x}" for x in nos.split(";"))
+                     for k, s, nos in zip(per["k"].tolist(), per["score"].tolist(), per["nos"].tolist(), strict=True)]  # fmt: skip
 
     # credits nobody could place
-    for c in np.flatnonzero(status == LineStatus.UNMATCHED.value).tolist():
-        block = int(exact_block[c])
-        if block > rules.max_block_size:
-            status[c], codes[c] = LineStatus.REVIEW.value, [Code.AMBIGUOUS]
-            reason[c] = (
-                f"amount {_rp(int(cr['amount_sen'].iat[c]))} fits {block} open invoices; "
-                "nothing else identifies the payer"
-            )
-        else:
-            codes[c] = [Code.UNIDENTIFIED_CREDIT]
-            reason[c] = "no invoice, confirmation or known payer fits this credit"
-    for c in range(n):
-        if not candidates[c] and status[c] == LineStatus.REVIEW.value:
-            candidates[c] = list(line_invoices[c])
+    unplaced = status == LineStatus.UNMATCHED.value
+    crowded = unplaced & (exact_block > rules.max_block_size)
+    status[crowded], codes[crowded] = LineStatus.REVIEW.value, Code.AMBIGUOUS.value
+    reason[crowded] = [
+        f"amount {_rp(a)} fits {b} open invoices; nothing else identifies the payer"
+        for a, b in zip(credit_sen[crowded].tolist(), exact_block[crowded].tolist(), strict=True)
+    ]
+    lonely = unplaced & ~crowded
+    codes[lonely] = Code.UNIDENTIFIED_CREDIT.value
+    reason[lonely] = "no invoice, confirmation or known payer fits this credit"
+    review = (status == LineStatus.REVIEW.value) & (candidates == "")
+    candidates[review] = line_invoices[review]
 
+    link = pd.concat(links, ignore_index=True).astype(np.int64).drop_duplicates()
+    link = link.assign(ticket=tickets_of[link["fidx"].to_numpy()] if len(link) else "")
+    line_tickets = np.full(n, "", dtype=object)
+    joined = _first_per(link.sort_values(["cidx", "ticket"]), "cidx", "ticket")
+    line_tickets[joined.index.to_numpy()] = joined.to_numpy()
     lines = pd.DataFrame(
         {
             "line_id": cr["line_id"].to_numpy(),
@@ -518,36 +615,36 @@ def decide(
             "score": score,
             "signals": signals,
             "reason": reason,
-            "codes": [";".join(x) for x in codes],
-            "invoice_nos": [";".join(x) for x in line_invoices],
-            "confirmation_ids": [";".join(x) for x in line_tickets],
-            "candidates": [";".join(x) for x in candidates],
+            "codes": codes,
+            "invoice_nos": line_invoices,
+            "confirmation_ids": line_tickets,
+            "candidates": candidates,
         }
     )
-    alloc = pd.DataFrame(allocations, columns=["cidx", "iidx", "amount_sen"])
+    alloc = pd.concat(allocations, ignore_index=True).astype(np.int64)
     alloc_out = pd.DataFrame(
         {
-            "line_id": cr["line_id"].to_numpy()[alloc["cidx"].to_numpy(dtype=np.int64)],
-            "invoice_no": inv["invoice_no"].to_numpy()[alloc["iidx"].to_numpy(dtype=np.int64)],
+            "line_id": cr["line_id"].to_numpy()[alloc["cidx"].to_numpy()],
+            "invoice_no": inv["invoice_no"].to_numpy()[alloc["iidx"].to_numpy()],
             "amount_sen": alloc["amount_sen"].to_numpy(dtype=np.int64),
         }
     ).sort_values(["line_id", "invoice_no"], ignore_index=True)
-    invoices_out = _invoice_outcomes(inv, alloc, invoice_codes, rules)
-    confirmations_out = _confirmation_outcomes(cf, cr, lines, line_tickets, rules, calendar, as_of)
+    invoices_out = _invoice_outcomes(inv, alloc, pd.concat(invoice_codes, ignore_index=True), rules)
+    confirmations_out = _confirmation_outcomes(cf, cr, lines, link, rules, calendar, as_of)
     return MatchResult(
-        lines=lines.sort_values("line_id", ignore_index=True),
+        lines=lines,
         allocations=alloc_out,
         invoices=invoices_out,
         confirmations=confirmations_out,
-        aliases=_learned_aliases(learned, cr, inv, aliases),
+        aliases=_learned_aliases(pd.concat(learned, ignore_index=True), cr, inv, aliases),
     )
 
 
 def _learned_aliases(
-    learned: list[tuple[int, int]], cr: pd.DataFrame, inv: pd.DataFrame, known: pd.DataFrame
+    pairs: pd.DataFrame, cr: pd.DataFrame, inv: pd.DataFrame, known: pd.DataFrame
 ) -> pd.DataFrame:
     """Sender names a confirmation tied to a client with another name (spouse, employer)."""
-    pairs = pd.DataFrame(learned, columns=["cidx", "iidx"], dtype=np.int64)
+    pairs = pairs.astype(np.int64)
     found = pd.DataFrame(
         {
             "sender_norm": cr["sender_norm"].to_numpy()[pairs["cidx"].to_numpy()],
@@ -561,76 +658,110 @@ def _learned_aliases(
 
 
 def _invoice_outcomes(
-    inv: pd.DataFrame, alloc: pd.DataFrame, invoice_codes: dict[int, list[str]], rules: Matching
+    inv: pd.DataFrame, alloc: pd.DataFrame, invoice_codes: pd.DataFrame, rules: Matching
 ) -> pd.DataFrame:
+    """Status, amount received, codes and reason of every invoice this run touched."""
     received = alloc.groupby("iidx")["amount_sen"].sum()
-    touched = sorted(set(received.index.astype(int)) | set(invoice_codes))
-    rows = []
-    for i in touched:
-        amount = int(inv["amount_sen"].iat[i])
-        before = int(inv["received_sen"].iat[i])
-        now = before + int(received.get(i, 0))
-        codes = list(dict.fromkeys(invoice_codes.get(i, [])))
-        if i not in received.index:
-            rows.append((inv["invoice_no"].iat[i], inv["status"].iat[i], before, ";".join(codes),
-                         "money received for an invoice that is " + str(inv["status"].iat[i]).lower()))  # fmt: skip
-            continue
-        short = amount - now
-        limit = int(tolerance_sen(rules.underpaid_tolerance, np.array([amount]))[0])
-        if short <= limit:
-            status = "PAID"
-            text = "paid" if short <= 0 else f"paid; {_rp(short)} short within tolerance"
-            if short < 0:
-                text = f"paid; {_rp(-short)} over"
-        else:
-            status = "PARTIAL"
-            text = f"partly paid; {_rp(short)} outstanding"
-        rows.append((inv["invoice_no"].iat[i], status, now, ";".join(codes), text))
-    return pd.DataFrame(rows, columns=["invoice_no", "status", "received_sen", "codes", "reason"])
+    parts = invoice_codes.assign(code=invoice_codes["codes"].str.split(";")).explode("code")
+    parts = parts[parts["code"].notna() & (parts["code"] != "")]
+    parts = parts.assign(iidx=parts["iidx"].astype(np.int64)).drop_duplicates(["iidx", "code"])
+    joined = _first_per(parts, "iidx", "code")
+    touched = np.union1d(
+        received.index.to_numpy(dtype=np.int64), invoice_codes["iidx"].to_numpy(dtype=np.int64)
+    )
+    amount = inv["amount_sen"].to_numpy()[touched]
+    before = inv["received_sen"].to_numpy()[touched]
+    got = received.reindex(touched, fill_value=0).to_numpy(dtype=np.int64)
+    has_money = np.isin(touched, received.index.to_numpy())
+    now = before + got
+    short = amount - now
+    limit = tolerance_sen(rules.underpaid_tolerance, amount)
+    old_status = inv["status"].astype(str).to_numpy()[touched]
+    status = np.where(has_money, np.where(short <= limit, "PAID", "PARTIAL"), old_status)
+    reason = [
+        ("money received for an invoice that is " + s.lower()) if not money
+        else "paid" if d == 0
+        else f"paid; {_rp(-d)} over" if d < 0
+        else f"paid; {_rp(d)} short within tolerance" if d <= lim
+        else f"partly paid; {_rp(d)} outstanding"
+        for money, s, d, lim in zip(has_money.tolist(), old_status.tolist(), short.tolist(),
+                                    limit.tolist(), strict=True)
+    ]  # fmt: skip
+    return pd.DataFrame(
+        {
+            "invoice_no": inv["invoice_no"].to_numpy()[touched],
+            "status": status.astype(object),
+            "received_sen": np.where(has_money, now, before).astype(np.int64),
+            "codes": joined.reindex(touched, fill_value="").to_numpy(dtype=object),
+            "reason": reason,
+        }
+    )
 
 
 def _confirmation_outcomes(
     cf: pd.DataFrame,
     cr: pd.DataFrame,
     lines: pd.DataFrame,
-    line_tickets: list[list[str]],
+    link: pd.DataFrame,
     rules: Matching,
     calendar: BankingCalendar,
     as_of: date,
 ) -> pd.DataFrame:
-    by_ticket: dict[str, list[int]] = {}
-    for c, tickets in enumerate(line_tickets):
-        for t in tickets:
-            by_ticket.setdefault(t, []).append(c)
-    rows = []
+    """Every confirmation: funded by a credit of this run or an earlier one, or still waiting."""
+    m = len(cf)
+    link = link.sort_values(["fidx", "cidx"])
+    line_codes = lines["codes"].to_numpy()[link["cidx"].to_numpy()]
+    funded = link.assign(
+        line_id=cr["line_id"].astype(str).to_numpy()[link["cidx"].to_numpy()],
+        matched=lines["status"].to_numpy()[link["cidx"].to_numpy()] == LineStatus.MATCHED.value,
+        wrong=[Code.WRONG_ACCOUNT.value in s.split(";") for s in line_codes.tolist()],
+        differs=[Code.CONFIRMATION_AMOUNT_MISMATCH.value in s.split(";") for s in line_codes.tolist()],
+    )  # fmt: skip
+    per = funded.groupby("fidx").agg(
+        ids=("line_id", ";".join), matched=("matched", "all"), wrong=("wrong", "any"),
+        differs=("differs", "any"),
+    )  # fmt: skip
+    has_link = np.zeros(m, dtype=bool)
+    ids = np.full(m, "", dtype=object)
+    link_codes = np.full(m, "", dtype=object)
+    link_state = np.full(m, "REVIEW", dtype=object)
+    f = per.index.to_numpy(dtype=np.int64)
+    has_link[f] = True
+    ids[f] = per["ids"].to_numpy()
+    link_state[f] = np.where(per["matched"].to_numpy(dtype=bool), "MATCHED", "REVIEW")
+    link_codes[f] = _join_codes(
+        [(per["differs"].to_numpy(dtype=bool), Code.CONFIRMATION_AMOUNT_MISMATCH.value),
+         (per["wrong"].to_numpy(dtype=bool), Code.WRONG_ACCOUNT.value)], len(per))  # fmt: skip
     deadline = calendar.add(
         cf["transfer_day"].fillna(pd.Timestamp(as_of)), rules.confirmation_funds_wait_days
     )
-    as_of_day = np.datetime64(as_of, "D")
-    for f in range(len(cf)):
-        ticket = str(cf["ticket_id"].iat[f])
-        linked = by_ticket.get(ticket, [])
-        if linked:
-            line_codes = {
-                code
-                for c in linked
-                for code in str(lines["codes"].iat[c]).split(";")
-                if code in (Code.WRONG_ACCOUNT, Code.CONFIRMATION_AMOUNT_MISMATCH)
-            }
-            line_status = {str(lines["status"].iat[c]) for c in linked}
-            state = "MATCHED" if line_status == {LineStatus.MATCHED.value} else "REVIEW"
-            ids = ";".join(str(cr["line_id"].iat[c]) for c in sorted(linked))
-            rows.append((ticket, state, ";".join(sorted(line_codes)), ids, f"funds on line {ids}"))
-        elif cf["intake_status"].iat[f] != "VALID":
-            rows.append((ticket, "INVALID", "", "", str(cf["intake_reason"].iat[f])))
-        elif cf["status"].iat[f] == "MATCHED":  # settled in an earlier run: kept as it was
-            rows.append((ticket, "MATCHED", str(cf["codes"].iat[f]),
-                         str(cf["line_ids"].iat[f]), str(cf["reason"].iat[f])))  # fmt: skip
-        elif pd.isna(cf["transfer_day"].iat[f]):
-            rows.append((ticket, "REVIEW", "", "", "no transfer date to look for the money"))
-        elif deadline[f] < as_of_day:
-            rows.append((ticket, "NO_FUNDS", Code.CONFIRMATION_WITHOUT_FUNDS.value, "",
-                         f"no money {rules.confirmation_funds_wait_days} banking days after the confirmed date"))  # fmt: skip
-        else:
-            rows.append((ticket, "AWAITING_FUNDS", "", "", "waiting for the money to arrive"))
-    return pd.DataFrame(rows, columns=["ticket_id", "status", "codes", "line_ids", "reason"])
+    invalid = cf["intake_status"].to_numpy() != "VALID"
+    earlier = cf["status"].to_numpy() == "MATCHED"  # settled in an earlier run: kept as it was
+    no_date = cf["transfer_day"].isna().to_numpy()
+    overdue = deadline < np.datetime64(as_of, "D")
+    conds = [has_link, invalid, earlier, no_date, overdue]
+    wait = rules.confirmation_funds_wait_days
+    state = np.select(
+        conds, [link_state, "INVALID", "MATCHED", "REVIEW", "NO_FUNDS"], "AWAITING_FUNDS"
+    )
+    out_codes = np.select(
+        conds, [link_codes, "", cf["codes"].to_numpy(dtype=object), "",
+                Code.CONFIRMATION_WITHOUT_FUNDS.value], "")  # fmt: skip
+    out_ids = np.select(conds, [ids, "", cf["line_ids"].to_numpy(dtype=object), "", ""], "")
+    funds = np.array([f"funds on line {x}" for x in ids.tolist()], dtype=object)
+    out_reason = np.select(
+        conds,
+        [funds, cf["intake_reason"].to_numpy(dtype=object), cf["reason"].to_numpy(dtype=object),
+         "no transfer date to look for the money",
+         f"no money {wait} banking days after the confirmed date"],
+        "waiting for the money to arrive",
+    )  # fmt: skip
+    return pd.DataFrame(
+        {
+            "ticket_id": cf["ticket_id"].astype(str).to_numpy(),
+            "status": state.astype(object),
+            "codes": out_codes.astype(object),
+            "line_ids": out_ids.astype(object),
+            "reason": out_reason.astype(object),
+        }
+    )

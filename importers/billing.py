@@ -20,13 +20,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError, XmlError, ZipError
 
@@ -42,10 +43,14 @@ from reconcile.normalize import (
     find_invoice_numbers,
     find_typed_amount,
     find_typed_date,
+    invoice_numbers_from_runs,
     known_invoice_index,
+    number_runs,
     parse_typed_amount,
     parse_typed_date,
     resolve_destination,
+    typed_amounts_sen,
+    typed_dates_with_year,
 )
 
 INVOICE_COLUMNS = [
@@ -216,6 +221,396 @@ def _text(value: Cell) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# the same, column by column: a whole export read at once (the bulk path)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceTable:
+    """A source's records column by column, by our column names, with each record's line.
+
+    ``cells`` holds one object array per column (``None`` where a record is short);
+    ``text_only`` says every cell is a ``str`` (a CSV file), not a typed spreadsheet cell.
+    """
+
+    file: str
+    lines: np.ndarray
+    cells: Mapping[str, np.ndarray]
+    text_only: bool
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def row(self, index: int) -> SourceRow:
+        return SourceRow(
+            self.file, int(self.lines[index]), {n: c[index] for n, c in self.cells.items()}
+        )
+
+    def rows(self) -> list[SourceRow]:
+        return [self.row(i) for i in range(len(self))]
+
+    @classmethod
+    def from_rows(cls, file: str, rows: Sequence[SourceRow], columns: Iterable[str]) -> SourceTable:
+        cells: dict[str, np.ndarray] = {}
+        for name in columns:
+            column = np.empty(len(rows), dtype=object)
+            column[:] = [row.cells.get(name) for row in rows]
+            cells[name] = column
+        lines = np.array([row.line for row in rows], dtype=np.int64)
+        text_only = all(type(v) is str for c in cells.values() for v in c)
+        return cls(file, lines, cells, text_only)
+
+
+def _object_column(values: Sequence[Cell]) -> np.ndarray:
+    column = np.empty(len(values), dtype=object)
+    column[:] = list(values)
+    return column
+
+
+def _csv_grid(text: str) -> tuple[list[np.ndarray], np.ndarray]:
+    """All records of a CSV text as columns of str, and the 1-based line each record starts on.
+
+    pandas' C reader gives the same records as :mod:`csv` (blank lines kept as empty
+    records); a file whose records are longer than its first is read by :mod:`csv`.
+    """
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            header=None,
+            dtype=object,
+            na_filter=False,
+            skip_blank_lines=False,
+            keep_default_na=False,
+        )
+    except pd.errors.ParserError:
+        return _csv_module_grid(text)
+    except pd.errors.EmptyDataError:
+        return [], np.zeros(0, dtype=np.int64)
+    grid = [frame[c].to_numpy(dtype=object) for c in frame.columns]
+    lines = np.arange(1, len(frame) + 1, dtype=np.int64)
+    breaks = np.zeros(len(frame), dtype=np.int64)
+    for column in grid:  # a quoted cell may hold line breaks: later records start further down
+        joined = "".join(column)
+        if "\n" in joined or "\r" in joined:
+            breaks += [v.count("\n") + v.count("\r") - v.count("\r\n") for v in column]
+    lines[1:] += np.cumsum(breaks)[:-1]
+    return grid, lines
+
+
+def _csv_module_grid(text: str) -> tuple[list[np.ndarray], np.ndarray]:
+    records: list[list[Cell]] = []
+    starts: list[int] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    start = 1
+    for record in reader:
+        records.append(list(record))
+        starts.append(start)
+        start = reader.line_num + 1
+    return _pad_records(records), np.array(starts, dtype=np.int64)
+
+
+def _pad_records(records: Sequence[Sequence[Cell]]) -> list[np.ndarray]:
+    width = max((len(r) for r in records), default=0)
+    return [_object_column([r[i] if i < len(r) else None for r in records]) for i in range(width)]
+
+
+def _read_grid(path: Path) -> tuple[list[np.ndarray], np.ndarray, bool]:
+    if sniff(path).kind == "text":
+        grid, lines = _csv_grid(read_text(path))
+        return grid, lines, True
+    numbered = list(_read_table(path))  # XLSX (or the file's rejection)
+    lines = np.array([n for n, _ in numbered], dtype=np.int64)
+    return _pad_records([r for _, r in numbered]), lines, False
+
+
+def _nonblank_records(grid: list[np.ndarray], count: int, text_only: bool) -> np.ndarray:
+    """Which records have a cell that is not empty or blank (checked column by column)."""
+    nonblank = np.zeros(count, dtype=bool)
+    for column in grid:
+        todo = np.flatnonzero(~nonblank)
+        if len(todo) == 0:
+            break
+        values = column[todo]
+        if text_only:
+            nonblank[todo] = [bool(v) and not v.isspace() for v in values]
+        else:
+            nonblank[todo] = [_text(v) != "" for v in values]
+    return nonblank
+
+
+def read_source_table(
+    path: Path,
+    required: Iterable[str],
+    optional: Iterable[str],
+    mapping: Mapping[str, str],
+    setting: str,
+) -> SourceTable:
+    """The records of a CSV/XLSX export, column by column: what :func:`read_source_rows` reads.
+
+    Raises FileRejected when the header lacks a required column (after ``mapping``).
+    """
+    required, optional = list(required), list(optional)
+    wanted = [*required, *optional]
+    renames = {_header_key(k): v for k, v in mapping.items()}
+    grid, lines, text_only = _read_grid(path)
+    nonblank = _nonblank_records(grid, len(lines), text_only)
+    if not nonblank.any():
+        raise FileRejected(path.name, "file has no header row")
+    head = int(np.flatnonzero(nonblank)[0])
+    header = [column[head] for column in grid]
+    while header and header[-1] is None:  # a short header record
+        header.pop()
+    positions: dict[str, int] = {}
+    for index, name in enumerate(header):
+        key = _header_key(name)
+        ours = renames.get(key, key)
+        if ours in wanted and ours not in positions:
+            positions[ours] = index
+    missing = [c for c in required if c not in positions]
+    if missing:
+        found = ", ".join(repr(_text(c)) for c in header if _text(c))
+        raise FileRejected(
+            path.name,
+            f"missing required column {', '.join(repr(c) for c in missing)} "
+            f"(header on line {lines[head]}: {found}); "
+            f"name other headers in rules.yaml sources.{setting}",
+        )
+    records = np.flatnonzero(nonblank)[1:]
+    keep: slice | np.ndarray = records
+    if len(records) == len(lines) - head - 1:  # no blank record after the header: no copies
+        keep = slice(head + 1, None)
+    cells = {name: grid[i][keep] for name, i in positions.items()}
+    for name in optional:
+        if name not in cells:
+            # an absent optional column reads as empty ('' and None read alike)
+            cells[name] = np.full(len(lines[keep]), "" if text_only else None, dtype=object)
+    return SourceTable(path.name, lines[keep], cells, text_only)
+
+
+@dataclass(frozen=True, slots=True)
+class _Distinct:
+    """A reader applied once per distinct cell: per-row ``codes`` into ``values``/``failed``."""
+
+    values: list[Any]
+    failed: np.ndarray
+    codes: np.ndarray
+
+    def take(self) -> np.ndarray:
+        return _object_column(self.values)[self.codes]
+
+    def failed_rows(self) -> np.ndarray:
+        return self.failed[self.codes]
+
+
+def _distinct_cells(cells: np.ndarray, text_only: bool) -> tuple[np.ndarray, list[Cell]]:
+    """Codes and distinct cells; only texts are shared (20431, 20431.0 and True hash alike)."""
+    if text_only:
+        codes, uniques = pd.factorize(cells)
+        return codes, list(uniques)
+    is_text = np.fromiter((type(v) is str for v in cells), dtype=bool, count=len(cells))
+    codes = np.empty(len(cells), dtype=np.intp)
+    text_codes, uniques = pd.factorize(cells[is_text])
+    codes[is_text] = text_codes
+    others = np.flatnonzero(~is_text)
+    codes[others] = len(uniques) + np.arange(len(others))
+    return codes, [*uniques, *cells[others]]
+
+
+def _read_distinct(
+    cells: np.ndarray,
+    text_only: bool,
+    reader: Callable[[Cell], Any],
+    fast: Callable[[list[Cell]], tuple[list[Any], np.ndarray]] | None = None,
+) -> _Distinct:
+    """``reader(cell)`` once per distinct cell; ``fast`` reads the common forms in bulk first
+    (returning values and which it read), the reader reads the rest (ValueFormatError: failed)."""
+    codes, uniques = _distinct_cells(cells, text_only)
+    return _read_uniques(codes, uniques, reader, fast)
+
+
+def _read_uniques(
+    codes: np.ndarray,
+    uniques: list[Cell],
+    reader: Callable[[Cell], Any],
+    fast: Callable[[list[Cell]], tuple[list[Any], np.ndarray]] | None,
+) -> _Distinct:
+    values: list[Any] = [None] * len(uniques)
+    done = np.zeros(len(uniques), dtype=bool)
+    if fast is not None and uniques:
+        fast_values, done = fast(uniques)
+        values = list(fast_values)
+    failed = np.zeros(len(uniques), dtype=bool)
+    for k in np.flatnonzero(~done):
+        try:
+            values[k] = reader(uniques[k])
+        except ValueFormatError:
+            failed[k] = True
+    return _Distinct(values, failed, codes)
+
+
+def _clean_texts(uniques: list[Cell]) -> tuple[list[Any], np.ndarray]:
+    """Texts :func:`_text` leaves as they are (no whitespace but single inner spaces)."""
+    read = np.array(
+        [
+            type(v) is str and v.isprintable() and v[:1] != " " and v[-1:] != " " and "  " not in v
+            for v in uniques
+        ],
+        dtype=bool,
+    )
+    return list(uniques), read
+
+
+def _lower_clean_texts(uniques: list[Cell]) -> tuple[list[Any], np.ndarray]:
+    values, read = _clean_texts(uniques)
+    return [v.lower() if r else None for v, r in zip(values, read, strict=True)], read
+
+
+def _texts_of(uniques: list[Cell]) -> tuple[pd.Series, np.ndarray]:
+    is_text = np.array([type(v) is str for v in uniques], dtype=bool)
+    texts = pd.Series([v if type(v) is str else "" for v in uniques], dtype=object)
+    return texts, is_text
+
+
+_PLAIN_INVOICE_AMOUNT = r"(?P<rupiah>[0-9]{1,13})(?:\.(?P<sen>[0-9]{1,2}))?"
+
+
+def _plain_invoice_amounts_sen(uniques: list[Cell]) -> tuple[list[Any], np.ndarray]:
+    """'1500000' / '1500000.00' / '165000.5' -> integer sen by string arithmetic, in bulk."""
+    texts, is_text = _texts_of(uniques)
+    read = is_text & texts.str.fullmatch(_PLAIN_INVOICE_AMOUNT).to_numpy(dtype=bool)
+    values: list[Any] = [None] * len(uniques)
+    if read.any():
+        parts = texts[read].str.extract(_PLAIN_INVOICE_AMOUNT)
+        sen = (
+            parts["rupiah"].astype(np.int64).to_numpy() * 100
+            + parts["sen"]
+            .fillna("")
+            .map(lambda d: int(d.ljust(2, "0")))
+            .astype(np.int64)
+            .to_numpy()
+        )
+        for k, v in zip(np.flatnonzero(read), sen.tolist(), strict=True):
+            values[k] = v
+    return values, read
+
+
+def _invoice_amount_sen(value: Cell) -> int:
+    return to_sen(read_invoice_amount(value))
+
+
+def _read_invoice_numbers(cells: np.ndarray, text_only: bool) -> _Distinct:
+    """Invoice numbers are all different: plain digit strings are taken as they are, without
+    hashing; the others are read one distinct cell at a time."""
+    plain = np.fromiter(
+        (type(v) is str and v.isdecimal() for v in cells), dtype=bool, count=len(cells)
+    )
+    if plain.all():
+        return _Distinct(list(cells), np.zeros(len(cells), dtype=bool), np.arange(len(cells)))
+    rest = np.flatnonzero(~plain)
+    other = _read_distinct(cells[rest], text_only, read_invoice_no)
+    codes = np.arange(len(cells))
+    codes[rest] = len(cells) + other.codes
+    failed = np.concatenate([np.zeros(len(cells), dtype=bool), other.failed])
+    return _Distinct([*cells, *other.values], failed, codes)
+
+
+def _day_stamps(values: Sequence[date | datetime | None], codes: np.ndarray) -> pd.Series:
+    """Dates (or None) per distinct value -> datetime64[ns] per row (NaT for None)."""
+    stamps = pd.Series(
+        [pd.Timestamp(v) if v else pd.NaT for v in values], dtype="datetime64[ns]"
+    ).to_numpy()
+    return pd.Series(stamps[codes], dtype="datetime64[ns]")
+
+
+def _unique_in_order(
+    table: SourceTable,
+    keys: np.ndarray,
+    kept: np.ndarray,
+    column: str,
+    what: str,
+) -> tuple[np.ndarray, dict[int, RowError]]:
+    """Kept rows whose key repeats an earlier kept row's are dropped and reported."""
+    kept_index = np.flatnonzero(kept)
+    codes, _ = pd.factorize(keys[kept_index])
+    _, first = np.unique(codes, return_index=True)
+    first_of_row = first[codes]
+    repeated = first_of_row != np.arange(len(codes))
+    errors: dict[int, RowError] = {}
+    if repeated.any():
+        for position in np.flatnonzero(repeated):
+            i = int(kept_index[position])
+            errors[i] = RowError(
+                table.file,
+                int(table.lines[i]),
+                column,
+                keys[i],
+                f"a unique {what} (already on line {table.lines[kept_index[first_of_row[position]]]})",
+            )
+        kept = kept.copy()
+        kept[kept_index[repeated]] = False
+    return kept, errors
+
+
+def invoices_from_table(table: SourceTable) -> SourceResult:
+    """The invoice frame of a whole table at once: what :func:`collect_invoices` gives for
+    ``table.rows()``, reading each distinct cell once and the common forms in bulk."""
+    cells, text_only = table.cells, table.text_only
+    number = _read_invoice_numbers(cells["invoice_no"], text_only)
+    client = _read_distinct(cells["client_name"], text_only, _text, _clean_texts)
+    company = _read_distinct(cells["company_name"], text_only, _text, _clean_texts)
+    email = _read_distinct(
+        cells["email"], text_only, lambda v: _text(v).lower(), _lower_clean_texts
+    )
+    issued = _read_distinct(cells["issued_on"], text_only, read_cell_date)
+    due = _read_distinct(cells["due_on"], text_only, read_cell_date)
+    amount = _read_distinct(
+        cells["amount"], text_only, _invoice_amount_sen, _plain_invoice_amounts_sen
+    )
+    status = _read_distinct(cells["status"], text_only, read_status)
+    columns: dict[str, Any] = {
+        "invoice_no": number.take(),
+        "client_name": client.take(),
+        "company_name": company.take(),
+        "email": email.take(),
+        "issued_on": _day_stamps(issued.values, issued.codes).to_numpy(),
+        "due_on": _day_stamps(due.values, due.codes).to_numpy(),
+        "amount_sen": np.array(amount.values, dtype=object)[amount.codes],
+        "source_status": status.take(),
+        "source_row": table.lines.copy(),
+    }
+    unread = (
+        (columns["client_name"] == "")
+        | number.failed_rows()
+        | issued.failed_rows()
+        | due.failed_rows()
+        | amount.failed_rows()
+        | status.failed_rows()
+    )
+    rejected: dict[int, RowError] = {}
+    for i in np.flatnonzero(unread):  # the row-by-row reader names the first unreadable cell
+        try:
+            record = invoice_record(table.row(int(i)))
+        except RowError as exc:
+            rejected[int(i)] = exc
+            continue
+        for name, value in record.items():
+            columns[name][i] = value
+        unread[i] = False
+    kept, repeats = _unique_in_order(
+        table, columns["invoice_no"], ~unread, "invoice_no", "invoice number"
+    )
+    rejected.update(repeats)
+    rows: slice | np.ndarray = slice(None) if kept.all() else kept
+    frame = pd.DataFrame({name: columns[name][rows] for name in INVOICE_COLUMNS})
+    for column in ("invoice_no", "client_name", "company_name", "email", "source_status"):
+        frame[column] = frame[column].astype(object)
+    for column in ("issued_on", "due_on"):
+        frame[column] = frame[column].astype("datetime64[ns]")
+    frame["amount_sen"] = frame["amount_sen"].astype("int64")
+    frame["source_row"] = frame["source_row"].astype("int64")
+    return SourceResult(frame, [rejected[i] for i in sorted(rejected)])
+
+
+# ---------------------------------------------------------------------------------------------
 # cell readers (each raises ValueFormatError naming what was expected)
 
 
@@ -369,14 +764,14 @@ def collect_invoices(rows: Iterable[SourceRow]) -> SourceResult:
 
 def load_invoices(path: Path, rules: Rules) -> SourceResult:
     """The invoice list (formats.md §9.1) as the invoice frame of docs/DESIGN.md."""
-    rows = read_source_rows(
+    table = read_source_table(
         path,
         INVOICE_REQUIRED,
         INVOICE_OPTIONAL,
         rules.sources.invoice_columns,
         "invoice_columns",
     )
-    return collect_invoices(rows)
+    return invoices_from_table(table)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -553,18 +948,215 @@ def collect_confirmations(
     return SourceResult(confirmation_frame(records), rejected)
 
 
+def _typed_amounts_in_bulk(uniques: list[Cell]) -> tuple[list[Any], np.ndarray]:
+    """Common typed amounts (``Rp 1.500.000``, ``1.500.000,00``, ``150000``) -> (sen, None)."""
+    texts, is_text = _texts_of(uniques)
+    sen, read = typed_amounts_sen(texts)
+    read &= is_text
+    return [(int(v), None) if r else None for v, r in zip(sen, read, strict=True)], read
+
+
+def _typed_amount_or_problem(typed: Cell) -> tuple[int | None, str | None]:
+    """A typed amount text -> (sen, None), or (None, the problem) as ``_typed_amount`` says."""
+    if not _text(typed):
+        return None, None  # nothing typed: the subject and message are read by the row
+    problems: list[str] = []
+    amount = _typed_amount(typed, "", "", problems)
+    return (to_sen(amount) if amount is not None else None), (problems[0] if problems else None)
+
+
+def _destination_or_problem(typed: Cell, rules: Rules) -> tuple[Destination | None, str | None]:
+    if not _text(typed):
+        return None, None  # nothing typed: the message is read by the row
+    problems: list[str] = []
+    destination = _destination(typed, "", rules, problems)
+    return destination, (problems[0] if problems else None)
+
+
+def confirmations_from_table(
+    table: SourceTable, rules: Rules, known_invoice_nos: Iterable[str], as_of: date
+) -> SourceResult:
+    """The confirmation frame of a whole table at once: what :func:`collect_confirmations`
+    gives for ``table.rows()``. Each distinct typed text is read once (the common amount and
+    date forms in bulk); rows holding typed spreadsheet cells are read row by row."""
+    known = known_invoice_index(known_invoice_nos)
+    digits = rules.matching.invoice_number_digits
+    cells, text_only, n = table.cells, table.text_only, len(table)
+
+    def texts(column: str) -> _Distinct:
+        return _read_distinct(cells[column], text_only, _text, _clean_texts)
+
+    def texts_read(column: str, reader: Callable[[Cell], Any]) -> _Distinct:
+        return _read_distinct(cells[column], text_only, reader)
+
+    ticket = texts_read("ticket_id", lambda v: _text(v).lstrip("#"))
+    submitted = texts_read("submitted_at", read_submitted_at)
+    subject = texts("subject")
+    message = texts_read("message", lambda v: str(v or "").strip())
+    field = texts("invoice_no")
+    department = texts_read("department", lambda v: _text(v).lower())
+    amount = _read_distinct(
+        cells["amount"], text_only, _typed_amount_or_problem, _typed_amounts_in_bulk
+    )
+    destination = texts_read("bank_destination", lambda v: _destination_or_problem(v, rules))
+    day_codes, day_texts = _distinct_cells(cells["transfer_date"], text_only)
+    typed_days, _ = _texts_of(day_texts)
+    common_day = typed_dates_with_year(typed_days)[day_codes]
+    submitted_on = np.array(
+        [v.date() if v is not None else date.min for v in submitted.values],
+        dtype="datetime64[D]",
+    )[submitted.codes]
+    day_is_read = (
+        ~np.isnat(common_day)
+        & (common_day <= submitted_on)
+        & (common_day <= np.datetime64(as_of, "D"))
+    )
+
+    # by the row: ticket-system cells the row-by-row reader refuses, typed spreadsheet cells
+    typed_cells = np.zeros(n, dtype=bool)
+    if not text_only:
+        for column in ("invoice_no", "bank_destination", "amount", "transfer_date"):
+            typed_cells |= np.array([type(v) is not str for v in cells[column]], dtype=bool)
+        typed_cells |= np.array([type(v) not in (str, type(None)) for v in cells["message"]])
+    ticket_ids = ticket.take()
+    by_row = (ticket_ids == "") | submitted.failed_rows() | typed_cells
+
+    runs_of = {
+        name: [number_runs(t) for t in d.values] for name, d in (
+            ("field", field), ("subject", subject), ("message", message)
+        )
+    }  # fmt: skip
+    message_destination: dict[int, Destination] = {}
+    message_amount: dict[tuple[int, int], tuple[int | None, str | None]] = {}
+    records: dict[int, dict[str, Any]] = {}
+    rejected: dict[int, RowError] = {}
+    worked_out = (
+        "invoice_nos",
+        "dest_account_no",
+        "dest_not_ours",
+        "amount_sen",
+        "intake_status",
+        "intake_reason",
+    )
+    columns: dict[str, list[Any]] = {c: [None] * n for c in worked_out}
+    transfer_days = np.where(day_is_read, common_day, np.datetime64("NaT", "D"))
+    for i in range(n):
+        if by_row[i]:
+            try:
+                records[i] = confirmation_record(table.row(i), rules, known, as_of)
+            except RowError as exc:
+                rejected[i] = exc
+            continue
+        f, sj, m = field.codes[i], subject.codes[i], message.codes[i]
+        subject_text, message_text = subject.values[sj], message.values[m]
+        submitted_at = submitted.values[submitted.codes[i]]
+        problems: list[str] = []
+        notes: list[str] = []
+        numbers = invoice_numbers_from_runs(
+            (field.values[f], subject_text, message_text),
+            (runs_of["field"][f], runs_of["subject"][sj], runs_of["message"][m]),
+            known,
+            digits,
+        )
+        notes.extend(numbers.notes)
+        typed_place, problem = destination.values[destination.codes[i]]
+        if problem:
+            problems.append(problem)
+        if typed_place is None:
+            if m not in message_destination:  # nothing typed: the message may name the bank
+                message_destination[m] = _destination("", message_text, rules, [])
+            place = message_destination[m]
+        else:
+            place = typed_place
+        if place.note:
+            notes.append(place.note)
+        a = amount.codes[i]
+        sen, problem = amount.values[a]
+        if problem is None and sen is None:  # nothing typed: look in the subject and message
+            if (sj, m) not in message_amount:
+                found: list[str] = []
+                value = _typed_amount("", subject_text, message_text, found)
+                message_amount[sj, m] = (
+                    to_sen(value) if value is not None else None,
+                    found[0] if found else None,
+                )
+            sen, problem = message_amount[sj, m]
+        if problem:
+            problems.append(problem)
+        if not day_is_read[i]:
+            typed_day = _typed_transfer_date(
+                cells["transfer_date"][i], message_text, submitted_at, as_of, problems
+            )
+            if typed_day:
+                transfer_days[i] = np.datetime64(typed_day.on, "D")
+        department_name = department.values[department.codes[i]]
+        if department_name and department_name != BILLING_DEPARTMENT:
+            notes.append(f"department: filed under {_text(cells['department'][i])!r}, not Billing")
+        row = columns
+        row["invoice_nos"][i] = ";".join(numbers.numbers)
+        row["dest_account_no"][i] = place.account_no
+        row["dest_not_ours"][i] = place.not_ours
+        row["amount_sen"][i] = sen
+        row["intake_status"][i] = "INVALID" if problems else "VALID"
+        row["intake_reason"][i] = "; ".join([*problems, *notes])
+    plain = {
+        "ticket_id": ticket_ids,
+        "submitted_at": submitted.take(),
+        "name": texts("name").take(),
+        "email": _read_distinct(
+            cells["email"], text_only, lambda v: _text(v).lower(), _lower_clean_texts
+        ).take(),
+        "subject": subject.take(),
+        "message": message.take(),
+        "related_service": texts("related_service").take(),
+        "attachment": texts("attachment").take(),
+        "invoice_no_raw": field.take(),
+        "bank_destination_raw": texts("bank_destination").take(),
+        "amount_raw": texts("amount").take(),
+        "transfer_date_raw": _object_column([_text(v) for v in day_texts])[day_codes],
+        "account_name": texts("account_name").take(),
+        "source_row": table.lines,
+    }
+    frame_columns: dict[str, np.ndarray] = {c: _object_column(columns[c]) for c in worked_out}
+    frame_columns.update(plain)
+    frame_columns["transfer_date"] = transfer_days
+    for i, record in records.items():
+        for name, value in record.items():
+            if name == "transfer_date":
+                transfer_days[i] = np.datetime64("NaT") if pd.isna(value) else value.to_datetime64()
+            else:
+                frame_columns[name][i] = value
+    read = np.ones(n, dtype=bool)
+    read[list(rejected)] = False
+    kept, repeats = _unique_in_order(
+        table, frame_columns["ticket_id"], read, "ticket_id", "ticket number"
+    )
+    rejected.update(repeats)
+    rows: slice | np.ndarray = slice(None) if kept.all() else kept
+    frame = pd.DataFrame({c: frame_columns[c][rows] for c in CONFIRMATION_COLUMNS})
+    for column in CONFIRMATION_COLUMNS:
+        if column not in ("submitted_at", "transfer_date", "amount_sen", "source_row"):
+            frame[column] = frame[column].astype(object)
+    frame["dest_not_ours"] = frame["dest_not_ours"].astype(bool)
+    frame["submitted_at"] = pd.to_datetime(frame["submitted_at"]).astype("datetime64[ns]")
+    frame["transfer_date"] = frame["transfer_date"].astype("datetime64[ns]")
+    frame["amount_sen"] = frame["amount_sen"].astype("Int64")
+    frame["source_row"] = frame["source_row"].astype("int64")
+    return SourceResult(frame, [rejected[i] for i in sorted(rejected)])
+
+
 def load_confirmations(
     path: Path, rules: Rules, known_invoice_nos: Iterable[str], as_of: date
 ) -> SourceResult:
     """The confirmation export (formats.md §10.1) as the confirmation frame of docs/DESIGN.md."""
-    rows = read_source_rows(
+    table = read_source_table(
         path,
         CONFIRMATION_REQUIRED,
         CONFIRMATION_OPTIONAL,
         rules.sources.confirmation_columns,
         "confirmation_columns",
     )
-    return collect_confirmations(rows, rules, known_invoice_nos, as_of)
+    return confirmations_from_table(table, rules, known_invoice_nos, as_of)
 
 
 __all__ = [

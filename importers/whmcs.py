@@ -25,10 +25,15 @@ from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from importers.billing import (
+    CONFIRMATION_OPTIONAL,
+    CONFIRMATION_REQUIRED,
+    INVOICE_OPTIONAL,
+    INVOICE_REQUIRED,
     SourceResult,
     SourceRow,
-    collect_confirmations,
-    collect_invoices,
+    SourceTable,
+    confirmations_from_table,
+    invoices_from_table,
 )
 from reconcile.config import Rules
 from reconcile.errors import FileRejected
@@ -139,7 +144,8 @@ def load_whmcs_invoices(url: str, rules: Rules) -> SourceResult:
     """Unpaid WHMCS invoices as the invoice frame (same checks as the file)."""
     with read_only(url) as conn:
         rows = invoice_rows(conn)
-    return collect_invoices(rows)
+    columns = [*INVOICE_REQUIRED, *INVOICE_OPTIONAL]
+    return invoices_from_table(SourceTable.from_rows("whmcs:tblinvoices", rows, columns))
 
 
 def _form_field(fieldname: str) -> str | None:
@@ -200,4 +206,7 @@ def load_whmcs_confirmations(
     """Billing-department confirmation tickets as the confirmation frame."""
     with read_only(url) as conn:
         rows = ticket_rows(conn, rules.sources.whmcs_billing_department)
-    return collect_confirmations(rows, rules, known_invoice_nos, as_of)
+    table = SourceTable.from_rows(
+        "whmcs:tbltickets", rows, [*CONFIRMATION_REQUIRED, *CONFIRMATION_OPTIONAL]
+    )
+    return confirmations_from_table(table, rules, known_invoice_nos, as_of)

@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
+import numpy as np
+import pandas as pd
+
 from reconcile.config import Account
 from reconcile.dates import year_for_day_month
 from reconcile.errors import ValueFormatError
@@ -119,6 +122,41 @@ def _amount_value(s: str) -> Decimal | None:
     if _PLAIN_DIGITS.fullmatch(s):
         return Decimal(s)
     return None
+
+
+# The common well-formed ways of typing an amount, lower-cased (formats.md §10.2): an optional
+# 'rp'/'idr', then Indonesian groups ('1.500.000', '1.500.000,00', '1.500.000,-'), English groups
+# ('1,500,000', '1,500,000.00', '1,500,000.-') or plain digits of Rp 10.000 and more.
+_COMMON_TYPED_AMOUNT = (
+    r"(?:rp\.? ?|idr(?:\. ?| ))?"
+    r"(?:(?P<id>[1-9][0-9]{0,2}(?:\.[0-9]{3}){1,3})(?:,(?P<id_sen>[0-9]{2})|,-)?"
+    r"|(?P<en>[1-9][0-9]{0,2}(?:,[0-9]{3}){1,3})(?:\.(?P<en_sen>[0-9]{2})|\.-)?"
+    r"|(?P<plain>[1-9][0-9]{4,11}))"
+)
+
+
+def typed_amounts_sen(texts: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer sen of the texts typed in a common form, in bulk, and which texts those are.
+
+    Where the mask is True the sen equal ``to_sen(parse_typed_amount(text))`` exactly (string
+    arithmetic, never float); the other texts need :func:`parse_typed_amount` itself.
+    """
+    matched = texts.astype(object).str.lower().str.fullmatch(_COMMON_TYPED_AMOUNT)
+    mask = matched.fillna(False).to_numpy(dtype=bool).copy()
+    sen = np.zeros(len(texts), dtype=np.int64)
+    if not mask.any():
+        return sen, mask
+    found = texts[mask].astype(object).str.lower().str.extract(_COMMON_TYPED_AMOUNT)
+    rupiah = (
+        found["id"].fillna(found["en"]).fillna(found["plain"]).str.replace(r"[.,]", "", regex=True)
+    )
+    cents = found["id_sen"].fillna(found["en_sen"]).fillna("00")
+    value = rupiah.astype(np.int64).to_numpy() * 100 + cents.astype(np.int64).to_numpy()
+    # below Rp 10.000 is refused with a reason: leave those to parse_typed_amount
+    in_range = value >= int(MINIMUM_TYPED_AMOUNT) * 100
+    sen[mask] = np.where(in_range, value, 0)
+    mask[mask] = in_range
+    return sen, mask
 
 
 _AMOUNT_IN_TEXT = re.compile(
@@ -247,6 +285,43 @@ def _typed_time(text: str, clock: Sequence[str | None]) -> time | None:
     return time(hour, minute, second)
 
 
+# Common well-formed dates with a year, lower-cased (formats.md §10.3): '12/03/2026', '12.3.26',
+# '12-3-26', '2026-03-12', '12 maret 2026'.
+_COMMON_TYPED_DATE = (
+    rf"(?P<d>[0-9]{{1,2}})(?P<sep>[/.\-])(?P<m>[0-9]{{1,2}})(?P=sep)(?P<y>[0-9]{{4}}|[0-9]{{2}})"
+    rf"|(?P<iso_y>[0-9]{{4}})-(?P<iso_m>[0-9]{{1,2}})-(?P<iso_d>[0-9]{{1,2}})"
+    rf"|(?P<named_d>[0-9]{{1,2}}) (?P<month>{_MONTH_NAMES}) (?P<named_y>[0-9]{{4}}|[0-9]{{2}})"
+)
+
+
+def typed_dates_with_year(texts: pd.Series) -> np.ndarray:
+    """The day each text names when typed in a common form with its year, in bulk
+    (``datetime64[D]``); NaT where it is not (another form, or not a real date).
+
+    Where a day is given, ``parse_typed_date(text, submitted_at, as_of).on`` is that day
+    whenever it is on or before both ``submitted_at`` and ``as_of``; otherwise
+    :func:`parse_typed_date` itself must read the text (and will say what is wrong).
+    """
+    found = texts.astype(object).str.lower().str.extract(rf"^(?:{_COMMON_TYPED_DATE})$")
+    year_text = found["y"].fillna(found["iso_y"]).fillna(found["named_y"])
+    year = year_text.astype("Int64")
+    year = year.where(year_text.str.len() != 2, year + 2000)  # a two-digit year is 20yy
+    month = found["m"].fillna(found["iso_m"]).astype("Int64")
+    month = month.fillna(found["month"].map(MONTHS).astype("Int64"))
+    day = found["d"].fillna(found["iso_d"]).fillna(found["named_d"]).astype("Int64")
+    # within the frame's datetime64[ns]; other years are left to parse_typed_date
+    given = (year.notna() & month.notna() & day.notna() & (year >= 1970) & (year <= 2200)).to_numpy(
+        dtype=bool, na_value=False
+    )
+    days = np.full(len(texts), np.datetime64("NaT"), dtype="datetime64[D]")
+    if given.any():
+        parts = pd.DataFrame({"year": year[given], "month": month[given], "day": day[given]})
+        days[given] = pd.to_datetime(parts.astype("int64"), errors="coerce").to_numpy(
+            dtype="datetime64[D]"
+        )
+    return days
+
+
 _DATE_IN_TEXT = re.compile(
     rf"\b(\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}([/.\-])\d{{1,2}}\2(?:\d{{4}}|\d{{2}})"
     rf"|\d{{1,2}}\s+(?:{_MONTH_NAMES})\.?(?:\s+\d{{4}})?)\b",
@@ -307,15 +382,45 @@ def invoice_key(invoice_no: str) -> str:
     return digits.lstrip("0") or digits
 
 
-def _claimed_numbers(text: str, digits: tuple[int, int], *, marked_only: bool) -> list[str]:
+NumberRuns = tuple[tuple[bool, str], ...]  # (marked with '#'/'inv'/'no', digits without leading 0)
+
+# The common ways of writing invoice numbers (formats.md §10.4): '#20431', 'INV 20431',
+# 'inv-20431', 'Invoice #20431', 'No. Inv: 20431' or bare, several joined by ', ', ' & ', ' dan ',
+# ' / ' or ';', optionally after words without digits ('Pembayaran inv 20431'; then marked).
+# None of these holds noise (§10.4 step 2): runs of three digits or more that start neither
+# with '0' nor with '628' and six digits more (phone numbers) are no date, time or amount.
+_INVOICE_MARK = r"#|inv[ -]|invoice ?#|invoice |no\. ?inv: ?|no\. ?inv "
+_INVOICE_REF = rf"({_INVOICE_MARK})?((?!628\d{{7}})[1-9]\d{{2,15}})"
+_COMMON_INVOICE_REFS = re.compile(
+    rf"(?:\D* (?={_INVOICE_MARK}))?{_INVOICE_REF}(?:(?:, ?| ?& ?| dan | ?/ ?| ?; ?){_INVOICE_REF})*",
+    re.IGNORECASE,
+)
+_ONE_INVOICE_REF = re.compile(_INVOICE_REF, re.IGNORECASE)
+_ANY_DIGIT = re.compile(r"\d")
+
+
+def number_runs(text: str) -> NumberRuns:
+    """The digit runs of text that are not dates, amounts, phone or account numbers, in order."""
+    if not _ANY_DIGIT.search(text):
+        return ()
+    if _COMMON_INVOICE_REFS.fullmatch(text):
+        return tuple((m[1] is not None, m[2]) for m in _ONE_INVOICE_REF.finditer(text))
+    return scanned_number_runs(text)
+
+
+def scanned_number_runs(text: str) -> NumberRuns:
+    """:func:`number_runs` the long way, whatever the text: noise removed, then every run."""
     cleaned = _NOISE.sub(" ", text)
+    return tuple((bool(m[1]), m[2].lstrip("0") or m[2]) for m in _NUMBER_RUN.finditer(cleaned))
+
+
+def _claimed_numbers(runs: NumberRuns, digits: tuple[int, int], *, marked_only: bool) -> list[str]:
     low, high = digits
     out: list[str] = []
-    for m in _NUMBER_RUN.finditer(cleaned):
-        run = m[2].lstrip("0") or m[2]
+    for marked, run in runs:
         if not (low <= len(run) <= high):
             continue
-        if marked_only and not m[1]:
+        if marked_only and not marked:
             continue
         if run not in out:
             out.append(run)
@@ -337,21 +442,38 @@ def find_invoice_numbers(
     claim. A claimed number that does not exist is reported, and so is a field that names
     other invoices than the subject.
     """
-    texts = {"invoice_no": field, "subject": subject, "message": message}
+    return invoice_numbers_from_runs(
+        (field, subject, message),
+        (number_runs(field), number_runs(subject), number_runs(message)),
+        known,
+        digits,
+    )
+
+
+def invoice_numbers_from_runs(
+    texts: tuple[str, str, str],
+    runs: tuple[NumberRuns, NumberRuns, NumberRuns],
+    known: Mapping[str, str],
+    digits: tuple[int, int],
+) -> InvoiceNumbers:
+    """:func:`find_invoice_numbers` on (field, subject, message) whose :func:`number_runs`
+    are already known (a bulk caller reads each distinct text once)."""
+    field, subject, _ = texts
+    names = ("invoice_no", "subject", "message")
     found: dict[str, list[str]] = {}
     unknown: list[str] = []
     notes: list[str] = []
-    for name, text in texts.items():
-        every = _claimed_numbers(text, digits, marked_only=False)
+    for name, text, text_runs in zip(names, texts, runs, strict=True):
+        every = _claimed_numbers(text_runs, digits, marked_only=False)
         claimed = (
-            every if name == "invoice_no" else _claimed_numbers(text, digits, marked_only=True)
+            every if name == "invoice_no" else _claimed_numbers(text_runs, digits, marked_only=True)
         )
         found[name] = [known[k] for k in every if k in known]
         for k in claimed:
             if k not in known and k not in unknown:
                 unknown.append(k)
                 notes.append(f"{name}: invoice {k} in {text!r} is not in the invoice list")
-    if field.strip() and not _claimed_numbers(field, digits, marked_only=False):
+    if field.strip() and not _claimed_numbers(runs[0], digits, marked_only=False):
         notes.append(
             f"invoice_no: no invoice number of {digits[0]}-{digits[1]} digits in {field!r}"
         )
@@ -364,15 +486,20 @@ def find_invoice_numbers(
             f"invoice_no: {field!r} names other invoices than the subject {subject!r}; "
             "the field is used"
         )
-    for name in texts:
+    for name in names:
         if found[name]:
             return InvoiceNumbers(tuple(found[name]), name, tuple(unknown), tuple(notes))
     return InvoiceNumbers((), "", tuple(unknown), tuple(notes))
 
 
 def known_invoice_index(invoice_nos: Iterable[str]) -> dict[str, str]:
-    """{invoice_key: invoice_no} for :func:`find_invoice_numbers`."""
-    return {invoice_key(no): no for no in invoice_nos if invoice_key(no)}
+    """{invoice_key: invoice_no} for :func:`find_invoice_numbers` (the last number of a key wins)."""
+    numbers = list(invoice_nos)
+    # all decimal digits (the common case): the key is the number without leading zeros
+    keys = [(no.lstrip("0") or no) if no.isdecimal() else invoice_key(no) for no in numbers]
+    index = dict(zip(keys, numbers, strict=True))
+    index.pop("", None)  # a number without digits has no key
+    return index
 
 
 # ---------------------------------------------------------------------------------------------

@@ -481,3 +481,210 @@ def test_absurd_invoice_amount_cell_is_refused() -> None:
     with pytest.raises(ValueFormatError) as info:
         read_invoice_amount(1e30)
     assert str(info.value) == "cannot read '1e+30'; expected an amount below Rp 1.000 triliun"
+
+
+# ---------------------------------------------------------------------------------------------
+# the bulk reading gives what the row-by-row reading gives
+
+INVOICE_CELLS = {
+    "invoice_no": ["20431", "20432", "020433", "#20434", "'20435", "20436.0", "", "abc", " 20437",
+                   "٢٠٤٣٨", "20431"],
+    "client_name": ["Budi Santoso", "  Siti  Rahayu ", "", "Hendra\u00a0Wijaya", "Dewi\tAnggraini"],
+    "company_name": ["", "CV Rahayu Grafika", " PT  Wijaya "],
+    "email": ["budi@example.com", "Siti@Example.COM", " dewi@example.com ", ""],
+    "issued_on": ["2026-02-25", "25/02/2026", "2026-02-30", "", "0000-00-00", "2026-2-5",
+                  "1/2/2026", "kemarin", "2026-02-25 10:00:00"],
+    "due_on": ["2026-03-04", "", "04/03/2026", "31/02/2026"],
+    "amount": ["1500000.00", "750000", "165000.5", "1,250,000.00", "Rp 1.500.000", "1.500.000,00",
+               "tujuh ratus", "", "-5", "00000000000001.00", "1500000.001", "١٥٠٠٠٠٠"],
+    "status": ["Unpaid", "unpaid", "PAID", " Cancelled ", "Lunas", "canceled", ""],
+}  # fmt: skip
+CONFIRMATION_CELLS = {
+    "ticket_id": ["481516", "#481517", "", "481516", " 481518 "],
+    "submitted_at": ["2026-03-04 10:00:00", "2026-03-03 07:12", "04/03/2026", "2026-02-30 10:00:00",
+                     "2026-03-04T21:05:11"],
+    "name": ["Budi Santoso", " Siti  Rahayu ", ""],
+    "email": ["budi@example.com", "Siti@Example.COM", ""],
+    "subject": ["Konfirmasi Pembayaran Invoice #20431", "konfirmasi bayar", "Pembayaran inv 20432",
+                "Konfirmasi #20431 dan #99999", "bayar no 20440 Rp 1.250.000", "",
+                "Konfirmasi Pembayaran Invoice #6281234567", "tf 1,5 jt"],
+    "department": ["Billing", "billing", "Sales", ""],
+    "message": ["Sudah transfer ya min", "", "tf dr bri ke mandiri 750rb utk inv 20432",
+                "sudah tf 1,25 jt tgl 03/03/2026 ke mandiri", "baris satu\nbaris dua",
+                "transfer 02/03/2026 dan 03/03/2026", "  mohon dicek  ", "hub 0812-3456-7890"],
+    "invoice_no": ["#20431", "INV 20432", "inv-20440, 20442", "20440 & 20442", "No. Inv: 20431",
+                   "", "99", "#99999", "020431", "Invoice #20431", "INV 20440;INV 20442",
+                   "20440 / 20442", "inv20431", "6281234567890", "no 20431"],
+    "bank_destination": ["bca", "BCA", "Bank Central Asia", "Mandiri 1370010136428", "BNI 46", "",
+                         "BSI", "transfer", "bca / mandiri", "037 254 3386", "1234567890",
+                         "tf dr bri ke mandiri"],
+    "amount": ["Rp 1.500.000", "1.500.000,00", "Rp1,500,000.-", "1500000", "Rp. 750.000",
+               "IDR 250.000", "750rb", "1,5 jt", "", "1,5M", "satu juta", "Rp 1.500", "5000",
+               "Rp 1.500.000 + 2.500 (biaya)", "idr1.500.000", "1.500.000,50", "1000000000000",
+               "Rp 1.500.000,-", " rp  1.500.000 "],
+    "transfer_date": ["02/03/2026", "2.3.26", "2 Maret 2026", "2026-03-02", "2-3-26", "kemarin",
+                      "", "03/25/2026", "05/03/2026", "12/03", "2 Maret jam 21:30",
+                      "Senin, 2 Mar 2026", "30/02/2026", "2026-03-11", "01/01/1960",
+                      "02/03/2026 25:00"],
+    "account_name": ["BUDI SANTOSO", "a.n. Siti Rahayu", ""],
+    "related_service": ["tokobudi.example", ""],
+    "attachment": ["bukti-tf.jpg", ""],
+}  # fmt: skip
+
+
+def corpus_csv(path: Path, cells: dict[str, list[str]], picks: list[list[int]]) -> Path:
+    """A CSV of the columns of cells, one record per row of picks (indexes into each list)."""
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh, lineterminator="\n")
+        out.writerow(list(cells))
+        for pick in picks:
+            out.writerow(
+                [values[k % len(values)] for values, k in zip(cells.values(), pick, strict=True)]
+            )
+    return path
+
+
+def assert_same_result(fast: object, slow: object) -> None:
+    from importers.billing import SourceResult
+
+    assert isinstance(fast, SourceResult) and isinstance(slow, SourceResult)
+    pd.testing.assert_frame_equal(fast.frame, slow.frame)
+    assert [str(e) for e in fast.rejected_rows] == [str(e) for e in slow.rejected_rows]
+    assert [(e.line, e.column, e.value) for e in fast.rejected_rows] == [
+        (e.line, e.column, e.value) for e in slow.rejected_rows
+    ]
+
+
+def invoices_row_by_row(path: Path) -> object:
+    from importers.billing import (
+        INVOICE_OPTIONAL,
+        INVOICE_REQUIRED,
+        collect_invoices,
+        read_source_rows,
+    )
+
+    rows = read_source_rows(path, INVOICE_REQUIRED, INVOICE_OPTIONAL, {}, "invoice_columns")
+    return collect_invoices(rows)
+
+
+def confirmations_row_by_row(path: Path) -> object:
+    from importers.billing import (
+        CONFIRMATION_OPTIONAL,
+        CONFIRMATION_REQUIRED,
+        collect_confirmations,
+        read_source_rows,
+    )
+
+    rows = read_source_rows(
+        path, CONFIRMATION_REQUIRED, CONFIRMATION_OPTIONAL, {}, "confirmation_columns"
+    )
+    return collect_confirmations(rows, RULES, KNOWN, AS_OF)
+
+
+def every_value_once(cells: dict[str, list[str]]) -> list[list[int]]:
+    """Rows that together show every value of every column, each beside varied neighbours."""
+    longest = max(len(v) for v in cells.values())
+    clean = [[0] * len(cells)]  # the first value of each column is a well-formed one
+    return clean + [[k * (j + 1) + j for j in range(len(cells))] for k in range(longest * 3)]
+
+
+def test_bulk_invoices_equal_row_by_row_on_every_listed_value(tmp_path: Path) -> None:
+    path = corpus_csv(tmp_path / "invoices.csv", INVOICE_CELLS, every_value_once(INVOICE_CELLS))
+    fast = load_invoices(path, RULES)
+    assert_same_result(fast, invoices_row_by_row(path))
+    assert len(fast.frame) > 0 and len(fast.rejected_rows) > 0
+
+
+def test_bulk_confirmations_equal_row_by_row_on_every_listed_value(tmp_path: Path) -> None:
+    picks = every_value_once(CONFIRMATION_CELLS)
+    path = corpus_csv(tmp_path / "confirmations.csv", CONFIRMATION_CELLS, picks)
+    fast = load_confirmations(path, RULES, KNOWN, AS_OF)
+    assert_same_result(fast, confirmations_row_by_row(path))
+    assert set(fast.frame["intake_status"]) == {"VALID", "INVALID"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 60), min_size=8, max_size=8), max_size=30))
+def test_bulk_invoices_equal_row_by_row_on_mixed_samples(picks: list[list[int]]) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        path = corpus_csv(Path(scratch) / "invoices.csv", INVOICE_CELLS, picks)
+        assert_same_result(load_invoices(path, RULES), invoices_row_by_row(path))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 60), min_size=14, max_size=14), max_size=30))
+def test_bulk_confirmations_equal_row_by_row_on_mixed_samples(picks: list[list[int]]) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        path = corpus_csv(Path(scratch) / "confirmations.csv", CONFIRMATION_CELLS, picks)
+        assert_same_result(
+            load_confirmations(path, RULES, KNOWN, AS_OF), confirmations_row_by_row(path)
+        )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.text(alphabet=st.sampled_from(list('ab1, "\n\r\t\u00a0#')), max_size=6),
+            min_size=1,
+            max_size=10,
+        ),
+        max_size=8,
+    )
+)
+def test_bulk_reading_keeps_lines_of_any_csv_text(records: list[list[str]]) -> None:
+    """Quoted line breaks, blank and short records: the same records on the same lines."""
+    import csv
+    import io
+    import tempfile
+
+    from importers.billing import SourceTable, read_source_rows, read_source_table
+
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows([["invoice_no", "amount"], *records])
+    with tempfile.TemporaryDirectory() as scratch:
+        path = write(Path(scratch), "invoices.csv", text.getvalue())
+        table = read_source_table(path, ["invoice_no"], ["amount"], {}, "invoice_columns")
+        rows = read_source_rows(path, ["invoice_no"], ["amount"], {}, "invoice_columns")
+    assert isinstance(table, SourceTable)
+    assert [(r.line, {k: v or "" for k, v in r.cells.items()}) for r in table.rows()] == [
+        (r.line, {k: v or "" for k, v in r.cells.items()}) for r in rows
+    ]
+
+
+def test_bulk_confirmations_with_typed_cells_equal_row_by_row(tmp_path: Path) -> None:
+    from importers.billing import (
+        CONFIRMATION_OPTIONAL,
+        CONFIRMATION_REQUIRED,
+        collect_confirmations,
+        read_source_rows,
+    )
+
+    header = CONFIRMATION_HEADER.strip().split(",")
+    rows: list[list[object]] = [
+        header,
+        [481516, datetime(2026, 3, 2, 21, 5, 11), "Budi Santoso", "Budi@example.com",
+         "Konfirmasi Pembayaran Invoice #20431", "Billing", "", "", 20431.0, "bca", 1500000.0,
+         date(2026, 3, 2), "BUDI SANTOSO", ""],
+        [481523, "2026-03-03 11:00:00", "Rina Lestari", "rina@example.com", "Konfirmasi",
+         "Billing", "", "", "20432", "002901124296507", 5000, "2026-03-11", "RINA LESTARI", ""],
+        [481524, "2026-03-03 11:00:00", "Rina Lestari", "rina@example.com", "Konfirmasi",
+         "Billing", "", "", "20432", "bri", "Rp 750.000", "02/03/2026", "RINA LESTARI", ""],
+        [481516, "2026-03-03 11:00:00", "Rina Lestari", "", "", "", "", "", "", "", "", "", "", ""],
+    ]  # fmt: skip
+    path = write_xlsx(tmp_path, "tickets.xlsx", rows)
+    fast = load_confirmations(path, RULES, KNOWN, AS_OF)
+    slow = collect_confirmations(
+        read_source_rows(path, CONFIRMATION_REQUIRED, CONFIRMATION_OPTIONAL, {}, "x"),
+        RULES,
+        KNOWN,
+        AS_OF,
+    )
+    assert_same_result(fast, slow)
+    assert fast.frame["amount_sen"].tolist() == [150000000, pd.NA, 75000000]

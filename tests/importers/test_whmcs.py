@@ -189,3 +189,22 @@ def test_form_fields_from_message_body() -> None:
     assert fields_from_message(
         "Halo admin\nNo. Invoice : #20431\nJumlah Transfer= Rp 1.500.000\nTujuan: bca\n"
     ) == {"invoice_no": "#20431", "amount": "Rp 1.500.000"}
+
+
+def test_whmcs_rows_read_in_bulk_equal_row_by_row(whmcs_url: str) -> None:
+    from importers.billing import collect_confirmations, collect_invoices
+    from importers.whmcs import invoice_rows, ticket_rows
+
+    with read_only(whmcs_url) as conn:
+        invoices = invoice_rows(conn)
+        tickets = ticket_rows(conn, RULES.sources.whmcs_billing_department)
+    bulk = load_whmcs_invoices(whmcs_url, RULES)
+    by_row = collect_invoices(invoices)
+    pd.testing.assert_frame_equal(bulk.frame, by_row.frame)
+    assert [str(e) for e in bulk.rejected_rows] == [str(e) for e in by_row.rejected_rows]
+    known = list(bulk.frame["invoice_no"])
+    bulk = load_whmcs_confirmations(whmcs_url, RULES, known, AS_OF)
+    by_row = collect_confirmations(tickets, RULES, known, AS_OF)
+    pd.testing.assert_frame_equal(bulk.frame, by_row.frame)
+    assert [str(e) for e in bulk.rejected_rows] == [str(e) for e in by_row.rejected_rows]
+    assert len(bulk.frame) > 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -583,3 +584,133 @@ def test_amount_of_a_triliun_or_more_is_refused() -> None:
     assert str(info.value) == (
         "'100000000000000000000000000' is Rp 1 triliun or more; expected the amount transferred"
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# bulk readers of the common forms agree with the one-value readers
+
+INVOICE_MARKS = ["", "#", "INV ", "inv-", "Invoice #", "invoice ", "No. Inv: ", "no. inv ", "no ",
+                 "inv", "Rp ", "+", "bni "]  # fmt: skip
+REF_SEPARATORS = [", ", ",", " & ", "&", " dan ", " / ", "/", ";", " ", "-", ".", ":"]
+PREFIXES = ["", "Konfirmasi Pembayaran ", "Pembayaran ", "bayar rp ", "tgl ", "x\n"]
+
+
+@given(
+    st.sampled_from(PREFIXES),
+    st.lists(
+        st.tuples(
+            st.sampled_from(INVOICE_MARKS),
+            st.one_of(
+                st.integers(1, 10**16).map(str),
+                st.sampled_from(["6281234567890", "628123", "0812345678", "46", "12", "2026"]),
+            ),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    st.sampled_from(REF_SEPARATORS),
+)
+def test_number_runs_of_common_forms_equal_the_long_way(
+    prefix: str, refs: list[tuple[str, str]], separator: str
+) -> None:
+    from reconcile.normalize import number_runs, scanned_number_runs
+
+    text = prefix + separator.join(mark + digits for mark, digits in refs)
+    assert number_runs(text) == scanned_number_runs(text)
+
+
+@given(st.text(alphabet=st.sampled_from(list("0123456789 #,&/;-.:invoINVOdanrp\n٣")), max_size=25))
+def test_number_runs_of_any_text_equal_the_long_way(text: str) -> None:
+    from reconcile.normalize import number_runs, scanned_number_runs
+
+    assert number_runs(text) == scanned_number_runs(text)
+
+
+def test_number_runs_of_a_subject_and_a_field() -> None:
+    from reconcile.normalize import number_runs
+
+    assert number_runs("Konfirmasi Pembayaran Invoice #20431") == ((True, "20431"),)
+    assert number_runs("inv-20440, 20442") == ((True, "20440"), (False, "20442"))
+    assert number_runs("hub 6281234567890") == ()
+    assert number_runs("mohon dicek") == ()
+
+
+def reference_amount_sen(text: str) -> int | None:
+    try:
+        return int(parse_typed_amount(text) * 100)
+    except ValueFormatError:
+        return None
+
+
+AMOUNT_PREFIXES = ["", "Rp ", "Rp", "rp. ", "Rp.", "IDR ", "idr", "idr.", "IDR. ", "rupiah ", " "]
+AMOUNT_ENDINGS = ["", ",00", ".00", ",-", ".-", ",5", ",50", " ", "rb", " jt", "M"]
+
+
+@given(
+    st.sampled_from(AMOUNT_PREFIXES),
+    st.integers(0, 10**13),
+    st.sampled_from(["id", "en", "plain"]),
+    st.sampled_from(AMOUNT_ENDINGS),
+)
+def test_typed_amounts_in_bulk_equal_parse_typed_amount(
+    prefix: str, rupiah: int, layout: str, ending: str
+) -> None:
+    from reconcile.normalize import typed_amounts_sen
+
+    grouped = f"{rupiah:,}"
+    body = {"id": grouped.replace(",", "."), "en": grouped, "plain": str(rupiah)}[layout]
+    texts = [prefix + body + ending, "1,5 jt", "Rp 1.500.000"]
+    sen, read = typed_amounts_sen(pd.Series(texts, dtype=object))
+    for text, value, was_read in zip(texts, sen.tolist(), read.tolist(), strict=True):
+        if was_read:
+            assert value == reference_amount_sen(text)
+    assert (sen[2], read[1], read[2]) == (150000000, False, True)
+
+
+def test_typed_amounts_in_bulk_leave_the_odd_ones() -> None:
+    from reconcile.normalize import typed_amounts_sen
+
+    texts = ["Rp 1.500.000", "1.500.000,00", "Rp1,500,000.-", "165000", "Rp 1.500", "1,5M",
+             "idr1.500.000", "150rb", ""]  # fmt: skip
+    sen, read = typed_amounts_sen(pd.Series(texts, dtype=object))
+    assert read.tolist() == [True, True, True, True, False, False, False, False, False]
+    assert sen[:4].tolist() == [150000000, 150000000, 150000000, 16500000]
+
+
+@given(
+    st.dates(date(1960, 1, 1), date(2030, 12, 31)),
+    st.sampled_from(
+        ["{d:02d}/{m:02d}/{y}", "{d}.{m}.{yy:02d}", "{d} {month} {y}", "{y}-{m:02d}-{d:02d}",
+         "{d}-{m}-{yy:02d}", "{d}/{m}", "{d} {month}", "{m:02d}/{d:02d}/{y}", "{d} {month} jam 21:30",
+         "Senin, {d} {month} {y}", "{d}/{m}/{y} 25:00"]
+    ),
+    st.sampled_from(["Maret", "mar", "MARET", "Agt", "Pebruari"]),
+)  # fmt: skip
+def test_typed_dates_in_bulk_equal_parse_typed_date(on: date, form: str, month: str) -> None:
+    from reconcile.normalize import MONTHS, typed_dates_with_year
+
+    text = form.format(d=on.day, m=on.month, y=on.year, yy=on.year % 100, month=month)
+    [day] = typed_dates_with_year(pd.Series([text], dtype=object)).tolist()
+    if day is None:
+        return
+    submitted = SUBMITTED if day <= SUBMITTED.date() else datetime.combine(day, time(23, 59))
+    assert parse_typed_date(text, submitted, max(AS_OF, day)).on == day
+    assert "{month}" not in form or MONTHS[month.lower()] == day.month
+
+
+def test_typed_dates_in_bulk_leave_the_odd_ones() -> None:
+    from reconcile.normalize import typed_dates_with_year
+
+    texts = ["12/03/2026", "12.3.26", "12 Maret 2026", "2026-03-12", "12-3-26", "kemarin", "12/03",
+             "30/02/2026", "03/25/2026", "12 Maret 2026 jam 21:30", "01/01/1960", ""]  # fmt: skip
+    days = typed_dates_with_year(pd.Series(texts, dtype=object)).tolist()
+    assert days == [date(2026, 3, 12)] * 5 + [None] * 7
+
+
+def test_known_invoice_index_keys_each_number_by_its_digits() -> None:
+    assert known_invoice_index(["020431", "#20432", "INV-20433", "abc", "00", "20431"]) == {
+        "20431": "20431",
+        "20432": "#20432",
+        "20433": "INV-20433",
+        "00": "00",
+    }

@@ -43,12 +43,13 @@ from reconcile.normalize import (
     find_invoice_numbers,
     find_typed_amount,
     find_typed_date,
-    invoice_numbers_from_runs,
+    invoice_numbers_from_claims,
     known_invoice_index,
     number_runs,
     parse_typed_amount,
     parse_typed_date,
     resolve_destination,
+    text_claims,
     typed_amounts_sen,
     typed_dates_with_year,
 )
@@ -1021,11 +1022,10 @@ def confirmations_from_table(
     ticket_ids = ticket.take()
     by_row = (ticket_ids == "") | submitted.failed_rows() | typed_cells
 
-    runs_of = {
-        name: [number_runs(t) for t in d.values] for name, d in (
-            ("field", field), ("subject", subject), ("message", message)
-        )
-    }  # fmt: skip
+    claims_of = {
+        role: [text_claims(number_runs(t), known, digits, field=role == "field") for t in d.values]
+        for role, d in (("field", field), ("subject", subject), ("message", message))
+    }
     message_destination: dict[int, Destination] = {}
     message_amount: dict[tuple[int, int], tuple[int | None, str | None]] = {}
     records: dict[int, dict[str, Any]] = {}
@@ -1052,10 +1052,9 @@ def confirmations_from_table(
         submitted_at = submitted.values[submitted.codes[i]]
         problems: list[str] = []
         notes: list[str] = []
-        numbers = invoice_numbers_from_runs(
+        numbers = invoice_numbers_from_claims(
             (field.values[f], subject_text, message_text),
-            (runs_of["field"][f], runs_of["subject"][sj], runs_of["message"][m]),
-            known,
+            (claims_of["field"][f], claims_of["subject"][sj], claims_of["message"][m]),
             digits,
         )
         notes.extend(numbers.notes)

@@ -442,53 +442,67 @@ def find_invoice_numbers(
     claim. A claimed number that does not exist is reported, and so is a field that names
     other invoices than the subject.
     """
-    return invoice_numbers_from_runs(
+    return invoice_numbers_from_claims(
         (field, subject, message),
-        (number_runs(field), number_runs(subject), number_runs(message)),
-        known,
+        (
+            text_claims(number_runs(field), known, digits, field=True),
+            text_claims(number_runs(subject), known, digits, field=False),
+            text_claims(number_runs(message), known, digits, field=False),
+        ),
         digits,
     )
 
 
-def invoice_numbers_from_runs(
+@dataclass(frozen=True, slots=True)
+class TextClaims:
+    """What one text says about invoice numbers, against the invoice list."""
+
+    found: tuple[str, ...]  # listed numbers (as the list writes them) among its runs
+    unknown: tuple[str, ...]  # numbers it claims that are not in the list
+    any_number: bool  # it holds a run of the invoice numbers' length at all
+
+
+def text_claims(
+    runs: NumberRuns, known: Mapping[str, str], digits: tuple[int, int], *, field: bool
+) -> TextClaims:
+    """The claims of one text: in the field every run is a claim, elsewhere a marked one."""
+    every = _claimed_numbers(runs, digits, marked_only=False)
+    claimed = every if field else _claimed_numbers(runs, digits, marked_only=True)
+    return TextClaims(
+        tuple(known[k] for k in every if k in known),
+        tuple(k for k in claimed if k not in known),
+        bool(every),
+    )
+
+
+def invoice_numbers_from_claims(
     texts: tuple[str, str, str],
-    runs: tuple[NumberRuns, NumberRuns, NumberRuns],
-    known: Mapping[str, str],
+    claims: tuple[TextClaims, TextClaims, TextClaims],
     digits: tuple[int, int],
 ) -> InvoiceNumbers:
-    """:func:`find_invoice_numbers` on (field, subject, message) whose :func:`number_runs`
-    are already known (a bulk caller reads each distinct text once)."""
+    """:func:`find_invoice_numbers` on (field, subject, message) whose :func:`text_claims` are
+    already known (a bulk caller works out each distinct text once)."""
     field, subject, _ = texts
     names = ("invoice_no", "subject", "message")
-    found: dict[str, list[str]] = {}
     unknown: list[str] = []
     notes: list[str] = []
-    for name, text, text_runs in zip(names, texts, runs, strict=True):
-        every = _claimed_numbers(text_runs, digits, marked_only=False)
-        claimed = (
-            every if name == "invoice_no" else _claimed_numbers(text_runs, digits, marked_only=True)
-        )
-        found[name] = [known[k] for k in every if k in known]
-        for k in claimed:
-            if k not in known and k not in unknown:
+    for name, text, claim in zip(names, texts, claims, strict=True):
+        for k in claim.unknown:
+            if k not in unknown:
                 unknown.append(k)
                 notes.append(f"{name}: invoice {k} in {text!r} is not in the invoice list")
-    if field.strip() and not _claimed_numbers(runs[0], digits, marked_only=False):
+    if not claims[0].any_number and field.strip():
         notes.append(
             f"invoice_no: no invoice number of {digits[0]}-{digits[1]} digits in {field!r}"
         )
-    if (
-        found["invoice_no"]
-        and found["subject"]
-        and set(found["invoice_no"]) != set(found["subject"])
-    ):
+    if claims[0].found and claims[1].found and set(claims[0].found) != set(claims[1].found):
         notes.append(
             f"invoice_no: {field!r} names other invoices than the subject {subject!r}; "
             "the field is used"
         )
-    for name in names:
-        if found[name]:
-            return InvoiceNumbers(tuple(found[name]), name, tuple(unknown), tuple(notes))
+    for name, claim in zip(names, claims, strict=True):
+        if claim.found:
+            return InvoiceNumbers(claim.found, name, tuple(unknown), tuple(notes))
     return InvoiceNumbers((), "", tuple(unknown), tuple(notes))
 
 

@@ -143,6 +143,11 @@ class Mail(_Strict):
     password_env: str | None = "RECONCILE_SMTP_PASSWORD"
 
 
+class Reports(_Strict):
+    # rows shown per big routine sheet (auto-paid); the rest is in the CSVs
+    max_rows_per_sheet: Annotated[int, Field(ge=1, le=1_048_574)] = 20_000
+
+
 class Rules(_Strict):
     accounts: list[Account]
     database_url: str = "sqlite:///reconcile.db"
@@ -154,6 +159,7 @@ class Rules(_Strict):
     matching: Matching = Matching()
     schedule: Schedule = Schedule()
     mail: Mail = Mail()
+    reports: Reports = Reports()
     base_dir: str = "."  # set by the loader: relative paths are relative to rules.yaml
 
     @model_validator(mode="after")

@@ -8,17 +8,27 @@ name and renamed into place, so a reader never sees half a file.
 
 from __future__ import annotations
 
-import csv
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, and_, select
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    String,
+    and_,
+    cast,
+    false,
+    select,
+    true,
+    type_coerce,
+)
 
 from reconcile import db
-from reconcile.money import format_amount
 
 if TYPE_CHECKING:
     from reconcile.pipeline import Rejection, RunOptions, SeenLine
@@ -33,162 +43,281 @@ INVOICES_COLUMNS = [
     "confirmation_ids", "reason",
 ]  # fmt: skip
 CONFIRMATIONS_COLUMNS = ["ticket_id", "invoice_no", "status", "codes", "line_ids", "reason"]
-CHUNK = 1000
+ID_CHUNK = 20_000  # ids bound per ``IN (...)`` query, below every driver's parameter limit
+EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 
 
 def _chunks(ids: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(ids), CHUNK):
-        yield ids[i : i + CHUNK]
+    for i in range(0, len(ids), ID_CHUNK):
+        yield ids[i : i + ID_CHUNK]
 
 
-def _fmt_date(v: Any) -> str:
-    return "" if v is None or v is pd.NaT else v.isoformat()
+# ---------------------------------------------------------------------------------------------
+# exact values straight from SQL (no per-value Decimal or date objects)
 
 
-def line_rows(
+def sen_of(column: Any, dialect: str) -> Any:
+    """A Money column as exact integer sen: stored as such on SQLite, ``NUMERIC * 100`` cast to
+    an integer elsewhere (exact: two places)."""
+    if dialect == "sqlite":
+        return type_coerce(column, BigInteger)
+    return cast(column * 100, BigInteger)
+
+
+def iso_of(column: Any, dialect: str) -> Any:
+    """A Date column as its ``YYYY-MM-DD`` text (what SQLite stores; a cast elsewhere)."""
+    if dialect == "sqlite":
+        return type_coerce(column, String)
+    return cast(column, String)
+
+
+def format_sen(sen: pd.Series) -> pd.Series:
+    """Integer sen -> ``1500000.00`` (plain, two places, as money.format_amount), vectorised
+    and exact; a missing value becomes ``""``."""
+    values = sen.astype("Int64")
+    missing = values.isna()
+    whole = values.fillna(0).abs()
+    text = (whole // 100).astype(str) + "." + (whole % 100).astype(str).str.zfill(2)
+    text = text.where(values.fillna(0) >= 0, "-" + text)
+    return text.where(~missing, "").astype(object)
+
+
+def _rows(conn: Connection, stmt: Any) -> list[Any]:
+    """The rows of a Core select as the driver returns them (plain tuples): the selected
+    columns are already in their final types (integer sen, ISO dates, text), so SQLAlchemy's
+    per-row result processing is skipped."""
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params: Any = compiled.params  # a property that builds a new dict: read it once
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup or ())
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def frame(conn: Connection, stmt: Any, columns: Sequence[str]) -> pd.DataFrame:
+    """A query's rows (driver tuples) as an object-column frame, no per-row inspection."""
+    return pd.DataFrame.from_records(_rows(conn, stmt), columns=list(columns), coerce_float=False)
+
+
+def frame_by_ids(
+    conn: Connection,
+    build: Callable[[Any], Any],
+    ids: Sequence[Any],
+    columns: Sequence[str],
+    key: Any,
+) -> pd.DataFrame:
+    """Rows whose ``key`` column is one of ``ids``. Few ids: ``IN (...)`` per ID_CHUNK. Many
+    integer ids: one range scan ``BETWEEN min AND max`` (a run's lines are mostly contiguous),
+    filtered here. Many text keys: one scan, filtered here. ``build(condition)`` gives the
+    select; the first of ``columns`` is the key."""
+    if len(ids) <= ID_CHUNK:
+        parts = [frame(conn, build(key.in_(chunk)), columns) for chunk in _chunks(ids)]
+        return (
+            pd.concat(parts, ignore_index=True) if parts else frame(conn, build(false()), columns)
+        )
+    if isinstance(ids[0], int | np.integer):
+        found = frame(conn, build(key.between(int(min(ids)), int(max(ids)))), columns)
+    else:
+        found = frame(conn, build(true()), columns)
+    return found[found[columns[0]].isin(ids).to_numpy()].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# the frames behind the CSVs and the workbook
+
+LINE_FIELDS = ("id", "stored_file", "stored_line", "bank", "account_no", "posted_on", "direction",
+               "amount_sen", "counterparty", "line_status", "is_fee")  # fmt: skip
+DECISION_FIELDS = ("line_id", "decision_id", "decision_run_id", "decided_by", "invoice_nos",
+                   "confirmation_ids", "codes", "score", "reason")  # fmt: skip
+
+
+def line_frame(
     conn: Connection, seen: Sequence[SeenLine], considered: Sequence[int]
-) -> list[dict[str, Any]]:
-    """One row per bank line this run saw (new or repeated) or reconsidered."""
-    ids = sorted({s.line_id for s in seen} | set(considered))
-    lines: dict[int, Any] = {}
-    decisions: dict[int, Any] = {}
-    c, d = db.bank_lines.c, db.decisions.c
-    for chunk in _chunks(ids):
-        for row in conn.execute(select(db.bank_lines).where(c.id.in_(chunk))):
-            lines[row.id] = row
-        for row in conn.execute(
-            select(db.decisions)
-            .where(and_(d.bank_line_id.in_(chunk), d.active.is_(True)))
-            .order_by(d.id)
-        ):
-            decisions[row.bank_line_id] = row
-    out: list[dict[str, Any]] = []
-
-    def row_for(
-        line_id: int, source_file: str, source_line: int, duplicate: bool
-    ) -> dict[str, Any]:
-        ln = lines[line_id]
-        dec = decisions.get(line_id)
-        base = {
-            "line_id": line_id,
-            "source_file": source_file,
-            "source_line": source_line,
-            "bank": ln.bank,
-            "account_no": ln.account_no,
-            "posted_on": _fmt_date(ln.posted_on),
-            "direction": ln.direction,
-            "amount": format_amount(ln.amount),
-            "counterparty": ln.counterparty or "",
+) -> pd.DataFrame:
+    """One row per bank line this run saw (new or repeated, in file order), then the lines it
+    reconsidered that it did not see (by id): the CSV columns, plus ``amount_sen``,
+    ``decision_id``, ``decision_run_id`` and ``decided_by`` for the workbook."""
+    dialect = conn.dialect.name
+    seen_part = pd.DataFrame(
+        {
+            "line_id": np.fromiter((s.line_id for s in seen), dtype=np.int64, count=len(seen)),
+            "source_file": [s.source_file for s in seen],
+            "source_line": np.fromiter((s.source_line for s in seen), np.int64, len(seen)),
+            "duplicate": np.fromiter((s.duplicate for s in seen), dtype=bool, count=len(seen)),
         }
-        if duplicate:
-            return base | {
-                "status": "DUPLICATE",
-                "invoice_nos": "",
-                "confirmation_ids": "",
-                "codes": "",
-                "score": "",
-                "reason": f"repeats line {line_id} ({ln.source_file} line {ln.source_line})",
-            }
-        if ln.status == "IGNORED":
-            why = (
-                "bank fee or internal movement"
-                if ln.is_fee
-                else "debit: money out never pays an invoice"
+    )
+    listed = seen_part.loc[~seen_part["duplicate"], "line_id"]
+    extra_ids = np.setdiff1d(np.asarray(considered, dtype=np.int64), listed.to_numpy())
+    ids = np.union1d(seen_part["line_id"].to_numpy(), extra_ids).tolist()
+    bl, d = db.bank_lines.c, db.decisions.c
+    stored = frame_by_ids(
+        conn,
+        lambda cond: select(
+            bl.id, bl.source_file, bl.source_line, bl.bank, bl.account_no,
+            iso_of(bl.posted_on, dialect), bl.direction, sen_of(bl.amount, dialect),
+            bl.counterparty, bl.status, bl.is_fee,
+        ).where(cond),
+        ids,
+        LINE_FIELDS,
+        bl.id,
+    ).set_index("id")  # fmt: skip
+    decisions = (
+        frame_by_ids(
+            conn,
+            lambda cond: select(
+                d.bank_line_id, d.id, d.run_id, d.decided_by, d.invoice_nos, d.confirmation_ids,
+                d.codes, d.score, d.reason,
             )
-            return base | {
-                "status": "IGNORED",
-                "invoice_nos": "",
-                "confirmation_ids": "",
-                "codes": "",
-                "score": "",
-                "reason": why,
-            }
-        return base | {
-            "status": ln.status,
-            "invoice_nos": dec.invoice_nos if dec else "",
-            "confirmation_ids": dec.confirmation_ids if dec else "",
-            "codes": dec.codes if dec else "",
-            "score": dec.score if dec else "",
-            "reason": dec.reason if dec else "",
-        }
-
-    listed: set[int] = set()
-    for s in seen:
-        out.append(row_for(s.line_id, s.source_file, s.source_line, s.duplicate))
-        if not s.duplicate:
-            listed.add(s.line_id)
-    for line_id in sorted(set(considered) - listed):
-        ln = lines[line_id]
-        out.append(row_for(line_id, ln.source_file, ln.source_line, False))
+            .where(and_(cond, d.active.is_(True)))
+            .order_by(d.id),
+            ids,
+            DECISION_FIELDS,
+            d.bank_line_id,
+        )
+        .drop_duplicates("line_id", keep="last")
+        .set_index("line_id")
+    )  # fmt: skip
+    extra = pd.DataFrame({"line_id": extra_ids, "duplicate": False})
+    extra["source_file"] = stored["stored_file"].reindex(extra_ids).to_numpy()
+    extra["source_line"] = stored["stored_line"].reindex(extra_ids).to_numpy()
+    out = pd.concat([seen_part, extra], ignore_index=True)
+    ln = stored.reindex(out["line_id"].to_numpy())
+    dec = decisions.reindex(out["line_id"].to_numpy())
+    has_dec = dec["decision_id"].notna().to_numpy()
+    duplicate = out["duplicate"].to_numpy()
+    ignored = (ln["line_status"] == "IGNORED").to_numpy() & ~duplicate
+    plain = ~duplicate & ~ignored & has_dec
+    for name in ("bank", "account_no", "direction"):
+        out[name] = ln[name].to_numpy()
+    out["posted_on"] = ln["posted_on"].fillna("").to_numpy()
+    out["amount_sen"] = ln["amount_sen"].to_numpy(dtype=np.int64)
+    out["amount"] = format_sen(out["amount_sen"])
+    out["counterparty"] = ln["counterparty"].fillna("").to_numpy()
+    out["status"] = np.where(duplicate, "DUPLICATE", ln["line_status"].to_numpy())
+    for name in ("invoice_nos", "confirmation_ids", "codes", "reason"):
+        out[name] = np.where(plain, dec[name].fillna("").to_numpy(), "")
+    score = dec["score"].astype("Int64").astype(str).to_numpy()
+    out["score"] = np.where(plain, score, "")
+    out.loc[duplicate, "reason"] = (
+        "repeats line " + out["line_id"].astype(str) + " (" + ln["stored_file"].to_numpy()
+        + " line " + ln["stored_line"].astype(str).to_numpy() + ")"
+    )[duplicate]  # fmt: skip
+    out.loc[ignored, "reason"] = np.where(
+        ln["is_fee"].fillna(False).astype(bool).to_numpy()[ignored],
+        "bank fee or internal movement",
+        "debit: money out never pays an invoice",
+    )
+    out["decision_id"] = dec["decision_id"].astype("Int64").to_numpy()
+    out["decision_run_id"] = dec["decision_run_id"].astype("Int64").to_numpy()
+    out["decided_by"] = dec["decided_by"].fillna("").to_numpy()
     return out
 
 
-def invoice_rows(conn: Connection, invoice_nos: Sequence[str]) -> list[dict[str, Any]]:
-    c, a = db.invoices.c, db.allocations.c
-    rows: dict[str, Any] = {}
-    alloc: dict[str, list[str]] = {}
-    confs: dict[str, list[str]] = {}
+def invoice_frame(conn: Connection, invoice_nos: Sequence[str]) -> pd.DataFrame:
+    """The invoices loaded this run (first-seen order) with their allocations and the
+    confirmations that name them."""
+    dialect = conn.dialect.name
+    c, a, cf = db.invoices.c, db.allocations.c, db.confirmations.c
     nos = list(dict.fromkeys(invoice_nos))
-    for chunk in _chunks(nos):
-        for row in conn.execute(select(db.invoices).where(c.invoice_no.in_(chunk))):
-            rows[row.invoice_no] = row
-        for row in conn.execute(
-            select(a.invoice_no, a.bank_line_id)
-            .where(and_(a.invoice_no.in_(chunk), a.active.is_(True)))
+    inv = frame_by_ids(
+        conn,
+        lambda cond: select(
+            c.invoice_no, c.status, sen_of(c.amount, dialect),
+            sen_of(c.amount_received, dialect), c.codes, c.reason,
+        ).where(cond),
+        nos,
+        ("invoice_no", "status", "due_sen", "received_sen", "codes", "reason"),
+        c.invoice_no,
+    ).set_index("invoice_no")  # fmt: skip
+    alloc = frame_by_ids(
+        conn,
+        lambda cond: (
+            select(a.invoice_no, a.id, a.bank_line_id)
+            .where(and_(cond, a.active.is_(True)))
             .order_by(a.id)
-        ):
-            alloc.setdefault(row.invoice_no, []).append(str(row.bank_line_id))
-    for row in conn.execute(select(db.confirmations.c.ticket_id, db.confirmations.c.invoice_nos)):
-        for no in (row.invoice_nos or "").split(";"):
-            if no in rows:
-                confs.setdefault(no, []).append(row.ticket_id)
-    return [
+        ),
+        nos,
+        ("invoice_no", "id", "bank_line_id"),
+        a.invoice_no,
+    ).sort_values("id", kind="stable")
+    line_ids = (
+        alloc.assign(bank_line_id=alloc["bank_line_id"].astype(str))
+        .groupby("invoice_no", sort=False)["bank_line_id"]
+        .agg(";".join)
+    )
+    tickets = frame(conn, select(cf.ticket_id, cf.invoice_nos), ("ticket_id", "invoice_nos"))
+    named = tickets.assign(invoice_no=tickets["invoice_nos"].fillna("").str.split(";")).explode(
+        "invoice_no"
+    )
+    named = named[named["invoice_no"].isin(inv.index)]
+    confs = named.groupby("invoice_no", sort=False)["ticket_id"].agg(";".join)
+    order = [no for no in nos if no in inv.index] if len(inv) != len(nos) else nos
+    rows = inv.reindex(order)
+    return pd.DataFrame(
         {
-            "invoice_no": no,
-            "status": rows[no].status,
-            "amount_due": format_amount(rows[no].amount),
-            "amount_received": format_amount(rows[no].amount_received),
-            "codes": rows[no].codes,
-            "line_ids": ";".join(alloc.get(no, [])),
-            "confirmation_ids": ";".join(confs.get(no, [])),
-            "reason": rows[no].reason,
+            "invoice_no": order,
+            "status": rows["status"].to_numpy(),
+            "amount_due": format_sen(rows["due_sen"]).to_numpy(),
+            "amount_received": format_sen(rows["received_sen"]).to_numpy(),
+            "codes": rows["codes"].to_numpy(),
+            "line_ids": line_ids.reindex(order).fillna("").to_numpy(),
+            "confirmation_ids": confs.reindex(order).fillna("").to_numpy(),
+            "reason": rows["reason"].to_numpy(),
         }
-        for no in nos
-        if no in rows
-    ]
+    )
 
 
-def confirmation_rows(conn: Connection, ticket_ids: Sequence[str]) -> list[dict[str, Any]]:
+CONFIRMATION_FIELDS = ("ticket_id", "invoice_no", "status", "codes", "line_ids", "reason",
+                       "intake_reason", "name", "account_name", "amount_sen", "transfer_date",
+                       "destination")  # fmt: skip
+
+
+def confirmation_frame(conn: Connection, ticket_ids: Sequence[str]) -> pd.DataFrame:
+    """The confirmations loaded this run, in the given order: the CSV columns, plus what the
+    workbook's no-funds sheet shows (name, amount, transfer date, destination)."""
+    dialect = conn.dialect.name
     c = db.confirmations.c
-    rows: dict[str, Any] = {}
     ids = list(dict.fromkeys(ticket_ids))
-    for chunk in _chunks(ids):
-        for row in conn.execute(select(db.confirmations).where(c.ticket_id.in_(chunk))):
-            rows[row.ticket_id] = row
-    return [
-        {
-            "ticket_id": t,
-            "invoice_no": rows[t].invoice_nos,
-            "status": rows[t].status,
-            "codes": rows[t].codes,
-            "line_ids": rows[t].line_ids,
-            "reason": rows[t].reason or rows[t].intake_reason,
-        }
-        for t in ids
-        if t in rows
-    ]
+    rows = frame_by_ids(
+        conn,
+        lambda cond: select(
+            c.ticket_id, c.invoice_nos, c.status, c.codes, c.line_ids, c.reason,
+            c.intake_reason, c.name, c.account_name, sen_of(c.amount, dialect),
+            iso_of(c.transfer_date, dialect), c.bank_destination_raw,
+        ).where(cond),
+        ids,
+        CONFIRMATION_FIELDS,
+        c.ticket_id,
+    ).set_index("ticket_id")  # fmt: skip
+    order = [t for t in ids if t in rows.index] if len(rows) != len(ids) else ids
+    out = rows.reindex(order).reset_index()
+    reason = out["reason"].fillna("")
+    out["reason"] = reason.where(reason != "", out["intake_reason"].fillna(""))
+    return out
 
 
-def write_csv(path: Path, columns: list[str], rows: Iterable[dict[str, Any]]) -> Path:
+def write_csv(path: Path, columns: list[str], data: pd.DataFrame) -> Path:
+    """The frame's ``columns`` as CSV (csv-module quoting, ``\\n`` line ends), atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="raise", lineterminator="\n")
-        writer.writeheader()
-        for r in rows:
-            writer.writerow(r)
+    data.to_csv(tmp, columns=columns, index=False, lineterminator="\n", encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def rejection_frame(rejections: Sequence[Rejection]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "file": [r.file for r in rejections],
+            "line": [str(r.line) if r.line else "" for r in rejections],
+            "reason": [r.reason for r in rejections],
+        },
+        dtype=object,
+    )
 
 
 def write_run_reports(
@@ -202,23 +331,40 @@ def write_run_reports(
     ticket_ids: Sequence[str],
     rejections: Sequence[Rejection],
 ) -> list[Path]:
-    from reconcile import workbook
-
+    """The run's CSVs and workbook. invoices.csv and confirmations.csv hold what this run
+    loaded (README "Output files"), not the whole tables."""
     out = opts.out
     with engine.connect() as conn:
-        lines = line_rows(conn, seen, considered)
-        invs = invoice_rows(conn, invoice_nos)
-        confs = confirmation_rows(conn, ticket_ids)
+        lines = line_frame(conn, seen, considered)
+        invs = invoice_frame(conn, invoice_nos)
+        confs = confirmation_frame(conn, ticket_ids)
+    return _write_all(engine, opts, run_id, out, lines, invs, confs, rejections)
+
+
+def _write_all(
+    engine: Engine,
+    opts: RunOptions,
+    run_id: int,
+    out: Path,
+    lines: pd.DataFrame,
+    invs: pd.DataFrame,
+    confs: pd.DataFrame,
+    rejections: Sequence[Rejection] | None,
+) -> list[Path]:
+    """CSVs, then the workbook; ``rejections=None``: no rejections.csv (a state report)."""
+    from reconcile import workbook
+
     paths = [
         write_csv(out / "bank_lines.csv", BANK_LINES_COLUMNS, lines),
         write_csv(out / "invoices.csv", INVOICES_COLUMNS, invs),
         write_csv(out / "confirmations.csv", CONFIRMATIONS_COLUMNS, confs),
-        write_csv(
-            out / "rejections.csv",
-            ["file", "line", "reason"],
-            ({"file": r.file, "line": r.line or "", "reason": r.reason} for r in rejections),
-        ),
     ]
+    if rejections is not None:
+        paths.append(
+            write_csv(
+                out / "rejections.csv", ["file", "line", "reason"], rejection_frame(rejections)
+            )
+        )
     book = out / f"reconcile_{opts.as_of.isoformat()}_run{run_id}.xlsx"
     paths.append(
         workbook.write_workbook(
@@ -229,7 +375,7 @@ def write_run_reports(
             lines=lines,
             invoices=invs,
             confirmations=confs,
-            rejections=rejections,
+            rejections=rejections or [],
         )
     )
     return paths
@@ -238,7 +384,6 @@ def write_run_reports(
 def write_state_reports(opts: RunOptions) -> list[Path]:
     """`reconcile report`: outputs for the current state (every open line, every invoice and
     confirmation), without importing or matching."""
-    from reconcile import workbook
     from reconcile.store import make_engine
 
     engine = make_engine(opts.db_url)
@@ -248,7 +393,9 @@ def write_state_reports(opts: RunOptions) -> list[Path]:
             open_ids = [
                 int(r[0])
                 for r in conn.execute(
-                    select(c.id).where(c.status.in_(("REVIEW", "UNMATCHED", "MATCHED")))
+                    select(c.id)
+                    .where(c.status.in_(("REVIEW", "UNMATCHED", "MATCHED")))
+                    .order_by(c.id)
                 )
             ]
             run_id = int(
@@ -256,32 +403,13 @@ def write_state_reports(opts: RunOptions) -> list[Path]:
                     select(db.runs.c.id).order_by(db.runs.c.id.desc()).limit(1)
                 ).scalar_one()
             )
-            lines = line_rows(conn, [], open_ids)
-            invs = invoice_rows(
+            lines = line_frame(conn, [], open_ids)
+            invs = invoice_frame(
                 conn, [r[0] for r in conn.execute(select(db.invoices.c.invoice_no))]
             )
-            confs = confirmation_rows(
+            confs = confirmation_frame(
                 conn, [r[0] for r in conn.execute(select(db.confirmations.c.ticket_id))]
             )
-        out = opts.out
-        paths = [
-            write_csv(out / "bank_lines.csv", BANK_LINES_COLUMNS, lines),
-            write_csv(out / "invoices.csv", INVOICES_COLUMNS, invs),
-            write_csv(out / "confirmations.csv", CONFIRMATIONS_COLUMNS, confs),
-        ]
-        book = out / f"reconcile_{opts.as_of.isoformat()}_run{run_id}.xlsx"
-        paths.append(
-            workbook.write_workbook(
-                book,
-                engine,
-                opts,
-                run_id,
-                lines=lines,
-                invoices=invs,
-                confirmations=confs,
-                rejections=[],
-            )
-        )
-        return paths
+        return _write_all(engine, opts, run_id, opts.out, lines, invs, confs, None)
     finally:
         engine.dispose()

@@ -14,38 +14,47 @@ line. The review queue and the unidentified credits have input columns (decision
 invoice number, amount, note) and a hidden key ``decision id:run id:line id`` that
 ``reconcile review apply`` (reconcile/review.py) reads back.
 
-Money stays ``Decimal`` until the cell; cells hold numbers (so SUM works) shown in IDR format.
-Text is always written with ``write_string``: a sender called ``=HYPERLINK(...)`` stays text.
-A category larger than Excel's row limit is cut with a closing row pointing to the CSVs.
+Money is exact until the cell: integer sen rendered as decimal text (``1500000.50``) in a
+number cell (so SUM works), shown in IDR format. Text is always an inline string, never a
+formula: a sender called ``=HYPERLINK(...)`` stays text.
+
+Scale: the summary is computed with pandas over every line of the run; the sheets are a view.
+Routine sheets that grow with the volume (auto-paid) show at most
+``rules.reports.max_rows_per_sheet`` rows, exception sheets are complete up to Excel's row
+limit; a cut sheet ends with a row pointing to the CSV. Sheet rows are rendered column-wise
+and streamed in order (xlsxwriter constant_memory), not written cell by cell.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Sequence
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import xlsxwriter
 from sqlalchemy import Connection, Engine, and_, select
+from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Format
 from xlsxwriter.worksheet import Worksheet
 
 from reconcile import db
 from reconcile.calendar import BankingCalendar
-from reconcile.money import ZERO
+from reconcile.money import ZERO, from_sen
+from reconcile.reports import format_sen, frame_by_ids
 
 if TYPE_CHECKING:
     from reconcile.pipeline import Rejection, RunOptions
 
 EXCEL_MAX_ROWS = 1_048_576
 ROW_LIMIT = EXCEL_MAX_ROWS - 2  # data rows per sheet: header + one closing "see the CSV" row
-CHUNK = 1000
 MONEY_FORMAT = '"Rp" #,##0.00'
 COUNT_FORMAT = "#,##0"
 DATE_FORMATS = {"id": "dd/mm/yyyy", "en": "yyyy-mm-dd"}
@@ -136,6 +145,8 @@ LABELS: dict[str, dict[str, str]] = {
         "gaps.days": "{start} s.d. {end} ({n} hari)",
         "total": "Total",
         "more_rows": "... {n} baris lagi tidak muat di Excel: lihat {csv}",
+        "more_rows_capped": "... {n} baris lagi tidak ditampilkan (batas {cap} baris per sheet, "
+        "reports.max_rows_per_sheet): lihat {csv}",
         "empty": "(tidak ada)",
         "chart.status": "Nilai kredit per status per rekening",
         "chart.ageing": "Umur item terbuka (nilai)",
@@ -237,6 +248,8 @@ LABELS: dict[str, dict[str, str]] = {
         "gaps.days": "{start} to {end} ({n} days)",
         "total": "Total",
         "more_rows": "... {n} more rows do not fit in Excel: see {csv}",
+        "more_rows_capped": "... {n} more rows not shown (at most {cap} rows per sheet, "
+        "reports.max_rows_per_sheet): see {csv}",
         "empty": "(none)",
         "chart.status": "Credit amounts by status per account",
         "chart.ageing": "Ageing of open items (amount)",
@@ -290,17 +303,6 @@ def header_labels(key: str) -> set[str]:
 
 
 @dataclass
-class LineExtra:
-    decision_id: int | None
-    decision_run_id: int | None
-    decided_by: str
-    rule: str
-    candidates: str
-    signals: str
-    message: str
-
-
-@dataclass
 class StatementFile:
     file_name: str
     account_no: str
@@ -311,47 +313,15 @@ class StatementFile:
 
 @dataclass
 class BookData:
-    lines: list[dict[str, Any]]
-    extras: dict[int, LineExtra]
-    ages: dict[int, int]
-    confirmations: list[dict[str, Any]]
-    confirmation_details: dict[str, Any]
-    rejections: list[dict[str, Any]]
+    """Everything the workbook shows. ``lines`` is reports.line_frame (every line of the run)
+    with ``age`` added; the summary is computed from all of it, the sheets show a view."""
+
+    lines: pd.DataFrame
+    confirmations: pd.DataFrame
+    rejections: pd.DataFrame
     statements: list[StatementFile]
     inputs: list[tuple[str, str, str]]  # kind, file, sha256
     accounts: list[tuple[str, str]] = field(default_factory=list)  # (bank, account_no)
-
-
-def _chunks(ids: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(ids), CHUNK):
-        yield ids[i : i + CHUNK]
-
-
-def _line_extras(conn: Connection, line_ids: Sequence[int]) -> dict[int, LineExtra]:
-    d, bl = db.decisions.c, db.bank_lines.c
-    out: dict[int, LineExtra] = {}
-    messages: dict[int, str] = {}
-    for chunk in _chunks(line_ids):
-        for row in conn.execute(select(bl.id, bl.message, bl.description).where(bl.id.in_(chunk))):
-            messages[row.id] = row.message or row.description or ""
-        for row in conn.execute(
-            select(db.decisions)
-            .where(and_(d.bank_line_id.in_(chunk), d.active.is_(True)))
-            .order_by(d.id)
-        ):
-            out[row.bank_line_id] = LineExtra(
-                decision_id=row.id,
-                decision_run_id=row.run_id,
-                decided_by=row.decided_by,
-                rule=row.rule,
-                candidates=row.candidates,
-                signals=row.signals,
-                message="",
-            )
-    for line_id in line_ids:
-        extra = out.setdefault(line_id, LineExtra(None, None, "", "", "", "", ""))
-        extra.message = messages.get(line_id, "")
-    return out
 
 
 def _statement_files(conn: Connection) -> list[StatementFile]:
@@ -390,26 +360,18 @@ def _inputs(conn: Connection, opts: RunOptions, run_id: int) -> list[tuple[str, 
     return [(kind, name, sha) for name, (kind, sha) in found.items()]
 
 
-def _ages(
-    lines: Sequence[dict[str, Any]], calendar: BankingCalendar, as_of: date
-) -> dict[int, int]:
-    open_rows = [r for r in lines if r["status"] in OPEN_STATUSES and r["direction"] == "CR"]
-    if not open_rows:
-        return {}
-    # a pending line (no posting date yet) arrived today: age 0
-    starts = pd.Series(
-        [date.fromisoformat(r["posted_on"]) if r["posted_on"] else as_of for r in open_rows]
-    )
-    ends = pd.Series([as_of] * len(open_rows))
-    days = calendar.distances(starts, ends)
-    return {int(r["line_id"]): max(0, int(n)) for r, n in zip(open_rows, days, strict=True)}
-
-
-def bucket_of(age: int) -> str:
-    for low, high, label in AGEING_BUCKETS:
-        if age >= low and (high is None or age <= high):
-            return label
-    raise ValueError(f"negative age {age}")
+def _ages(lines: pd.DataFrame, calendar: BankingCalendar, as_of: date) -> pd.Series:
+    """Banking days since posting for open credits (REVIEW, UNMATCHED); missing otherwise. A
+    pending line (no posting date yet) arrived today: age 0."""
+    ages = pd.Series(pd.NA, index=lines.index, dtype="Int64")
+    open_rows = (lines["status"].isin(OPEN_STATUSES) & (lines["direction"] == "CR")).to_numpy()
+    if open_rows.any():
+        posted = lines.loc[open_rows, "posted_on"]
+        starts = posted.where(posted != "", as_of.isoformat())
+        ends = pd.Series([as_of] * len(starts))
+        days = calendar.distances(starts.reset_index(drop=True), ends)
+        ages[open_rows] = np.maximum(days, 0)
+    return ages
 
 
 def gather(
@@ -417,42 +379,34 @@ def gather(
     opts: RunOptions,
     run_id: int,
     *,
-    lines: Sequence[dict[str, Any]],
-    confirmations: Sequence[dict[str, Any]],
+    lines: pd.DataFrame,
+    confirmations: pd.DataFrame,
     rejections: Sequence[Rejection],
 ) -> BookData:
     calendar = BankingCalendar(opts.rules.matching.extra_holidays)
-    line_ids = sorted({int(r["line_id"]) for r in lines})
-    tickets = [str(r["ticket_id"]) for r in confirmations]
-    details: dict[str, Any] = {}
     with engine.connect() as conn:
-        extras = _line_extras(conn, line_ids)
         statements = _statement_files(conn)
         inputs = _inputs(conn, opts, run_id)
-        c = db.confirmations.c
-        for chunk in _chunks(tickets):
-            for row in conn.execute(select(db.confirmations).where(c.ticket_id.in_(chunk))):
-                details[row.ticket_id] = row
-    accounts = [(str(a.bank), a.account_no) for a in opts.rules.accounts]
+    book_lines = lines.copy(deep=False)
+    book_lines["age"] = _ages(lines, calendar, opts.as_of).to_numpy()
     return BookData(
-        lines=list(lines),
-        extras=extras,
-        ages=_ages(lines, calendar, opts.as_of),
-        confirmations=list(confirmations),
-        confirmation_details=details,
-        rejections=[{"file": r.file, "line": r.line, "reason": r.reason} for r in rejections],
+        lines=book_lines,
+        confirmations=confirmations,
+        rejections=pd.DataFrame(
+            {
+                "file": [r.file for r in rejections],
+                "line": pd.array([r.line for r in rejections], dtype="Int64"),
+                "reason": [r.reason for r in rejections],
+            }
+        ),
         statements=statements,
         inputs=inputs,
-        accounts=accounts,
+        accounts=[(str(a.bank), a.account_no) for a in opts.rules.accounts],
     )
 
 
 # ---------------------------------------------------------------------------------------------
-# summary figures (pure; the tests compare them with the CSV rows)
-
-
-def amount_of(row: dict[str, Any]) -> Decimal:
-    return Decimal(str(row["amount"]))
+# summary figures, over every line of the run (never over a capped sheet)
 
 
 @dataclass
@@ -465,68 +419,101 @@ class AccountTotal:
     # amounts: credits in, auto-paid, by reviewer, in review, unidentified, ignored
 
 
+def _human(lines: pd.DataFrame) -> pd.Series:
+    """Decided by a person (review apply), not by the matcher."""
+    return ~lines["decided_by"].isin(("", "auto"))
+
+
 def account_totals(data: BookData) -> list[AccountTotal]:
     """Per account: credits (lines, amount), auto-paid, by reviewer, review, unidentified,
     ignored. Credits are this run's CR lines that are not repeats of stored lines."""
     per = {acc: AccountTotal(bank, acc) for bank, acc in data.accounts}
-    for r in data.lines:
-        if r["direction"] != "CR" or r["status"] == "DUPLICATE":
-            continue
-        acc = r["account_no"]
-        t = per.setdefault(acc, AccountTotal(r["bank"], acc))
-        amount = amount_of(r)
-        t.credits += 1
-        t.amounts[0] += amount
-        status = r["status"]
-        extra = data.extras.get(int(r["line_id"]))
-        human = extra is not None and extra.decided_by not in ("", "auto")
-        if status == "MATCHED":
-            t.amounts[2 if human else 1] += amount
-        elif status == "REVIEW":
-            t.amounts[3] += amount
-        elif status == "UNMATCHED":
-            t.amounts[4] += amount
-        else:
-            t.amounts[5] += amount
+    lines = data.lines
+    cr = lines[(lines["direction"] == "CR") & (lines["status"] != "DUPLICATE")]
+    status = cr["status"]
+    human = _human(cr)
+    kind = np.select(
+        [(status == "MATCHED") & ~human, (status == "MATCHED") & human, status == "REVIEW",
+         status == "UNMATCHED"],
+        [1, 2, 3, 4],
+        5,
+    )  # fmt: skip
+    sums = (
+        pd.DataFrame({"account_no": cr["account_no"].to_numpy(), "kind": kind,
+                      "sen": cr["amount_sen"].to_numpy()})
+        .pivot_table(index="account_no", columns="kind", values="sen", aggfunc="sum",
+                     fill_value=0, sort=False)
+    )  # fmt: skip
+    counts = cr.groupby("account_no", sort=False)["amount_sen"].agg(["size", "sum"])
+    banks = cr.drop_duplicates("account_no").set_index("account_no")["bank"]
+    for acc in counts.index:
+        t = per.setdefault(acc, AccountTotal(str(banks[acc]), acc))
+        t.credits = int(counts.at[acc, "size"])
+        t.amounts[0] = from_sen(int(counts.at[acc, "sum"]))
+        for k in range(1, 6):
+            if k in sums.columns:
+                t.amounts[k] = from_sen(int(sums.at[acc, k]))
     return list(per.values())
 
 
+def _sum_by(keys: pd.Series, sen: pd.Series) -> list[tuple[str, int, Decimal]]:
+    """(key, lines, amount) per key, in order of first appearance."""
+    grouped = pd.DataFrame({"key": keys.to_numpy(), "sen": sen.to_numpy()}).groupby(
+        "key", sort=False
+    )["sen"]
+    counts, sums = grouped.size(), grouped.sum(min_count=0)
+    return [(str(k), int(counts[k]), from_sen(int(sums[k]))) for k in counts.index]
+
+
 def status_totals(data: BookData) -> list[tuple[str, int, Decimal]]:
-    counts: dict[str, list[Any]] = {s: [0, ZERO] for s in STATUS_ORDER}
-    for r in data.lines:
-        t = counts.setdefault(r["status"], [0, ZERO])
-        t[0] += 1
-        t[1] += amount_of(r)
-    return [(s, v[0], v[1]) for s, v in counts.items()]
+    found = {k: (n, amount) for k, n, amount in _sum_by(data.lines["status"],
+                                                        data.lines["amount_sen"])}  # fmt: skip
+    order = list(STATUS_ORDER) + [k for k in found if k not in STATUS_ORDER]
+    return [(s, *found.get(s, (0, ZERO))) for s in order]
+
+
+def _explode_codes(codes: pd.Series, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """One (code, value) per code of a ``;``-joined codes field."""
+    exploded = pd.DataFrame({"code": codes.fillna("").str.split(";").to_numpy(),
+                             "value": values.to_numpy()}).explode("code")  # fmt: skip
+    exploded = exploded[exploded["code"].notna() & (exploded["code"] != "")]
+    return exploded["code"], exploded["value"]
 
 
 def code_totals(data: BookData) -> list[tuple[str, int, Decimal]]:
-    counts: dict[str, list[Any]] = {}
-    for r in data.lines:
-        for code in filter(None, str(r["codes"]).split(";")):
-            t = counts.setdefault(code, [0, ZERO])
-            t[0] += 1
-            t[1] += amount_of(r)
-    for r in data.confirmations:
-        for code in filter(None, str(r["codes"]).split(";")):
-            if code == "CONFIRMATION_WITHOUT_FUNDS":
-                t = counts.setdefault(code, [0, ZERO])
-                t[0] += 1
-                detail = data.confirmation_details.get(str(r["ticket_id"]))
-                if detail is not None and detail.amount is not None:
-                    t[1] += detail.amount
+    codes, sen = _explode_codes(data.lines["codes"], data.lines["amount_sen"])
+    totals: dict[str, tuple[int, Decimal]] = {k: (n, a) for k, n, a in _sum_by(codes, sen)}
+    conf = data.confirmations
+    if len(conf):
+        c_codes, c_sen = _explode_codes(conf["codes"], conf["amount_sen"])
+        wanted = c_codes == "CONFIRMATION_WITHOUT_FUNDS"
+        if wanted.any():
+            amounts = pd.to_numeric(c_sen[wanted]).dropna()
+            n, amount = totals.get("CONFIRMATION_WITHOUT_FUNDS", (0, ZERO))
+            totals["CONFIRMATION_WITHOUT_FUNDS"] = (
+                n + int(wanted.sum()),
+                amount + from_sen(int(amounts.sum())),
+            )
     order = {c: i for i, c in enumerate(CODE_ORDER)}
-    return [(c, v[0], v[1]) for c, v in sorted(counts.items(), key=lambda kv: order.get(kv[0], 99))]
+    return [(c, v[0], v[1]) for c, v in sorted(totals.items(), key=lambda kv: order.get(kv[0], 99))]
 
 
 def ageing_totals(data: BookData) -> list[tuple[str, int, Decimal]]:
-    buckets: dict[str, list[Any]] = {label: [0, ZERO] for _, _, label in AGEING_BUCKETS}
-    by_id = {int(r["line_id"]): r for r in data.lines if r["status"] in OPEN_STATUSES}
-    for line_id, age in data.ages.items():
-        t = buckets[bucket_of(age)]
-        t[0] += 1
-        t[1] += amount_of(by_id[line_id])
-    return [(label, v[0], v[1]) for label, v in buckets.items()]
+    lines = data.lines
+    aged = lines[lines["age"].notna()]
+    ages = aged["age"].astype(np.int64).to_numpy()
+    out = []
+    for low, high, label in AGEING_BUCKETS:
+        inside = (ages >= low) & (ages <= (high if high is not None else np.iinfo(np.int64).max))
+        out.append((label, int(inside.sum()), from_sen(int(aged["amount_sen"][inside].sum()))))
+    return out
+
+
+def bucket_of(age: int) -> str:
+    for low, high, label in AGEING_BUCKETS:
+        if age >= low and (high is None or age <= high):
+            return label
+    raise ValueError(f"negative age {age}")
 
 
 def statement_gaps(files: Sequence[StatementFile]) -> dict[str, list[tuple[date, date]]]:
@@ -656,24 +643,126 @@ def _cell_date(ws: Worksheet, row: int, col: int, value: date | None, fmt: Forma
         ws.write_datetime(row, col, pd.Timestamp(value).to_pydatetime(), fmt)
 
 
-# A column: label key, kind (text|money|date|int|input|input_money|key), width, value getter.
-Getter = Callable[[dict[str, Any]], Any]
+# ---------------------------------------------------------------------------------------------
+# sheet data: whole columns rendered to cell XML at once, rows streamed in order
+
+STREAM_CHUNK = 50_000  # rows rendered at a time: memory stays flat however big the sheet
+EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
+MAX_TEXT = 32_767  # Excel's limit per cell
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+_ESCAPE_LIKE = re.compile(r"_x[0-9a-fA-F]{4}_")
 
 
 @dataclass(frozen=True)
 class Column:
+    """A sheet column: label key, kind (text|money|date|int|input|input_money|key), width,
+    and the frame column it shows (text: str; money: integer sen; date: ISO text; int)."""
+
     label: str
     kind: str
     width: float
-    get: Getter
+    source: str = ""
 
 
-def _iso_date(v: Any) -> date | None:
-    if v in (None, ""):
-        return None
-    if isinstance(v, date):
-        return v
-    return date.fromisoformat(str(v))
+def _escape_control(text: str) -> str:
+    text = _ESCAPE_LIKE.sub(lambda m: "_x005F" + m.group(0), text)
+    return _CONTROL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
+
+
+def xml_texts(values: Sequence[str]) -> list[str]:
+    """Cell text escaped for XML, the whole column at once: one scan of the joined column
+    decides which (rare) escapes are needed at all."""
+    texts = list(values)
+    blob = "".join(texts)
+    if len(blob) and max(map(len, texts)) > MAX_TEXT:
+        texts = [t[:MAX_TEXT] for t in texts]
+    if "&" in blob:
+        texts = [t.replace("&", "&amp;") for t in texts]
+    if "<" in blob or ">" in blob:
+        texts = [t.replace("<", "&lt;").replace(">", "&gt;") for t in texts]
+    if _CONTROL.search(blob) or _ESCAPE_LIKE.search(blob):
+        texts = [_escape_control(t) for t in texts]
+    return texts
+
+
+def _text_values(col: pd.Series) -> list[str]:
+    return ["" if v is None or v is pd.NA or v != v else str(v) for v in col.tolist()]
+
+
+def _cells(col: Column, values: pd.Series, rows: list[str], letter: str, f: Formats) -> list[str]:
+    """One column of ``<c>`` elements (``""`` where the cell stays empty). Text is always an
+    inline string, never a formula: a sender called ``=HYPERLINK(...)`` stays text."""
+    kind = col.kind
+    if kind in ("input", "input_money"):
+        style = (f.input if kind == "input" else f.input_money)._get_xf_index()
+        return [f'<c r="{letter}{r}" s="{style}"/>' for r in rows]
+    if kind in ("text", "key"):
+        texts = xml_texts(_text_values(values))
+        return [
+            f'<c r="{letter}{r}" t="inlineStr"><is><t xml:space="preserve">{t}</t></is></c>'
+            if t
+            else ""
+            for r, t in zip(rows, texts, strict=True)
+        ]
+    if kind == "money":
+        style = f.money._get_xf_index()
+        numbers = format_sen(values).tolist()
+        return [
+            f'<c r="{letter}{r}" s="{style}"><v>{v}</v></c>'
+            if v
+            else f'<c r="{letter}{r}" s="{style}"/>'
+            for r, v in zip(rows, numbers, strict=True)
+        ]
+    if kind == "date":
+        style = f.date._get_xf_index()
+        days = pd.to_datetime(values.replace("", None)).to_numpy(dtype="datetime64[D]")
+        serial = (days - EXCEL_EPOCH).astype("timedelta64[D]").astype(np.int64)
+        missing = np.isnat(days)
+        numbers = np.where(missing, "", serial.astype(str)).tolist()
+    else:  # int
+        style = f.count._get_xf_index()
+        ints = pd.array(values, dtype="Int64")
+        numbers = ints.astype(str).tolist()
+        numbers = ["" if m else v for v, m in zip(numbers, ints.isna(), strict=True)]
+    return [
+        f'<c r="{letter}{r}" s="{style}"><v>{v}</v></c>' if v else ""
+        for r, v in zip(rows, numbers, strict=True)
+    ]
+
+
+def _stream_rows(
+    ws: Worksheet, f: Formats, columns: Sequence[Column], rows: pd.DataFrame, first_row: int
+) -> None:
+    """Write ``rows`` at ``first_row`` (0-based) onwards, in STREAM_CHUNK blocks.
+
+    Uses xlsxwriter's constant_memory row stream: the pending row is flushed, the rendered
+    ``<row>`` elements are appended to the worksheet's row file, and the sheet's dimensions
+    and current row are advanced as xlsxwriter's own writers would."""
+    if not ws.constant_memory:
+        raise RuntimeError("rows are streamed only in constant_memory mode")
+    if len(rows) == 0:
+        return
+    ws._write_single_row(first_row)
+    letters = [xl_col_to_name(j) for j in range(len(columns))]
+    for start in range(0, len(rows), STREAM_CHUNK):
+        part = rows.iloc[start : start + STREAM_CHUNK]
+        numbers = [str(first_row + start + 1 + i) for i in range(len(part))]
+        cells = [
+            _cells(col, part[col.source] if col.source else pd.Series([""] * len(part)), numbers,
+                   letter, f)
+            for col, letter in zip(columns, letters, strict=True)
+        ]  # fmt: skip
+        ws.fh.write(
+            "".join(
+                f'<row r="{n}">{"".join(row)}</row>'
+                for n, row in zip(numbers, zip(*cells, strict=True), strict=True)
+            )
+        )
+    last = first_row + len(rows) - 1
+    ws.previous_row = last
+    ws.dim_rowmax = max(ws.dim_rowmax or 0, last)
+    ws.dim_colmax = max(ws.dim_colmax or 0, len(columns) - 1)
+    ws.dim_colmin = 0 if ws.dim_colmin is None else min(ws.dim_colmin, 0)
 
 
 def _write_table(
@@ -681,12 +770,14 @@ def _write_table(
     f: Formats,
     labels: dict[str, str],
     columns: Sequence[Column],
-    rows: Sequence[dict[str, Any]],
+    rows: pd.DataFrame,
     *,
     csv_name: str,
+    cap: int | None = None,
     first_row: int = 0,
 ) -> int:
-    """Header, rows, frozen header, filter, widths. Returns the number of data rows written."""
+    """Header, rows, frozen header, filter, widths. ``cap``: show at most that many rows (the
+    rest is in the CSV); Excel's row limit applies to every sheet. Returns the rows written."""
     header_row = first_row
     _page_setup(ws, header_row)
     ws.set_row(header_row, 30)
@@ -694,89 +785,155 @@ def _write_table(
         hidden = col.kind == "key"
         ws.set_column(j, j, col.width, None, {"hidden": True} if hidden else None)
         _cell_text(ws, header_row, j, KEY_HEADER if hidden else labels[col.label], f.header)
-    written = rows[:ROW_LIMIT]
-    for i, r in enumerate(written, start=header_row + 1):
-        for j, col in enumerate(columns):
-            v = col.get(r)
-            kind = col.kind
-            if kind in ("money", "input_money"):
-                fmt = f.money if kind == "money" else f.input_money
-                if v is None or v == "":
-                    ws.write_blank(i, j, None, fmt)
-                else:
-                    _cell_money(ws, i, j, Decimal(str(v)), fmt)
-            elif kind == "date":
-                _cell_date(ws, i, j, _iso_date(v), f.date)
-            elif kind == "int":
-                if v is None or v == "":
-                    ws.write_blank(i, j, None)
-                else:
-                    ws.write_number(i, j, int(v), f.count)
-            elif kind == "input":
-                _cell_text(ws, i, j, v, f.input)
-            else:
-                _cell_text(ws, i, j, v)
+    limit = ROW_LIMIT if cap is None else min(cap, ROW_LIMIT)
+    written = rows.iloc[:limit]
+    _stream_rows(ws, f, columns, written, header_row + 1)
     last = header_row + len(written)
-    if len(rows) > len(written):
-        _cell_text(
-            ws,
-            last + 1,
-            0,
-            labels["more_rows"].format(n=len(rows) - len(written), csv=csv_name),
-            f.more,
+    left = len(rows) - len(written)
+    if left:
+        note = (
+            labels["more_rows"].format(n=left, csv=csv_name)
+            if len(written) == ROW_LIMIT
+            else labels["more_rows_capped"].format(n=left, cap=limit, csv=csv_name)
         )
-    elif not rows:
+        _cell_text(ws, last + 1, 0, note, f.more)
+    elif len(rows) == 0:
         _cell_text(ws, header_row + 1, 0, labels["empty"], f.subtitle)
     ws.freeze_panes(header_row + 1, 0)
     ws.autofilter(header_row, 0, max(last, header_row + 1), len(columns) - 1)
     return len(written)
 
 
-def _line_columns(data: BookData, *, age: bool = False, candidates: bool = False) -> list[Column]:
-    def extra(r: dict[str, Any]) -> LineExtra:
-        return data.extras[int(r["line_id"])]
+# ---------------------------------------------------------------------------------------------
+# the line sheets
 
+
+def _line_details(engine: Engine, line_ids: Sequence[int]) -> pd.DataFrame:
+    """Rule, candidates, evidence and message of the lines a sheet shows (only those)."""
+    d, bl = db.decisions.c, db.bank_lines.c
+    ids = sorted(set(line_ids))
+    with engine.connect() as conn:
+        decisions = frame_by_ids(
+            conn,
+            lambda cond: (
+                select(d.bank_line_id, d.rule, d.candidates, d.signals)
+                .where(and_(cond, d.active.is_(True)))
+                .order_by(d.id)
+            ),
+            ids,
+            ("line_id", "rule", "candidates", "signals"),
+            d.bank_line_id,
+        ).drop_duplicates("line_id", keep="last")
+        texts = frame_by_ids(
+            conn,
+            lambda cond: select(bl.id, bl.message, bl.description).where(cond),
+            ids,
+            ("line_id", "message", "description"),
+            bl.id,
+        )
+    out = pd.DataFrame(index=pd.Index(ids, name="line_id"))
+    decisions = decisions.set_index("line_id")
+    out["rule"] = decisions["rule"].reindex(out.index).fillna("")
+    out["candidates"] = decisions["candidates"].reindex(out.index).fillna("")
+    signals = decisions["signals"].reindex(out.index).fillna("").tolist()
+    out["evidence"] = [evidence_text(s) for s in signals]
+    texts = texts.set_index("line_id").reindex(out.index)
+    message = texts["message"].fillna("")
+    out["message"] = message.where(message != "", texts["description"].fillna(""))
+    return out
+
+
+def _line_columns(*, age: bool = False, candidates: bool = False) -> list[Column]:
     cols = [
-        Column("col.line_id", "int", 9, lambda r: r["line_id"]),
-        Column("col.posted_on", "date", 11, lambda r: r["posted_on"]),
-        Column("col.bank", "text", 8, lambda r: str(r["bank"]).upper()),
-        Column("col.account_no", "text", 16, lambda r: r["account_no"]),
-        Column("col.amount", "money", 17, lambda r: r["amount"]),
-        Column("col.counterparty", "text", 26, lambda r: r["counterparty"]),
+        Column("col.line_id", "int", 9, "line_id"),
+        Column("col.posted_on", "date", 11, "posted_on"),
+        Column("col.bank", "text", 8, "bank_upper"),
+        Column("col.account_no", "text", 16, "account_no"),
+        Column("col.amount", "money", 17, "amount_sen"),
+        Column("col.counterparty", "text", 26, "counterparty"),
     ]
     if age:
-        cols.append(Column("col.age", "int", 10, lambda r: data.ages.get(int(r["line_id"]))))
-    cols += [
-        Column("col.invoice_nos", "text", 14, lambda r: r["invoice_nos"]),
-    ]
+        cols.append(Column("col.age", "int", 10, "age"))
+    cols.append(Column("col.invoice_nos", "text", 14, "invoice_nos"))
     if candidates:
-        cols.append(Column("col.candidates", "text", 16, lambda r: extra(r).candidates))
+        cols.append(Column("col.candidates", "text", 16, "candidates"))
     cols += [
-        Column("col.codes", "text", 22, lambda r: r["codes"]),
-        Column("col.reason", "text", 60, lambda r: r["reason"]),
-        Column("col.evidence", "text", 60, lambda r: evidence_text(extra(r).signals)),
-        Column("col.score", "int", 7, lambda r: r["score"]),
-        Column("col.rule", "text", 12, lambda r: extra(r).rule),
-        Column("col.status", "text", 11, lambda r: r["status"]),
-        Column("col.confirmation_ids", "text", 12, lambda r: r["confirmation_ids"]),
-        Column("col.message", "text", 40, lambda r: extra(r).message),
-        Column("col.source_file", "text", 30, lambda r: r["source_file"]),
-        Column("col.source_line", "int", 7, lambda r: r["source_line"]),
+        Column("col.codes", "text", 22, "codes"),
+        Column("col.reason", "text", 60, "reason"),
+        Column("col.evidence", "text", 60, "evidence"),
+        Column("col.score", "int", 7, "score_int"),
+        Column("col.rule", "text", 12, "rule"),
+        Column("col.status", "text", 11, "status"),
+        Column("col.confirmation_ids", "text", 12, "confirmation_ids"),
+        Column("col.message", "text", 40, "message"),
+        Column("col.source_file", "text", 30, "source_file"),
+        Column("col.source_line", "int", 7, "source_line"),
     ]
     return cols
 
 
-def review_key(extra: LineExtra, line_id: int, run_id: int) -> str:
-    return f"{extra.decision_id or 0}:{run_id}:{line_id}"
+DECISION_COLUMNS = [
+    Column("col.decision", "input", 26),
+    Column("col.assign_invoice", "input", 14),
+    Column("col.assign_amount", "input_money", 15),
+    Column("col.note", "input", 24),
+]
 
 
-def _decision_columns(data: BookData, run_id: int) -> list[Column]:
-    return [
-        Column("col.decision", "input", 26, lambda r: ""),
-        Column("col.assign_invoice", "input", 14, lambda r: ""),
-        Column("col.assign_amount", "input_money", 15, lambda r: ""),
-        Column("col.note", "input", 24, lambda r: ""),
-    ]
+def review_keys(rows: pd.DataFrame, run_id: int) -> pd.Series:
+    """The hidden ``decision id:run id:line id`` of each review row (0: no decision yet)."""
+    decision = rows["decision_id"].astype("Int64").fillna(0).astype(str)
+    return decision + f":{run_id}:" + rows["line_id"].astype(str)
+
+
+def _write_line_sheet(
+    wb: xlsxwriter.Workbook,
+    f: Formats,
+    labels: dict[str, str],
+    name_key: str,
+    rows: pd.DataFrame,
+    *,
+    run_id: int,
+    language: str,
+    cap: int | None = None,
+    age: bool = False,
+    decisions: bool = False,
+    candidates: bool = False,
+) -> Worksheet:
+    ws = wb.add_worksheet(labels[name_key])
+    columns = _line_columns(age=age, candidates=candidates)
+    if decisions:
+        rows = rows.assign(review_key=review_keys(rows, run_id).to_numpy())
+        columns = [*DECISION_COLUMNS, *columns, Column("key", "key", 20, "review_key")]
+    n = _write_table(ws, f, labels, columns, rows, csv_name="bank_lines.csv", cap=cap)
+    if decisions:
+        _add_decision_inputs(ws, labels, n, language)
+    return ws
+
+
+def _has_code(lines: pd.DataFrame, *codes: str) -> pd.Series:
+    pattern = "(?:^|;)(?:" + "|".join(codes) + ")(?:;|$)"
+    return lines["codes"].str.contains(pattern, regex=True)
+
+
+def _oldest_first(rows: pd.DataFrame) -> pd.DataFrame:
+    order = np.lexsort(
+        (rows["line_id"].to_numpy(), -rows["age"].fillna(0).astype(np.int64).to_numpy())
+    )
+    return rows.iloc[order]
+
+
+def _no_funds_rows(data: BookData) -> pd.DataFrame:
+    conf = data.confirmations
+    if len(conf) == 0:
+        return conf
+    wanted = (conf["status"] == "NO_FUNDS") | conf["codes"].str.contains(
+        "CONFIRMATION_WITHOUT_FUNDS", regex=False
+    )
+    rows = conf[wanted.to_numpy()].copy()
+    account_name = rows["account_name"].fillna("")
+    rows["payer"] = account_name.where(account_name != "", rows["name"].fillna(""))
+    return rows
 
 
 def _add_decision_inputs(ws: Worksheet, labels: dict[str, str], n_rows: int, language: str) -> None:
@@ -804,40 +961,6 @@ def _add_decision_inputs(ws: Worksheet, labels: dict[str, str], n_rows: int, lan
         2,
         {"validate": "decimal", "criteria": ">", "value": 0, "ignore_blank": True},
     )
-
-
-def _write_line_sheet(
-    wb: xlsxwriter.Workbook,
-    f: Formats,
-    labels: dict[str, str],
-    name_key: str,
-    data: BookData,
-    rows: Sequence[dict[str, Any]],
-    *,
-    run_id: int,
-    language: str,
-    age: bool = False,
-    decisions: bool = False,
-    candidates: bool = False,
-) -> Worksheet:
-    ws = wb.add_worksheet(labels[name_key])
-    columns = _line_columns(data, age=age, candidates=candidates)
-    if decisions:
-        key = Column(
-            "key",
-            "key",
-            20,
-            lambda r: review_key(data.extras[int(r["line_id"])], int(r["line_id"]), run_id),
-        )
-        columns = [*_decision_columns(data, run_id), *columns, key]
-    n = _write_table(ws, f, labels, columns, rows, csv_name="bank_lines.csv")
-    if decisions:
-        _add_decision_inputs(ws, labels, n, language)
-    return ws
-
-
-def _has_code(r: dict[str, Any], *codes: str) -> bool:
-    return bool(set(str(r["codes"]).split(";")) & set(codes))
 
 
 def _write_summary(
@@ -1019,43 +1142,56 @@ def _write_summary(
     return ws
 
 
-def _confirmation_rows(data: BookData) -> list[dict[str, Any]]:
-    out = []
-    for r in data.confirmations:
-        if r["status"] != "NO_FUNDS" and "CONFIRMATION_WITHOUT_FUNDS" not in str(r["codes"]):
-            continue
-        d = data.confirmation_details.get(str(r["ticket_id"]))
-        out.append(
-            {
-                **r,
-                "name": (d.account_name or d.name) if d is not None else "",
-                "confirmed_amount": d.amount if d is not None else None,
-                "transfer_date": d.transfer_date if d is not None else None,
-                "destination": (d.bank_destination_raw or "") if d is not None else "",
-            }
-        )
-    return out
-
-
 def write_workbook(
     path: Path,
     engine: Engine,
     opts: RunOptions,
     run_id: int,
     *,
-    lines: Sequence[dict[str, Any]],
-    invoices: Sequence[dict[str, Any]],
-    confirmations: Sequence[dict[str, Any]],
+    lines: pd.DataFrame,
+    invoices: pd.DataFrame,
+    confirmations: pd.DataFrame,
     rejections: Sequence[Rejection],
 ) -> Path:
-    """Write the run's workbook atomically (temporary name, then rename). ``invoices`` is
-    accepted for the caller's symmetry; invoice detail lives in invoices.csv."""
+    """Write the run's workbook atomically (temporary name, then rename). ``lines`` and
+    ``confirmations`` are reports.line_frame / confirmation_frame; ``invoices`` is accepted for
+    the caller's symmetry (invoice detail lives in invoices.csv)."""
     _ = invoices
     language = opts.rules.language
     labels = LABELS[language]
+    cap = opts.rules.reports.max_rows_per_sheet
     data = gather(
         engine, opts, run_id, lines=lines, confirmations=confirmations, rejections=rejections
     )
+    every = data.lines
+    credits = every[(every["direction"] == "CR").to_numpy()]
+    sheets: list[tuple[str, pd.DataFrame, dict[str, Any]]] = [
+        ("sheet.auto", credits[((credits["status"] == "MATCHED") & ~_human(credits)).to_numpy()],
+         {"cap": cap}),
+        ("sheet.review", _oldest_first(credits[(credits["status"] == "REVIEW").to_numpy()]),
+         {"age": True, "decisions": True, "candidates": True}),
+        ("sheet.mismatch", credits[_has_code(credits, "UNDERPAID", "OVERPAID").to_numpy()], {}),
+        ("sheet.split",
+         credits[_has_code(credits, "SPLIT_PAYMENT", "COMBINED_PAYMENT").to_numpy()], {}),
+        ("sheet.duplicates",
+         every[((every["status"] == "DUPLICATE") | _has_code(every, "DUPLICATE_PAYMENT"))
+               .to_numpy()], {}),
+        ("sheet.unidentified",
+         _oldest_first(credits[(credits["status"] == "UNMATCHED").to_numpy()]),
+         {"age": True, "decisions": True}),
+    ]  # fmt: skip
+    shown = [rows.iloc[: min(ROW_LIMIT, kw.get("cap") or ROW_LIMIT)] for _, rows, kw in sheets]
+    details = _line_details(
+        engine, np.concatenate([r["line_id"].to_numpy() for r in shown]).tolist()
+    )
+
+    def with_details(rows: pd.DataFrame) -> pd.DataFrame:
+        """The shown rows with their details (rows beyond them are counted, not rendered)."""
+        out = rows.join(details, on="line_id")
+        out["bank_upper"] = out["bank"].str.upper()
+        out["score_int"] = pd.to_numeric(out["score"].replace("", None)).astype("Int64")
+        return out
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp.xlsx")
     wb = xlsxwriter.Workbook(
@@ -1070,61 +1206,34 @@ def write_workbook(
     )
     f = _formats(wb, language)
     _write_summary(wb, f, labels, data, run_id, opts.as_of, language)
-
-    credits = [r for r in data.lines if r["direction"] == "CR"]
-    matched = [r for r in credits if r["status"] == "MATCHED"]
-    auto = [r for r in matched if data.extras[int(r["line_id"])].decided_by in ("", "auto")]
-    review = [r for r in credits if r["status"] == "REVIEW"]
-    review.sort(key=lambda r: (-data.ages.get(int(r["line_id"]), 0), int(r["line_id"])))
     common: dict[str, Any] = {"run_id": run_id, "language": language}
-    _write_line_sheet(wb, f, labels, "sheet.auto", data, auto, **common)
-    _write_line_sheet(
-        wb, f, labels, "sheet.review", data, review, age=True, decisions=True, candidates=True,
-        **common,
-    )  # fmt: skip
-    _write_line_sheet(
-        wb, f, labels, "sheet.mismatch", data,
-        [r for r in credits if _has_code(r, "UNDERPAID", "OVERPAID")], **common,
-    )  # fmt: skip
-    _write_line_sheet(
-        wb, f, labels, "sheet.split", data,
-        [r for r in credits if _has_code(r, "SPLIT_PAYMENT", "COMBINED_PAYMENT")], **common,
-    )  # fmt: skip
-    _write_line_sheet(
-        wb, f, labels, "sheet.duplicates", data,
-        [r for r in data.lines if r["status"] == "DUPLICATE" or _has_code(r, "DUPLICATE_PAYMENT")],
-        **common,
-    )  # fmt: skip
-    unidentified = [r for r in credits if r["status"] == "UNMATCHED"]
-    unidentified.sort(key=lambda r: (-data.ages.get(int(r["line_id"]), 0), int(r["line_id"])))
-    _write_line_sheet(
-        wb, f, labels, "sheet.unidentified", data, unidentified, age=True, decisions=True,
-        **common,
-    )  # fmt: skip
+    for (name_key, rows, kw), head in zip(sheets, shown, strict=True):
+        rendered = pd.concat([with_details(head), rows.iloc[len(head) :]])
+        _write_line_sheet(wb, f, labels, name_key, rendered, **common, **kw)
 
     ws = wb.add_worksheet(labels["sheet.no_funds"])
     _write_table(
         ws, f, labels,
         [
-            Column("col.ticket_id", "text", 12, lambda r: r["ticket_id"]),
-            Column("col.invoice_nos", "text", 14, lambda r: r["invoice_no"]),
-            Column("col.name", "text", 26, lambda r: r["name"]),
-            Column("col.confirmed_amount", "money", 17, lambda r: r["confirmed_amount"]),
-            Column("col.transfer_date", "date", 12, lambda r: r["transfer_date"]),
-            Column("col.account_no", "text", 22, lambda r: r["destination"]),
-            Column("col.codes", "text", 28, lambda r: r["codes"]),
-            Column("col.reason", "text", 60, lambda r: r["reason"]),
+            Column("col.ticket_id", "text", 12, "ticket_id"),
+            Column("col.invoice_nos", "text", 14, "invoice_no"),
+            Column("col.name", "text", 26, "payer"),
+            Column("col.confirmed_amount", "money", 17, "amount_sen"),
+            Column("col.transfer_date", "date", 12, "transfer_date"),
+            Column("col.account_no", "text", 22, "destination"),
+            Column("col.codes", "text", 28, "codes"),
+            Column("col.reason", "text", 60, "reason"),
         ],
-        _confirmation_rows(data),
+        _no_funds_rows(data),
         csv_name="confirmations.csv",
     )  # fmt: skip
     ws = wb.add_worksheet(labels["sheet.rejected"])
     _write_table(
         ws, f, labels,
         [
-            Column("col.file", "text", 36, lambda r: r["file"]),
-            Column("col.line", "int", 7, lambda r: r["line"]),
-            Column("col.reason", "text", 100, lambda r: r["reason"]),
+            Column("col.file", "text", 36, "file"),
+            Column("col.line", "int", 7, "line"),
+            Column("col.reason", "text", 100, "reason"),
         ],
         data.rejections,
         csv_name="rejections.csv",

@@ -8,13 +8,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reconcile import workbook
 from reconcile.config import Rules, parse_rules
+from reconcile.money import format_amount, from_sen
 from reconcile.pipeline import RunOptions, RunResult, run
+from reconcile.reports import format_sen
 from reconcile.workbook import KEY_HEADER, MONEY_FORMAT, StatementFile, statement_gaps
 
 AS_OF = date(2026, 3, 10)
@@ -49,13 +54,14 @@ INVOICES = """invoice_no,client_name,company_name,email,issued_on,due_on,amount,
 """
 
 
-def make_rules(language: str = "id") -> Rules:
+def make_rules(language: str = "id", extra: str = "") -> Rules:
     return parse_rules(
         f"""
 accounts:
   - {{bank: bca, account_no: "0372543386", holder: RINA WULANDARI}}
   - {{bank: mandiri, account_no: "1370010136428", holder: RINA WULANDARI}}
 language: {language}
+{extra}
 """
     )
 
@@ -68,7 +74,7 @@ class Run:
     db_url: str
 
 
-def run_march(tmp_path: Path, language: str = "id") -> Run:
+def run_march(tmp_path: Path, language: str = "id", extra_rules: str = "") -> Run:
     inbox = tmp_path / "inbox"
     inbox.mkdir(exist_ok=True)
     (inbox / "bca_march.csv").write_text(BCA_MARCH, encoding="utf-8")
@@ -76,7 +82,7 @@ def run_march(tmp_path: Path, language: str = "id") -> Run:
     invoices.write_text(INVOICES, encoding="utf-8")
     db_url = f"sqlite:///{tmp_path / 'reconcile.db'}"
     opts = RunOptions(
-        rules=make_rules(language),
+        rules=make_rules(language, extra_rules),
         inbox=inbox,
         out=tmp_path / "out",
         db_url=db_url,
@@ -317,3 +323,53 @@ def test_summary_shows_the_statement_period_per_account(march: Run) -> None:
     assert ws.cell(row, 4).value == datetime(2026, 3, 2)
     assert ws.cell(row, 5).value == datetime(2026, 3, 6)
     assert ws.cell(row, 6).value == "tidak ada"
+
+
+def test_a_routine_sheet_is_capped_but_the_summary_and_exceptions_cover_everything(
+    tmp_path: Path,
+) -> None:
+    r = run_march(tmp_path, extra_rules="reports: {max_rows_per_sheet: 1}")
+    book = load_workbook(r.book)
+    auto = book["Lunas Otomatis"]
+    assert line_ids(auto) == [1]
+    assert auto["A3"].value == (
+        "... 2 baris lagi tidak ditampilkan (batas 1 baris per sheet, "
+        "reports.max_rows_per_sheet): lihat bank_lines.csv"
+    )
+    assert line_ids(book["Perlu Review"]) == [3, 5]  # exceptions are never capped
+    summary = book["Ringkasan"]
+    row = find_row(summary, "BCA")
+    assert Decimal(repr(summary.cell(row, 5).value)).quantize(Decimal("0.01")) == Decimal(
+        "3493500.00"
+    )
+
+
+def test_csv_bytes_are_the_stable_interface(march: Run) -> None:
+    text = (march.out / "bank_lines.csv").read_text(encoding="utf-8")
+    lines = text.split("\n")
+    assert lines[0] == (
+        "line_id,source_file,source_line,bank,account_no,posted_on,direction,amount,"
+        "counterparty,status,invoice_nos,confirmation_ids,codes,score,reason"
+    )
+    assert lines[6] == (
+        "6,bca_march.csv,11,bca,0372543386,2026-03-05,DB,10000.00,,IGNORED,,,,,"
+        "bank fee or internal movement"
+    )
+    invoices = (march.out / "invoices.csv").read_text(encoding="utf-8").split("\n")
+    assert invoices[1].startswith("20431,PAID,1500000.00,1500000.00,,1,,")
+
+
+@given(st.lists(st.integers(min_value=-(10**17), max_value=10**17), max_size=20))
+def test_amounts_are_formatted_from_integer_sen_exactly(sen: list[int]) -> None:
+    assert format_sen(pd.Series(sen, dtype="Int64")).tolist() == [
+        format_amount(from_sen(v)) for v in sen
+    ]
+
+
+def test_cell_text_is_escaped_for_xml_as_excel_expects() -> None:
+    assert workbook.xml_texts(["A & B <x>", "bell\x07", "_x0041_ literal", "plain"]) == [
+        "A &amp; B &lt;x&gt;",
+        "bell_x0007_",
+        "_x005F_x0041_ literal",
+        "plain",
+    ]

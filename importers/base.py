@@ -12,6 +12,7 @@ a file that cannot be a statement raises :class:`FileRejected`. Nothing else esc
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -151,6 +152,23 @@ def row_context(file: str, line: int, column: str) -> Iterator[None]:
         yield
     except ValueFormatError as exc:
         raise RowError(file, line, column, exc.value, exc.expected) from exc
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a parser builds its rows.
+
+    A 100k-line statement allocates hundreds of thousands of objects and no reference cycles;
+    every collection the allocations trigger re-scans all rows built so far (about a sixth of
+    the parse time). Collection resumes afterwards if it was on; nested use is harmless.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def digits_only(text: str) -> str:

@@ -28,13 +28,15 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from importers.base import FileSniff, ParseContext, read_text, row_context
+from importers.base import FileSniff, ParseContext, gc_paused, read_text, row_context
 from importers.bca_common import (
     BANK,
     GUARDS,
+    RowDate,
     account_number,
     check_pend_rows_last,
     currency_code,
@@ -45,13 +47,12 @@ from importers.bca_common import (
     strip_guard,
 )
 from reconcile.errors import FileRejected, RowError
-from reconcile.model import Statement, Transaction
+from reconcile.model import Direction, Statement, Transaction
 from reconcile.money import parse_amount_en
 
 NAME = "bca_klikbca_individual"
 
 _FIRST_LINE = re.compile(r"(account no\.|no\. rekening)\s*([,;])\s*=\s*[,;]")
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BRANCH = re.compile(r"\d{1,4}")
 _GUARDED_BRANCH = re.compile(r"['`]\d{4}")
 
@@ -107,7 +108,8 @@ class KlikBcaIndividualImporter:
 
     def parse(self, path: Path, ctx: ParseContext) -> list[Statement]:
         file = path.name
-        lines = _LINE_BREAK.split(read_text(path))
+        # lines end in \r\n, \r or \n; no regex over the whole file
+        lines = read_text(path).replace("\r\n", "\n").replace("\r", "\n").split("\n")
         first = next((s for s in lines if s.strip()), "")
         m = _FIRST_LINE.match(first.replace('"', "").strip().lower())
         if not m:
@@ -118,6 +120,7 @@ class KlikBcaIndividualImporter:
         )
         info: dict[str, tuple[int, str, str]] = {}
         rows: list[tuple[int, list[str]]] = []
+        footer_seen = False
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
@@ -128,11 +131,12 @@ class KlikBcaIndividualImporter:
                 if key is None:
                     raise FileRejected(file, f"line {number}: unknown label {label!r}")
                 info[key] = (number, label, delimiter.join(fields[2:]))
+                footer_seen = footer_seen or key in _FOOTER
                 continue
             head = fields[0].strip().lower()
             if head in ("date", "tanggal"):
                 continue
-            if any(k in info for k in _FOOTER):
+            if footer_seen:
                 raise FileRejected(
                     file,
                     f"line {number}: transaction row after the footer totals ({line.strip()!r})",
@@ -163,10 +167,7 @@ class KlikBcaIndividualImporter:
         currency = currency_code(info["currency"][2]) if "currency" in info else "IDR"
         holder = info["holder"][2].strip() or None if "holder" in info else None
 
-        transactions = [
-            self._row(file, number, fields, delimiter, columns, account, ctx)
-            for number, fields in rows
-        ]
+        transactions = self._transactions(file, rows, delimiter, columns, account, ctx)
         check_pend_rows_last(file, transactions)
         return [
             Statement(
@@ -182,6 +183,33 @@ class KlikBcaIndividualImporter:
                 holder_name=holder,
             )
         ]
+
+    def _transactions(
+        self,
+        file: str,
+        rows: list[tuple[int, list[str]]],
+        delimiter: str,
+        columns: _Columns,
+        account: str,
+        ctx: ParseContext,
+    ) -> list[Transaction]:
+        """Every row through the fast path; a row it declines goes through :meth:`_row`, which
+        either reads it the same way or raises the RowError naming the column at fault."""
+        fast = _FastRows(delimiter, account, ctx)
+        out: list[Transaction] = []
+        append = out.append
+        i = 0
+        with gc_paused():
+            while i < len(rows):
+                try:
+                    for i in range(i, len(rows)):  # noqa: B020 - resumes after a declined row
+                        append(fast.row(rows[i]))
+                    break
+                except (_Declined, ValueError):
+                    number, fields = rows[i]
+                    append(self._row(file, number, fields, delimiter, columns, account, ctx))
+                    i += 1
+        return out
 
     def _row(
         self,
@@ -245,6 +273,82 @@ class KlikBcaIndividualImporter:
             description=description,
             source_line=number,
             pending_reference=ctx.as_of,
+        )
+
+
+class _Declined(Exception):
+    """The fast path does not vouch for this row; the reference reading decides."""
+
+
+class _FastRows:
+    """The reading of :meth:`KlikBcaIndividualImporter._row` for well-formed rows, with the
+    values that repeat in a statement (dates, branches, amounts, initiation days) read once.
+
+    Raises :class:`_Declined` or ``ValueError`` for anything it does not vouch for; it never
+    raises the file's error itself, so the reference path keeps the order of the checks.
+    """
+
+    __slots__ = ("_account", "_amounts", "_as_of", "_branches", "_dates", "_delimiter")
+
+    def __init__(self, delimiter: str, account: str, ctx: ParseContext) -> None:
+        self._delimiter = delimiter
+        self._account = account
+        self._as_of = ctx.as_of
+        # date text -> (row date, posted date, whether it carries BCA's guard)
+        self._dates: dict[str, tuple[RowDate, date | None, bool]] = {}
+        self._branches: set[tuple[bool, str]] = set()
+        self._amounts: dict[str, Decimal] = {}
+
+    def _date(self, text: str) -> tuple[RowDate, date | None, bool]:
+        rd = parse_row_date(text)
+        posted = None if rd.pending else resolve_date(rd, text, as_of=self._as_of)
+        value = (rd, posted, text.strip()[:1] in GUARDS)
+        self._dates[text] = value
+        return value
+
+    def _amount(self, text: str) -> Decimal:
+        amount = parse_amount_en(strip_guard(text))
+        if amount < 0:
+            raise _Declined
+        self._amounts[text] = amount
+        return amount
+
+    def row(self, item: tuple[int, list[str]]) -> Transaction:
+        number, fields = item
+        if len(fields) < 6:
+            raise _Declined
+        date_text = fields[0]
+        branch_text, amount_text, direction_text, balance_text = fields[-4:]
+        dated = self._dates.get(date_text) or self._date(date_text)
+        rd, posted, guarded = dated
+        if (guarded, branch_text) not in self._branches:
+            pattern = _GUARDED_BRANCH if guarded else _BRANCH
+            if not pattern.fullmatch(branch_text.strip()):
+                raise _Declined
+            self._branches.add((guarded, branch_text))
+        amount = self._amounts.get(amount_text)
+        if amount is None:
+            amount = self._amount(amount_text)
+        if direction_text == "CR":
+            direction = Direction.CR
+        elif direction_text == "DB":
+            direction = Direction.DB
+        else:
+            direction = parse_direction(direction_text)
+        balance = parse_amount_en(
+            strip_guard(balance_text) if balance_text[:1] in GUARDS else balance_text
+        )
+        return make_transaction(
+            layout=NAME,
+            account_no=self._account,
+            rd=rd,
+            posted_on=posted,
+            direction=direction,
+            amount=amount,
+            balance=balance,
+            description=self._delimiter.join(fields[1:-4]),
+            source_line=number,
+            pending_reference=self._as_of,
         )
 
 

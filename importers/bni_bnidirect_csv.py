@@ -26,12 +26,19 @@ import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
-from importers.base import FileSniff, ParseContext, digits_only, read_text, row_context
+from importers.base import (
+    FileSniff,
+    ParseContext,
+    digits_only,
+    gc_paused,
+    read_text,
+    row_context,
+)
 from importers.remarks.bni import parse_bni_remarks
 from reconcile.dates import initiation_date
 from reconcile.errors import FileRejected, RowError, ValueFormatError
@@ -53,6 +60,8 @@ _BNI_DATETIME = re.compile(
 _CURRENCY_LINE = re.compile(r"\b(?:currency|ccy|mata uang)\b\W*(?P<ccy>[A-Z]{3})\b", re.I)
 _TOTAL = re.compile(r"total\s+(?P<kind>credit|debit)\s*:?", re.I)
 _ACCOUNT_IN_NAME = re.compile(r"(?<!\d)\d{10}(?!\d)")
+_TOTAL_WORD = re.compile(r"total", re.I)  # no match: no cell can be a _TOTAL label
+_STRICT_DATETIME = re.compile(r"\d\d/\d\d/\d\d \d\d\.\d\d\.\d\d")  # '02/03/26 08.15.42'
 
 
 def parse_bni_datetime(text: str) -> datetime:
@@ -140,22 +149,43 @@ def _file_account(path: Path, accounts: Mapping[str, str]) -> str:
 
 def parse_bni_bnidirect_csv(path: Path, accounts: Mapping[str, str]) -> list[Statement]:
     """Every account section of a BNIDirect CSV as one Statement each (file order kept)."""
+    with gc_paused():
+        return _parse(path, accounts)
+
+
+def _parse(path: Path, accounts: Mapping[str, str]) -> list[Statement]:
     file = path.name
     text = read_text(path)
     sections: list[_Section] = []
     columns: list[str] | None = None
     pending_currency = "IDR"
     multi = False
+    fast: _FastRows | None = None
     for line, raw in _records(text):
         cells = list(raw)
         if cells and cells[-1].strip() == "":
             cells = cells[:-1]  # the trailing comma (§12.4)
+        # A cell starting with a digit cannot open a header, and without the word "total" no
+        # cell is a total; under a header such a cell row is read by the fast path, which
+        # declines (before changing anything) whatever it does not vouch for.
+        if (
+            fast is not None
+            and cells
+            and cells[0][:1].isdigit()
+            and not _TOTAL_WORD.search(",".join(cells))
+        ):
+            try:
+                sections[-1].transactions.append(fast.row(line, cells, sections[-1]))
+                continue
+            except (_Declined, ValueError):
+                pass
         if not any(c.strip() for c in cells):
             continue
         flat = _normalised(cells)
         if flat.startswith((_HEADER, _MULTI_HEADER)):
             columns = [c.replace('"', "").strip().lower() for c in cells]
             multi = columns[0] == "account no"
+            fast = _FastRows(columns)
             sections.append(
                 _Section(
                     account_no="" if multi else _file_account(path, accounts),
@@ -288,6 +318,127 @@ def _read_row(
             is_fee=remarks.is_fee,
         )
     )
+
+
+class _Declined(Exception):
+    """The fast path does not vouch for this row; the reference reading decides."""
+
+
+class _FastRows:
+    """:func:`_read_row` for the well-formed rows of one header's columns, with the values that
+    repeat in a statement (days, times of day, amounts, account cells) read once.
+
+    It raises :class:`_Declined` or ``ValueError`` for anything it does not vouch for, always
+    before changing a section, so the reference path then reads the row from scratch: a
+    missing cell, another account or currency (a new section), any value that is not in its
+    usual form, both or neither of Debit and Credit set.
+    """
+
+    __slots__ = (
+        "_account_at",
+        "_accounts",
+        "_amounts",
+        "_balance_at",
+        "_credit_at",
+        "_currency_at",
+        "_days",
+        "_debit_at",
+        "_description_at",
+        "_post_at",
+        "_times",
+        "_value_at",
+        "_width",
+    )  # fmt: skip
+
+    def __init__(self, columns: list[str]) -> None:
+        def at(name: str) -> int:
+            return columns.index(name) if name in columns else -1
+
+        self._width = len(columns)
+        self._account_at = at("account no")
+        self._currency_at = at("currency")
+        self._post_at = at("post date")
+        self._value_at = at("value date")
+        self._description_at = at("description")
+        self._debit_at = at("debit")
+        self._credit_at = at("credit")
+        self._balance_at = at("balance")
+        self._days: dict[str, date] = {}
+        self._times: dict[str, time] = {}
+        self._amounts: dict[str, Decimal] = {}
+        self._accounts: dict[str, str] = {}
+
+    def _moment(self, text: str) -> tuple[date, time]:
+        """'02/03/26 08.15.42' -> (day, time of day) as :func:`parse_bni_datetime` reads it."""
+        # keys come from strict texts only, so two hits on a 17-character text mean it is strict
+        day = self._days.get(text[:8])
+        clock = self._times.get(text[9:])
+        if day is not None and clock is not None and len(text) == 17 and text[8] == " ":
+            return day, clock
+        if not _STRICT_DATETIME.fullmatch(text):
+            moment = parse_bni_datetime(text)  # the other forms it accepts (no time ...)
+            return moment.date(), moment.time()
+        if day is None:  # an impossible date raises ValueError here: declined
+            day = self._days[text[:8]] = date(2000 + int(text[6:8]), int(text[3:5]), int(text[:2]))
+        if clock is None:
+            clock = self._times[text[9:]] = time(int(text[9:11]), int(text[12:14]), int(text[15:]))
+        return day, clock
+
+    def _amount(self, text: str) -> Decimal:
+        amount = self._amounts.get(text)
+        if amount is None:
+            amount = self._amounts[text] = parse_amount_en(text, allow_empty=True)
+        return amount
+
+    def row(self, line: int, cells: list[str], section: _Section) -> Transaction:
+        extra = len(cells) - self._width
+        if extra:
+            if extra < 0:
+                raise _Declined
+            at = self._description_at  # surplus cells: an unquoted comma in the description
+            cells = [*cells[:at], ",".join(cells[at : at + extra + 1]), *cells[at + extra + 1 :]]
+        if self._account_at >= 0:
+            written = cells[self._account_at]
+            account = self._accounts.get(written)
+            if account is None:
+                account = self._accounts[written] = digits_only(written)
+            if not account or account != section.account_no:
+                raise _Declined
+        if self._currency_at >= 0:
+            currency = cells[self._currency_at].strip()
+            if currency and currency.upper() != section.currency:
+                raise _Declined
+        posted_on, posted_time = self._moment(cells[self._post_at])
+        value_on, _ = self._moment(cells[self._value_at])
+        debit = self._amount(cells[self._debit_at])
+        credit = self._amount(cells[self._credit_at])
+        if (debit == ZERO) == (credit == ZERO):
+            raise _Declined
+        balance = parse_amount_en(cells[self._balance_at]) if self._balance_at >= 0 else None
+        description = cells[self._description_at]
+        remarks = parse_bni_remarks(description)
+        ddmm = remarks.initiated_ddmm
+        return Transaction(
+            bank=BANK,
+            layout=NAME,
+            account_no=section.account_no,
+            posted_on=posted_on,
+            direction=Direction.CR if credit != ZERO else Direction.DB,
+            amount=credit if credit != ZERO else debit,
+            description=description,
+            source_line=line,
+            balance=balance,
+            posted_time=posted_time,
+            value_on=value_on,
+            initiated_on=initiation_date(ddmm, posted_on) if ddmm else None,
+            channel=remarks.channel,
+            counterparty=remarks.sender_name,
+            sender_bank=remarks.sender_bank,
+            sender_account=remarks.sender_account,
+            message=remarks.message,
+            bank_ref=remarks.bank_ref,
+            is_fee=remarks.is_fee,
+        )
 
 
 def _initiated(ddmm: str | None, posted_on: date) -> date | None:

@@ -27,9 +27,17 @@ import re
 from datetime import date, datetime, time
 from decimal import Decimal
 from itertools import pairwise
+from operator import itemgetter
 from pathlib import Path
 
-from importers.base import FileSniff, ParseContext, digits_only, read_text, row_context
+from importers.base import (
+    FileSniff,
+    ParseContext,
+    digits_only,
+    gc_paused,
+    read_text,
+    row_context,
+)
 from importers.remarks.bri import parse_bri_remarks
 from reconcile.errors import FileRejected, RowError, ValueFormatError
 from reconcile.model import Direction, Statement, Transaction
@@ -104,6 +112,11 @@ class BriEstatementCsvImporter:
 
 def parse_bri_estatement_csv(path: Path) -> list[Statement]:
     """One Statement per NOREK, rows in chronological order, opening/closing from the rows."""
+    with gc_paused():
+        return _parse(path)
+
+
+def _parse(path: Path) -> list[Statement]:
     file = path.name
     reader = csv.reader(io.StringIO(read_text(path), newline=""))
     header = [h.strip().upper() for h in next(reader, [])]
@@ -113,15 +126,22 @@ def parse_bri_estatement_csv(path: Path) -> list[Statement]:
     index = {name: header.index(name) for name in (*COLUMNS, *OPTIONAL) if name in header}
     by_account: dict[str, list[tuple[Transaction, Decimal]]] = {}
     seen: dict[str, tuple[date, str, str]] = {}
+    fast = _FastRows(index)
     line = reader.line_num + 1
     for raw in reader:
         start, line = line, reader.line_num + 1
-        if not any(c.strip() for c in raw):
-            continue
-        if len(raw) < len(COLUMNS):
-            raise RowError(file, start, header[len(raw)], ",".join(raw), f"{len(header)} fields")
-        row = {name: raw[i] if i < len(raw) else "" for name, i in index.items()}
-        t, awal = _transaction(file, start, row, seen)
+        try:
+            t, awal = fast.row(start, raw, seen)
+        except (_Declined, ValueError):
+            # the reference reading: the same Transaction, or the error naming the column
+            if not any(c.strip() for c in raw):
+                continue
+            if len(raw) < len(COLUMNS):
+                raise RowError(
+                    file, start, header[len(raw)], ",".join(raw), f"{len(header)} fields"
+                ) from None
+            row = {name: raw[i] if i < len(raw) else "" for name, i in index.items()}
+            t, awal = _transaction(file, start, row, seen)
         by_account.setdefault(t.account_no, []).append((t, awal))
     return [_statement(file, account, rows) for account, rows in by_account.items()]
 
@@ -182,6 +202,127 @@ def _transaction(
         ),
         awal,
     )
+
+
+class _Declined(Exception):
+    """The fast path does not vouch for this row; the reference reading decides."""
+
+
+_STRICT_DATETIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")  # '2026-03-02 08:15:42'
+
+
+_FAST_CELLS = (
+    "NOREK", "TGL_TRAN", "TGL_EFEKTIF", "JAM_TRAN", "SEQ", "DESK_TRAN",
+    "SALDO_AWAL_MUTASI", "MUTASI_DEBET", "MUTASI_KREDIT", "SALDO_AKHIR_MUTASI", "GLSIGN",
+)  # fmt: skip
+
+
+class _FastRows:
+    """:func:`_transaction` for well-formed rows, with the values that repeat in a statement
+    (days, times of day, JAM_TRAN, amounts, NOREK cells) read once.
+
+    It raises :class:`_Declined` or ``ValueError`` for anything it does not vouch for, before
+    touching ``seen``, so the reference path then reads the row from scratch: a short or blank
+    row, any value not in its usual form, both or neither amount set, a GLSIGN that disagrees,
+    a row that does not add up.
+    """
+
+    __slots__ = ("_accounts", "_amounts", "_cells", "_custom_at", "_days", "_jams", "_times")
+
+    def __init__(self, index: dict[str, int]) -> None:
+        # the eleven cells a row is read from, fetched in one call
+        self._cells = itemgetter(*(index[name] for name in _FAST_CELLS))
+        self._custom_at = index.get("REMARK_CUSTOM", -1)
+        self._days: dict[str, date] = {}
+        self._times: dict[str, time] = {}
+        self._jams: dict[str, time] = {}
+        self._amounts: dict[str, Decimal] = {}
+        self._accounts: dict[str, str] = {}
+
+    def _moment(self, text: str) -> tuple[date, time]:
+        """'2026-03-02 08:15:42' -> (day, time of day) as :func:`parse_bri_datetime` reads it."""
+        # keys come from strict texts only, so two hits on a 19-character text mean it is strict
+        day = self._days.get(text[:10])
+        clock = self._times.get(text[11:])
+        if day is not None and clock is not None and len(text) == 19 and text[10] == " ":
+            return day, clock
+        if not _STRICT_DATETIME.fullmatch(text):
+            moment = parse_bri_datetime(text)  # the other forms it accepts (a bare date ...)
+            return moment.date(), moment.time()
+        if day is None:  # an impossible date raises ValueError here: declined
+            day = self._days[text[:10]] = date(int(text[:4]), int(text[5:7]), int(text[8:10]))
+        if clock is None:
+            clock = self._times[text[11:]] = time(
+                int(text[11:13]), int(text[14:16]), int(text[17:19])
+            )
+        return day, clock
+
+    def _jam(self, text: str) -> time:
+        clock = self._jams.get(text)
+        if clock is None:
+            clock = self._jams[text] = parse_jam_tran(text)
+        return clock
+
+    def _amount(self, text: str) -> Decimal:
+        amount = self._amounts.get(text)
+        if amount is None:
+            amount = self._amounts[text] = parse_amount_plain(text)
+        return amount
+
+    def row(
+        self, line: int, raw: list[str], seen: dict[str, tuple[date, str, str]]
+    ) -> tuple[Transaction, Decimal]:
+        if len(raw) < len(COLUMNS):
+            raise _Declined
+        (written, tgl_tran, tgl_efektif, jam, seq, desk, awal_text, debet_text, kredit_text,
+         akhir_text, glsign) = self._cells(raw)  # fmt: skip
+        account = self._accounts.get(written)
+        if account is None:
+            account = self._accounts[written] = digits_only(written)
+        if not account:
+            raise _Declined
+        posted_on, posted_time = self._moment(tgl_tran)
+        value_on, _ = self._moment(tgl_efektif)
+        if jam.strip():
+            posted_time = self._jam(jam)
+        awal = parse_amount_plain(awal_text)
+        debet = self._amount(debet_text)
+        kredit = self._amount(kredit_text)
+        akhir = parse_amount_plain(akhir_text)
+        if (debet == ZERO) == (kredit == ZERO):
+            raise _Declined
+        direction = Direction.CR if kredit != ZERO else Direction.DB
+        if glsign != ("Cr" if direction is Direction.CR else "Db"):
+            raise _Declined
+        if awal - debet + kredit != akhir:
+            raise _Declined
+        custom_at = self._custom_at
+        custom = (raw[custom_at] if 0 <= custom_at < len(raw) else "") or None
+        remarks = parse_bri_remarks(desk, custom)
+        key = (posted_on, seq.strip(), " ".join(desk.split()))
+        is_fee_child = direction is Direction.DB and seen.get(account) == key and bool(key[1])
+        seen[account] = key
+        transaction = Transaction(
+            bank=BANK,
+            layout=NAME,
+            account_no=account,
+            posted_on=posted_on,
+            direction=direction,
+            amount=kredit if direction is Direction.CR else debet,
+            description=desk,
+            source_line=line,
+            balance=akhir,
+            posted_time=posted_time,
+            value_on=value_on,
+            channel="FEE" if is_fee_child else remarks.channel,
+            counterparty=remarks.sender_name,
+            sender_bank=remarks.sender_bank,
+            sender_account=remarks.sender_account,
+            message=remarks.message,
+            bank_ref=remarks.bank_ref,
+            is_fee=remarks.is_fee or is_fee_child,
+        )
+        return transaction, awal
 
 
 def _direction(

@@ -6,6 +6,7 @@ Pure functions; the as-of date is always passed in, never read from the clock.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from datetime import date, datetime, timedelta
 
@@ -41,7 +42,7 @@ def parse_iso(text: str) -> date:
     """'2026-03-02' (optionally followed by a time) -> date."""
     s = text.strip()
     try:
-        return datetime.strptime(s[:10], "%Y-%m-%d").date()
+        return datetime.strptime(s[:10], "%Y-%m-%d").date()  # noqa: DTZ007 - a date only
     except ValueError as exc:
         raise ValueFormatError(text, "a date yyyy-mm-dd") from exc
 
@@ -95,6 +96,7 @@ def excel_serial_to_date(serial: float | int, *, date1904: bool = False) -> date
     return base + timedelta(days=whole)
 
 
+@functools.lru_cache(maxsize=8192)  # pure; a statement repeats the same few (DDMM, day) pairs
 def initiation_date(ddmm: str, posted_on: date) -> date | None:
     """'0203' in a row posted 2026-03-03 -> 2026-03-02; a DDMM after the posting date is last year.
 

@@ -17,6 +17,9 @@ ZERO = Decimal("0.00")
 _PLAIN = re.compile(r"-?(\d+(\.\d{1,2})?|\.\d{1,2})")
 _EN = re.compile(r"-?(\d{1,3}(,\d{3})+(\.\d{1,2})?|\d+(\.\d{1,2})?|\.\d{1,2})")
 _ID = re.compile(r"-?(\d{1,3}(\.\d{3})+(,\d{1,2})?|\d+(,\d{1,2})?|,\d{1,2})")
+# The value almost every export writes: ASCII digits, a point, two decimals, nothing around it.
+# Decimal() of it already has two places, so the general path (clean, match, quantize) is skipped.
+_TWO_PLACES = re.compile(r"[0-9]{0,16}\.[0-9]{2}")
 
 
 MAX_INTEGER_DIGITS = 16  # NUMERIC(18, 2): up to 9,999,999,999,999,999.99
@@ -38,6 +41,8 @@ def _decimal(digits: str, text: str) -> Decimal:
 
 def parse_amount_plain(text: str, *, allow_empty: bool = False) -> Decimal:
     """'1500000.00' | '1500000' | '.00' | '-250.5' -> Decimal (no thousands separator)."""
+    if _TWO_PLACES.fullmatch(text):
+        return Decimal(text)
     s = _clean(text)
     if s == "" and allow_empty:
         return ZERO
@@ -48,6 +53,8 @@ def parse_amount_plain(text: str, *, allow_empty: bool = False) -> Decimal:
 
 def parse_amount_en(text: str, *, allow_empty: bool = False) -> Decimal:
     """'1,500,000.00' | '1500000.00' | '.00' -> Decimal (English separators)."""
+    if _TWO_PLACES.fullmatch(text):
+        return Decimal(text)
     s = _clean(text)
     if s == "" and allow_empty:
         return ZERO

@@ -23,16 +23,21 @@ the message (``INV20440 HENDRA WIJAYA`` -> message ``INV20440``, name ``HENDRA W
 
 from __future__ import annotations
 
+import functools
 import re
 
-from importers.remarks.banks import bank_from_code, bank_from_name, is_wallet
+from importers.remarks.banks import BANK_NAMES, bank_from_code, is_wallet
 from reconcile.model import Remarks
 
 NAME_WIDTH = 18
 
 _SPACE_RUN = re.compile(r"\s{2,}")
 _WHITESPACE = re.compile(r"\s+")
-_NOT_IN_NAMES = re.compile(r"[0-9a-z\u00df-\u00ff]")  # BCA prints names in capitals, no digits
+# End of the last 2+ whitespace run, and end of the last token holding a character BCA never
+# prints in names (digits, lower case: names are capitals): one regex call each, no token loop.
+_LAST_SPACE_RUN = re.compile(r".*\s{2}", re.DOTALL)
+_LAST_NON_NAME_TOKEN = re.compile(r".*[0-9a-z\u00df-\u00ff]\S*", re.DOTALL)
+_SWITCHING_SPLIT = re.compile(r"\s{2,}|\s+/")
 
 _TRSF = re.compile(
     r"TRSF E-BANKING (?P<dir>CR|DB)\s+(?P<ddmm>\d{4})/(?P<kind>[A-Z]{5})/(?P<ws>\S+)\s?(?P<rest>.*)",
@@ -99,10 +104,6 @@ def _collapse(text: str) -> str | None:
     return out or None
 
 
-def _looks_like_name_token(token: str) -> bool:
-    return _NOT_IN_NAMES.search(token) is None
-
-
 def split_message_and_name(text: str) -> tuple[str | None, str | None]:
     """The §8.2 name recipe on the text after the amount token: (message, sender name).
 
@@ -113,21 +114,36 @@ def split_message_and_name(text: str) -> tuple[str | None, str | None]:
     if not body.strip():
         return None, None
     start = max(0, len(body) - NAME_WIDTH)
-    window = body[start:]
-    runs = list(_SPACE_RUN.finditer(window))
-    if runs:
-        start += runs[-1].end()
-    cut = start
+    run = _LAST_SPACE_RUN.match(body, start)
+    if run:
+        start = run.end()
     # give tokens that cannot be part of a BCA name back to the message
-    for token in re.finditer(r"\S+", body[start:]):
-        if not _looks_like_name_token(token[0]):
-            cut = start + token.end()
+    bad = _LAST_NON_NAME_TOKEN.match(body, start)
+    cut = bad.end() if bad else start
     return _collapse(body[:cut]), (body[cut:].strip() or None)
+
+
+# sender names repeat across a statement: remember the answer per name (pure, bounded)
+_is_wallet = functools.lru_cache(maxsize=8192)(is_wallet)
+
+# banks.bank_from_name's lookup order (longest written name first), sorted once
+_BANK_NAMES_LONGEST_FIRST: tuple[tuple[str, str], ...] = tuple(
+    (written, BANK_NAMES[written]) for written in sorted(BANK_NAMES, key=len, reverse=True)
+)
+
+
+def bank_from_name(text: str) -> tuple[str, str] | None:
+    """:func:`importers.remarks.banks.bank_from_name` with the names sorted once, not per call."""
+    upper = text.upper()
+    for written, short in _BANK_NAMES_LONGEST_FIRST:
+        if upper.startswith(written) and (len(upper) == len(written) or upper[len(written)] == " "):
+            return short, text[: len(written)]
+    return None
 
 
 def _wallet_safe(name: str | None, bank: str | None) -> tuple[str | None, str | None]:
     """An e-wallet as 'sender' means the payer is unknown (§8.1): name None, the wallet as bank."""
-    if name is not None and is_wallet(name):
+    if name is not None and _is_wallet(name):
         return None, name.split()[0].split("-")[0].upper()
     return name, bank
 
@@ -189,7 +205,7 @@ def _bifast(m: re.Match[str]) -> Remarks:
 
 def _switching(m: re.Match[str]) -> Remarks:
     rest = m["rest"].rstrip()
-    parts = re.split(r"\s{2,}|\s+/", rest, maxsplit=1)
+    parts = _SWITCHING_SPLIT.split(rest, maxsplit=1)
     name = parts[0].strip() or None
     trailing = parts[1].strip() if len(parts) > 1 else ""
     bank = bank_from_code(m["code"])
@@ -215,10 +231,15 @@ def _llg(m: re.Match[str]) -> Remarks:
     return Remarks(channel="SKN/LLG", sender_name=sender, sender_bank=sender_bank, message=message)
 
 
+_GATEWAY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (gateway, re.compile(rf"(?<![A-Z]){re.escape(gateway)}(?![A-Z])")) for gateway in GATEWAYS
+)
+
+
 def _kr_otomatis(rest: str) -> Remarks:
     upper = rest.upper()
-    for gateway in GATEWAYS:
-        if re.search(rf"(?<![A-Z]){re.escape(gateway)}(?![A-Z])", upper):
+    for gateway, word in _GATEWAY_WORDS:
+        if gateway in upper and word.search(upper):
             return Remarks(channel="GATEWAY", sender_name=gateway, message=_collapse(rest))
     return Remarks(channel="KR OTOMATIS", message=_collapse(rest))
 
@@ -228,6 +249,7 @@ def _setoran(m: re.Match[str]) -> Remarks:
     return Remarks(channel=channel, message=_collapse(m["rest"]))
 
 
+@functools.lru_cache(maxsize=4096)  # pure; fee and cash lines repeat verbatim all month
 def parse_bca_remarks(description: str) -> Remarks:
     """Derive channel, sender name/bank, message, initiation DDMM and fee flag (formats.md §8.2)."""
     text = _flat(description).strip()
@@ -236,30 +258,33 @@ def parse_bca_remarks(description: str) -> Remarks:
         return Remarks(channel="FEE", is_fee=True)
     if upper.startswith(_INTEREST_PREFIXES):
         return Remarks(channel="INTEREST", is_fee=True)
-    if m := _TRSF.fullmatch(text):
-        return _trsf(m)
-    if m := _TRSF_OLD.fullmatch(text):
-        return _trsf_old(m)
-    if m := _BIFAST.fullmatch(text):
+    # each pattern below starts with its literal words: test those before running it
+    if text.startswith("TRSF E-BANKING "):
+        if m := _TRSF.fullmatch(text):
+            return _trsf(m)
+        if m := _TRSF_OLD.fullmatch(text):
+            return _trsf_old(m)
+    if text.startswith("BI-FAST CR") and (m := _BIFAST.fullmatch(text)):
         return _bifast(m)
     if upper.startswith("BI-FAST"):
         return Remarks(channel="BI-FAST")
-    if m := _SWITCHING.fullmatch(text):
+    if text.startswith("SWITCHING CR") and (m := _SWITCHING.fullmatch(text)):
         return _switching(m)
     if upper.startswith("SWITCHING"):
         return Remarks(channel="SWITCHING")
-    if m := _LLG.fullmatch(text):
-        return _llg(m)
-    if m := _KR_VA.fullmatch(text):
-        pieces = _SPACE_RUN.split(m["rest"].strip(), maxsplit=1)
-        return Remarks(
-            channel="VA", sender_name=pieces[0] or None, sender_bank="BCA",
-            message=_collapse(pieces[1]) if len(pieces) > 1 else None,
-            initiated_ddmm=m["ddmm"], bank_ref=m["code"],
-        )  # fmt: skip
-    if m := _KR_OTOMATIS.fullmatch(text):
-        return _kr_otomatis(m["rest"])
-    if m := _SETORAN.fullmatch(text):
+    if text.startswith("KR OTOMATIS"):
+        if m := _LLG.fullmatch(text):
+            return _llg(m)
+        if m := _KR_VA.fullmatch(text):
+            pieces = _SPACE_RUN.split(m["rest"].strip(), maxsplit=1)
+            return Remarks(
+                channel="VA", sender_name=pieces[0] or None, sender_bank="BCA",
+                message=_collapse(pieces[1]) if len(pieces) > 1 else None,
+                initiated_ddmm=m["ddmm"], bank_ref=m["code"],
+            )  # fmt: skip
+        if m := _KR_OTOMATIS.fullmatch(text):
+            return _kr_otomatis(m["rest"])
+    if text.startswith("SETORAN") and (m := _SETORAN.fullmatch(text)):
         return _setoran(m)
     if upper.startswith(("TARIKAN ATM", "TARIKAN TUNAI")):
         return Remarks(channel="ATM" if "ATM" in upper else "CASH")

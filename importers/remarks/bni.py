@@ -16,6 +16,7 @@ space runs collapsed (§8.1). Names keep their honorifics; clean-up happens when
 
 from __future__ import annotations
 
+import functools
 import re
 
 from reconcile.model import Remarks
@@ -50,6 +51,11 @@ _FEE_PREFIXES: tuple[str, ...] = (
 _INTEREST_PREFIXES: tuple[str, ...] = ("BUNGA", "JASA GIRO", "INTEREST")
 _TAX_PREFIXES: tuple[str, ...] = ("PAJAK", "PPH", "TAX")
 
+# Remarks are frozen: the fixed answers are built once and shared
+_FEE = Remarks(channel="FEE", is_fee=True)
+_TAX = Remarks(channel="TAX", is_fee=True)
+_INTEREST = Remarks(channel="INTEREST", is_fee=True)
+
 _ECHANNEL = "TRF/PAY/TOP-UP ECHANNEL"
 _PEMINDAHAN_DARI = re.compile(r"PEMINDAHAN DARI\s+(?P<acct>\d{6,20})(?:\s+(?P<name>.*))?", re.I)
 _BIZID = re.compile(
@@ -76,13 +82,24 @@ def looks_like_name(text: str) -> bool:
 
 
 def _split(description: str) -> list[str]:
-    flat = description.replace("\r", " ").replace("\n", " ").replace("\u00a0", " ")
-    return [_squash(part) for part in flat.split("|")]
+    # str.split() already splits at line breaks and U+00A0: each part is _squash()ed
+    return [" ".join(part.split()) for part in description.split("|")]
 
 
 def _prefixed(text: str, prefixes: tuple[str, ...]) -> bool:
+    """``text`` is one of ``prefixes``, or starts with one followed by a space."""
+    exact, spaced = _PREFIX_FORMS.get(prefixes) or _prefix_forms(prefixes)
     upper = text.upper()
-    return any(upper == p or upper.startswith(p + " ") for p in prefixes)
+    return upper in exact or upper.startswith(spaced)
+
+
+_PREFIX_FORMS: dict[tuple[str, ...], tuple[frozenset[str], tuple[str, ...]]] = {}
+
+
+def _prefix_forms(prefixes: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    forms = (frozenset(prefixes), tuple(p + " " for p in prefixes))
+    _PREFIX_FORMS[prefixes] = forms
+    return forms
 
 
 def _message(parts: list[str]) -> str | None:
@@ -90,6 +107,7 @@ def _message(parts: list[str]) -> str | None:
     return text or None
 
 
+@functools.lru_cache(maxsize=4096)  # pure; fee and tax lines repeat verbatim all month
 def parse_bni_remarks(description: str) -> Remarks:
     """What a BNI description says about the payer (formats.md §8.4); unknown shapes -> Remarks()."""
     parts = _split(description)
@@ -97,11 +115,11 @@ def parse_bni_remarks(description: str) -> Remarks:
     rest = parts[1:]
 
     if _prefixed(head, _FEE_PREFIXES):
-        return Remarks(channel="FEE", is_fee=True)
+        return _FEE
     if _prefixed(head, _TAX_PREFIXES):
-        return Remarks(channel="TAX", is_fee=True)
+        return _TAX
     if _prefixed(head, _INTEREST_PREFIXES):
-        return Remarks(channel="INTEREST", is_fee=True)
+        return _INTEREST
 
     if head.startswith(_ECHANNEL):
         return _echannel(head, parts[0], rest)

@@ -19,11 +19,13 @@ The receiver in NBMB/IBIZ lines is the company's holder name, truncated: the sen
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from importers.remarks.banks import bank_from_bic, bank_from_name, is_wallet
+from importers.remarks.banks import bank_from_bic, bank_from_name
+from importers.remarks.banks import is_wallet as _is_wallet_uncached
 from reconcile.model import Remarks
 
 _BRI_TO_BRI = re.compile(
@@ -53,15 +55,31 @@ _FEE_PREFIXES: tuple[str, ...] = (
     "KARTU DEBIT",
 )
 _MIN_RECEIVER_PREFIX = 4
+# sender names repeat across a statement: remember the answer per name (pure, bounded)
+is_wallet = functools.lru_cache(maxsize=8192)(_is_wallet_uncached)
 
 
 def _squash(text: str | None) -> str:
-    return " ".join((text or "").replace("\u00a0", " ").split())
+    if not text:
+        return ""
+    return " ".join(text.split())  # str.split() also splits at U+00A0
 
 
 def _prefixed(text: str, prefixes: tuple[str, ...]) -> bool:
+    """``text`` is one of ``prefixes``, or starts with one followed by a space."""
     upper = text.upper()
+    if prefixes is _FEE_PREFIXES:
+        return upper in _FEE_EXACT or upper.startswith(_FEE_SPACED)
     return any(upper == p or upper.startswith(p + " ") for p in prefixes)
+
+
+_FEE_EXACT = frozenset(_FEE_PREFIXES)
+_FEE_SPACED = tuple(p + " " for p in _FEE_PREFIXES)
+
+
+@functools.lru_cache(maxsize=64)
+def _known_receivers(receiver_prefixes: tuple[str, ...]) -> list[str]:
+    return [_squash(r).upper() for r in receiver_prefixes if _squash(r)]
 
 
 def split_sender_receiver(parties: str, receiver_prefixes: Sequence[str]) -> str | None:
@@ -69,7 +87,11 @@ def split_sender_receiver(parties: str, receiver_prefixes: Sequence[str]) -> str
 
     The receiver text may be a truncation of a known receiver (or the other way round).
     """
-    known = [_squash(r).upper() for r in receiver_prefixes if _squash(r)]
+    known = (
+        _known_receivers(receiver_prefixes)
+        if isinstance(receiver_prefixes, tuple)
+        else [_squash(r).upper() for r in receiver_prefixes if _squash(r)]
+    )
     upper = parties.upper()
     start = 0
     while True:
@@ -103,7 +125,9 @@ def parse_bri_remarks(
             channel="INTEREST" if upper.startswith("BUNGA") else "TAX", message=custom, is_fee=True
         )
 
-    m = _BRI_TO_BRI.fullmatch(desk)
+    # each pattern starts with its channel word (only these letters match it ignoring case)
+    first = upper[:1]
+    m = _BRI_TO_BRI.fullmatch(desk) if first in ("N", "I", "\u0130") else None
     if m:
         sender = split_sender_receiver(m["parties"], receiver_prefixes)
         return _with_custom(
@@ -115,10 +139,10 @@ def parse_bri_remarks(
             ),
             custom,
         )
-    m = _ATM_PRIMA.fullmatch(desk)
+    m = _ATM_PRIMA.fullmatch(desk) if first == "A" else None
     if m:
         return _with_custom(Remarks(channel="SWITCHING", bank_ref=m["ref"]), custom)
-    m = _BFST.fullmatch(desk)
+    m = _BFST.fullmatch(desk) if first == "B" else None
     if m:
         return _with_custom(_bifast(m), custom)
     if upper.startswith(("SETOR TUNAI", "SETORAN TUNAI", "SETORAN")):

@@ -85,15 +85,21 @@ def bank_from_bic(bic: str) -> str | None:
     return BANK_BY_BIC.get(b[:8])
 
 
+# lookup order for bank_from_name: longest written name first, sorted once
+_BANK_NAMES_LONGEST_FIRST: tuple[tuple[str, str], ...] = tuple(
+    (written, BANK_NAMES[written]) for written in sorted(BANK_NAMES, key=len, reverse=True)
+)
+
+
 def bank_from_name(text: str) -> tuple[str, str] | None:
     """The bank name that ``text`` starts with: (short name, the words as written), or None.
 
     'CIMB NIAGA PT MAJU JAYA' -> ('CIMB NIAGA', 'CIMB NIAGA'). Longest name first, whole words only.
     """
     upper = text.upper()
-    for written in sorted(BANK_NAMES, key=len, reverse=True):
+    for written, short in _BANK_NAMES_LONGEST_FIRST:
         if upper.startswith(written) and (len(upper) == len(written) or upper[len(written)] == " "):
-            return BANK_NAMES[written], text[: len(written)]
+            return short, text[: len(written)]
     return None
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import re
 
-from importers.remarks.banks import BANK_NAMES, bank_from_code, is_wallet
+from importers.remarks.banks import bank_from_code, bank_from_name, is_wallet
 from reconcile.model import Remarks
 
 NAME_WIDTH = 18
@@ -125,20 +125,6 @@ def split_message_and_name(text: str) -> tuple[str | None, str | None]:
 
 # sender names repeat across a statement: remember the answer per name (pure, bounded)
 _is_wallet = functools.lru_cache(maxsize=8192)(is_wallet)
-
-# banks.bank_from_name's lookup order (longest written name first), sorted once
-_BANK_NAMES_LONGEST_FIRST: tuple[tuple[str, str], ...] = tuple(
-    (written, BANK_NAMES[written]) for written in sorted(BANK_NAMES, key=len, reverse=True)
-)
-
-
-def bank_from_name(text: str) -> tuple[str, str] | None:
-    """:func:`importers.remarks.banks.bank_from_name` with the names sorted once, not per call."""
-    upper = text.upper()
-    for written, short in _BANK_NAMES_LONGEST_FIRST:
-        if upper.startswith(written) and (len(upper) == len(written) or upper[len(written)] == " "):
-            return short, text[: len(written)]
-    return None
 
 
 def _wallet_safe(name: str | None, bank: str | None) -> tuple[str | None, str | None]:

@@ -202,6 +202,59 @@ class _Builder:
             raise ValueError(situation)
 
 
+def _ties(b: _Builder) -> None:
+    """Relabel payments that another client's invoice fits equally: AMBIGUOUS.
+
+    A payment identified by a unique code alone (the amount's last three digits) is ambiguous
+    when another open invoice has the same amount: two clients drew the same code.
+
+    A bank-cut sender ("BPK RATNA SAKTI SA") is the start of several clients' names ("Ratna
+    Sakti Santoso", "Ratna Sakti Saputra"). When another such client has an open invoice of the
+    same amount issued by the payment day, nothing distinguishes the two: the issue says REVIEW
+    with the candidates, never a guess. A rival invoice stops counting once a credit with
+    better evidence (or a name payment already resolved) takes it, as global assignment does.
+    """
+    invoices = pd.DataFrame(b.invoices)
+    invoices = invoices[invoices["status"] == "OPEN"]
+    credits = pd.DataFrame(b.credits).set_index("line_id")
+    truth = pd.DataFrame(
+        b.truth, columns=["line_id", "situation", "status", "invoice_nos", "codes"]
+    )
+    coded = truth[truth["situation"] == "unique_code"]
+    amounts = invoices.groupby("amount_sen").size()
+    coded_amount = credits.loc[coded["line_id"], "amount_sen"].to_numpy()
+    drawn_twice = set(coded.loc[amounts.reindex(coded_amount).to_numpy() > 1, "line_id"])
+    by_name = truth[truth["situation"] == "name_exact"]
+    rivals: dict[int, set[str]] = {}
+    for line_id, own in zip(
+        by_name["line_id"].tolist(), by_name["invoice_nos"].tolist(), strict=True
+    ):
+        sender, amount, day = credits.loc[line_id, ["counterparty", "amount_sen", "posted_on"]]
+        part = str(sender)
+        for title in HONORIFICS:
+            if title and part.startswith(title):
+                part = part[len(title) :]
+        part = part.strip()
+        same = invoices[(invoices["amount_sen"] == amount) & (invoices["issued_on"] <= day)]
+        names = same["client_name"].str.upper()
+        rivals[line_id] = set(same.loc[names.str.startswith(part), "invoice_no"]) - {own}
+    claimed = set(truth.loc[(truth["status"] == "MATCHED") & (truth["situation"] != "name_exact"),
+                            "invoice_nos"].str.split(";").explode())  # fmt: skip
+    own_of = dict(zip(by_name["line_id"].tolist(), by_name["invoice_nos"].tolist(), strict=True))
+    pending = set(rivals)
+    while True:
+        resolved = {k for k in pending if rivals[k] <= claimed}
+        if not resolved:
+            break
+        claimed |= {own_of[k] for k in resolved}
+        pending -= resolved
+    pending |= drawn_twice
+    b.truth = [
+        (k, sit, "REVIEW", "", "AMBIGUOUS") if k in pending else (k, sit, st, nos, codes)
+        for k, sit, st, nos, codes in b.truth
+    ]
+
+
 def generate(seed: int, cases: int, noise_invoices: int = 0, noise_credits: int = 0) -> Scenario:
     """``cases`` labelled cases drawn over SITUATIONS, plus unlabelled background.
 
@@ -235,6 +288,7 @@ def generate(seed: int, cases: int, noise_invoices: int = 0, noise_credits: int 
         no, 500_000, name, email, transfer="2026-03-02", codes="CONFIRMATION_WITHOUT_FUNDS"
     )
     b.confirmation(no, 500_000, name, email, transfer="2026-03-30")
+    _ties(b)
     order = b.rng.permutation(len(b.credits))
     return Scenario(
         credits=pd.DataFrame(b.credits).iloc[order].reset_index(drop=True),

@@ -1,11 +1,13 @@
 """Global assignment of credits to invoices: mutual best, never line by line; ties go to REVIEW.
 
-Each pair has a rank: its score first, then the smaller amount gap. In each round a pair is
+Each pair has a rank: its score first, then how much of the name agrees (``name_chars``: the
+longer common name of a bank-cut sender is the better fit), then the smaller amount gap. In each round a pair is
 accepted when it is the credit's single best *and* no other credit ranks higher on that
 invoice. A credit whose best rank is shared by two or more invoices is ambiguous (REVIEW with
-the candidates listed), never a guess. Two credits tied on one invoice are the same payment sent
-twice: the earlier (posting date, then line id) takes the invoice, the other is reported as a
-duplicate. Every round is vectorised (group-by), and the outcome depends only on the values,
+the candidates listed), never a guess, unless another credit takes one of those invoices in the
+same round: then it is looked at again in the next round, without that invoice. Two credits
+tied on one invoice: the earlier (posting date, then line id) takes the invoice; the other goes
+on to its next candidate, or, having none, is the same payment sent twice (a duplicate). Every round is vectorised (group-by), and the outcome depends only on the values,
 not on the order of the rows.
 """
 
@@ -18,6 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 
 _GAP_SPAN = 10**13  # sen; larger than any single transfer
+_NAME_SPAN = 128  # characters of agreeing name counted (score * 128 * 10**13 fits in int64)
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,11 @@ class Assignment:
 
 def rank_of(pairs: pd.DataFrame) -> npt.NDArray[np.int64]:
     gap = np.minimum(np.abs(pairs["gap_sen"].to_numpy(dtype=np.int64)), _GAP_SPAN - 1)
-    rank: npt.NDArray[np.int64] = pairs["score"].to_numpy(dtype=np.int64) * _GAP_SPAN - gap
+    score = pairs["score"].to_numpy(dtype=np.int64)
+    chars = np.zeros(len(pairs), dtype=np.int64)
+    if "name_chars" in pairs:
+        chars = np.minimum(pairs["name_chars"].to_numpy(dtype=np.int64), _NAME_SPAN - 1)
+    rank: npt.NDArray[np.int64] = (score * _NAME_SPAN + chars) * _GAP_SPAN - gap
     return rank
 
 
@@ -56,11 +63,17 @@ def assign(pairs: pd.DataFrame) -> Assignment:
         losers = order[~first]
         if unclear.empty and winners.empty:  # cannot happen: the top pair is always mutual
             raise AssertionError("assignment made no progress")
+        won = winners["iidx"]
+        # a tie one of whose invoices was just taken is no longer the same tie
+        broken = unclear.loc[unclear["iidx"].isin(won), "cidx"]
+        unclear = unclear[~unclear["cidx"].isin(broken)]
+        rest = active[~active["iidx"].isin(won)]
+        has_next = losers["cidx"].isin(rest["cidx"])
         accepted.append(winners[["cidx", "iidx"]])
         ambiguous.append(unclear[["cidx", "iidx"]])
-        duplicates.append(losers[["cidx", "iidx"]])
-        done_credits = pd.concat([winners["cidx"], unclear["cidx"], losers["cidx"]])
-        active = active[~active["cidx"].isin(done_credits) & ~active["iidx"].isin(winners["iidx"])]
+        duplicates.append(losers.loc[~has_next, ["cidx", "iidx"]])
+        done_credits = pd.concat([winners["cidx"], unclear["cidx"], losers.loc[~has_next, "cidx"]])
+        active = rest[~rest["cidx"].isin(done_credits)]
     empty = pd.DataFrame({"cidx": np.array([], dtype=np.int64), "iidx": np.array([], np.int64)})
     return Assignment(
         accepted=pd.concat([empty, *accepted], ignore_index=True),

@@ -8,8 +8,10 @@ amount-only blocks are used only where the amount is rare in the date window:
    that money for a paid or cancelled invoice is seen);
 2. ``conf``: a confirmation ticket linked to the credit by its account name or by amount and
    date, then to the invoices it names (or the client's open invoices, by e-mail);
-3. ``name``: the sender's normalised name (truncation-safe key) equal to a client's or a
-   company's, and learned ``alias`` sender names, to that client's open invoices;
+3. ``name``: the sender's normalised name (truncation-safe keys: its first 10 characters, and
+   its first 14 where the 10-character block is crowded, e.g. "PT SUSILO " shared by many
+   companies) equal to a client's or a company's, and learned ``alias`` sender names, to that
+   client's open invoices;
 4. ``amount``: open invoices of exactly the credit's amount (or that amount plus a typical fee
    deducted by the sender) issued in the window; the block is counted first
    (``numpy.searchsorted`` on a sorted key) and used only when it holds at most
@@ -32,6 +34,7 @@ from reconcile.names import block_key
 
 OPEN_STATUSES = ("OPEN", "PARTIAL", "REVIEW")
 TYPICAL_FEES_SEN = (100_000, 250_000, 290_000, 500_000, 650_000)  # formats.md §11.4
+LONG_KEY_CHARS = 14  # the shortest cut a bank makes (formats.md §8.7)
 _DAY_BITS = 20  # day numbers since 1970 fit in 20 bits until 4840
 
 
@@ -96,13 +99,23 @@ def name_pairs(
         {"cidx": np.arange(len(credits)), "key": credits["sender_norm"].to_numpy()}
     )
     whole = whole[whole["key"] != ""]
+    long = pd.DataFrame(
+        {"cidx": np.arange(len(credits)), "key": _long_keys(credits["sender_norm"])}
+    )
+    long = long[long["key"] != ""]
+    open_inv = open_inv.assign(
+        client_long=_long_keys(open_inv["client_norm"]),
+        company_long=_long_keys(open_inv["company_norm"]),
+    )
     frames = []
-    for column in ("client_block", "company_block", "client_norm", "company_norm"):
+    for column in ("client_block", "company_block", "client_long", "company_long", "client_norm",
+                   "company_norm"):  # fmt: skip
         side = open_inv[["iidx", column]].rename(columns={column: "key"})
         side = side[side["key"] != ""]
         size = side.groupby("key")["iidx"].transform("size")
         side = side[size <= rules.max_block_size]  # "BUDI" alone is not a client
-        left = senders if column.endswith("_block") else whole
+        suffix = column.rsplit("_", 1)[1]
+        left = senders if suffix == "block" else long if suffix == "long" else whole
         frames.append(left.merge(side, on="key")[["cidx", "iidx"]].assign(alias=0))
     if len(aliases):
         learned = pd.DataFrame(
@@ -118,6 +131,15 @@ def name_pairs(
         frames.append(linked[["cidx", "iidx"]].assign(alias=1))
     pairs = pd.concat(frames, ignore_index=True)
     return pairs.groupby(["cidx", "iidx"], as_index=False)["alias"].max().assign(name_block=1)
+
+
+def _long_keys(normalised: pd.Series) -> npt.NDArray[np.object_]:
+    """First LONG_KEY_CHARS characters of names at least that long, else ''."""
+    text = normalised.astype(str)
+    keys: npt.NDArray[np.object_] = np.where(
+        text.str.len().to_numpy() >= LONG_KEY_CHARS, text.str[:LONG_KEY_CHARS].to_numpy(), ""
+    ).astype(object)
+    return keys
 
 
 def _packed(amount_sen: npt.ArrayLike, days: npt.ArrayLike) -> npt.NDArray[np.int64]:

@@ -32,7 +32,7 @@ from reconcile.candidates import (
 )
 from reconcile.config import Matching
 from reconcile.errors import ReconcileError
-from reconcile.names import normalise_names
+from reconcile.names import DEGREES_AT_END, normalise_names
 from reconcile.scoring import AMOUNT_LEVELS, score_pairs, tolerance_sen
 
 
@@ -106,6 +106,7 @@ def _prepare(
         description=cr["description"].fillna("").astype(str),
     )
     cr["sender_key"] = block_keys(cr["sender_norm"]).to_numpy()
+    cr["sender_kept"] = _degree_kept(cr["counterparty"], cr["sender_norm"])
     inv = invoices.sort_values("invoice_no", kind="stable").reset_index(drop=True)
     inv = inv.assign(
         inv_key=invoice_key(inv["invoice_no"]).to_numpy(),
@@ -141,6 +142,23 @@ def _prepare(
         values = cf[column] if column in cf else pd.Series("", index=cf.index, dtype=object)
         cf[column] = values.fillna("").astype(str)
     return cr, inv, cf
+
+
+def _degree_kept(raw: pd.Series, normalised: pd.Series) -> npt.NDArray[np.object_]:
+    """The normalised sender with a trailing "degree" kept ('IBU TEGUH PUTRA SE' -> 'TEGUH PUTRA SE').
+
+    ``normalise_names`` drops a last token such as SE, ST or SH as an academic degree, but a bank
+    that cuts names at 18 characters leaves exactly such a stub of a family name ("SETIAWAN").
+    Scoring compares both forms. Only senders whose last printed token is a degree are
+    normalised again (with a digit token after it, which protects it, then removed).
+    """
+    kept = normalised.to_numpy(dtype=object).copy()
+    last = raw.fillna("").astype(str).str.upper().str.strip().str.rsplit(" ", n=1).str[-1]
+    cut = last.str.replace(".", "", regex=False).isin(DEGREES_AT_END).to_numpy()
+    if cut.any():
+        again = normalise_names((raw[cut].astype(str) + " 0").tolist())
+        kept[cut] = again.str.removesuffix(" 0").to_numpy(dtype=object)
+    return kept
 
 
 def _candidate_pairs(
@@ -248,6 +266,8 @@ def _combined_groups(
             "weight": pool[["w_reference", "w_name", "w_confirmation"]].max(axis=1).to_numpy(),
         }
     )
+    # only the best-identified client(s) of each credit: a look-alike name is no second client
+    pool = pool[pool["weight"] == pool.groupby("cidx")["weight"].transform("max")]
     per_credit = pool.groupby("cidx").agg(
         client=("client", "first"), clients=("client", "nunique"), weight=("weight", "max")
     )
@@ -316,11 +336,19 @@ def _amount_text(level: str, gap: int) -> str:
     return f"amount {_rp(gap)} over ({level.replace('_', ' ')})"
 
 
-def _name_text(level: str, sender: str, client: str, company: str, sim: int, conf_sim: int) -> str:
+def _name_text(
+    level: str, sender: str, client: str, company: str, client_sim: int, company_sim: int,
+    conf_sim: int,
+) -> str:  # fmt: skip
     if level == "alias":
         return f"sender {sender!r} is a learned alias of {client!r}"
-    if level in ("client", "company", "weak", "different") and sender:
-        label, target = ("company", company) if level == "company" else ("client", client)
+    if level in ("fuzzy", "weak") and conf_sim > max(client_sim, company_sim):
+        return f"name {sender!r} ~ confirmation name {conf_sim}"
+    if level in ("client", "company", "fuzzy", "weak", "different") and sender:
+        by_company = level == "company" or (level != "client" and company_sim > client_sim)
+        label, target, sim = (
+            ("company", company, company_sim) if by_company else ("client", client, client_sim)
+        )
         return f"name {sender!r} ~ {label} {target!r} {sim}"
     if level == "confirmation":
         return f"name {sender!r} ~ confirmation name {conf_sim}"
@@ -348,7 +376,9 @@ def _reasons(
             rows["name"].tolist(), cr["counterparty"].fillna("").astype(str).to_numpy()[c].tolist(),
             inv["client_name"].astype(str).to_numpy()[i].tolist(),
             inv["company_name"].fillna("").astype(str).to_numpy()[i].tolist(),
-            rows["name_sim"].astype(np.int64).tolist(), rows["conf_sim"].astype(np.int64).tolist(),
+            rows["client_sim"].astype(np.int64).tolist(),
+            rows["company_sim"].astype(np.int64).tolist(),
+            rows["conf_sim"].astype(np.int64).tolist(),
             strict=True,
         )
     ]  # fmt: skip
@@ -394,7 +424,7 @@ def _rules(rows: pd.DataFrame) -> npt.NDArray[np.object_]:
         [
             rows["reference"].to_numpy() != "none",
             rows["confirmation"].to_numpy() == "agrees",
-            rows["name"].isin(("alias", "client", "company", "confirmation")).to_numpy(),
+            rows["name"].isin(("alias", "client", "company", "confirmation", "fuzzy")).to_numpy(),
             rows["rarity"].to_numpy() == "sole_open",
         ],
         [Rule.INVOICE_REF.value, Rule.CONFIRMATION.value, Rule.NAME_AMOUNT.value,
@@ -579,6 +609,7 @@ def decide(
         ["cidx", "iidx"]
     )
     if len(tied):
+        links.append(tied.loc[tied["fidx"] >= 0, ["cidx", "fidx"]])  # money came; a person decides
         tied = tied.assign(no=inv_no[tied["iidx"].to_numpy()], rule=_rules(tied))
         per = tied.groupby("cidx").agg(nos=("no", ";".join), k=("no", "size"),
                                         score=("score", "first"), rule=("rule", "first"))  # fmt: skip

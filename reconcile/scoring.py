@@ -19,18 +19,33 @@ unique code (the last three digits) that no other open invoice has (60 + 30 + 5)
 |            | ``bare``: a bare digit run equal to the invoice number      | 35 |
 |            | ``none``                                                    |  0 |
 | name       | ``alias``: a sender learned for this client                 | 40 |
-|            | ``client`` / ``company`` / ``confirmation``: similarity ≥ name_match_min | 38 |
-|            | ``weak``: similarity ≥ 70                                   | 10 |
+|            | ``client`` / ``company`` / ``confirmation``: same name (equal, or one a bank-truncated prefix of the other: similarity 100) | 38 |
+|            | ``fuzzy``: similarity ≥ name_match_min and the given names agree | 30 |
+|            | ``weak``: similarity ≥ 70 (or ≥ name_match_min with another given name) | 10 |
 |            | ``unknown``: no sender (e-wallet, empty)                    |  0 |
 |            | ``different``                                               |  0 |
-| confirmation | ``agrees``: amount, date and destination account agree   | 40 |
-|            | ``disagrees``: linked but amount, account or payer name differs | 15 |
-|            | ``none``                                                    |  0 |
+| confirmation | ``agrees``: amount, date, destination account and payer name agree | 40 |
+|            | ``disagrees``: the payer's, but amount or account differs    | 15 |
+|            | ``none``: no confirmation, or one typed by another payer (its "Nama di Rekening" not the sender's name) | 0 |
 | date       | ``before_issue``: credit posted before the invoice date     | -30 |
 |            | ``in_window``: up to date_window_days banking days after due |  5 |
 |            | ``late``                                                    |  0 |
 | rarity     | ``sole_open``: the only open invoice of this amount, with a unique code | 30 |
 |            | ``else``                                                    |  0 |
+
+Names (a work-around for ``reconcile.names``): its fuzzy ratio sorts tokens, so two people who
+share middle and family names ("DIAN DEWA SANTOSO" ~ "NUR DEWA SANTOSO": 85) or a bank-cut name
+and another family name ("WAHYU ARIF SAN" ~ "WAHYU ARIF SETIAWAN": 85) pass ``name_match_min``.
+Here a fuzzy name counts only when the given names (first tokens) agree (equal, or one the start
+of the other: an initial), and it weighs less than the same name, so it never auto-matches on
+an amount alone and never ties with the truncated name it only resembles. A confirmation agrees
+only when its "Nama di Rekening" is the sender's name (equal, or one the bank-cut start of the
+other); a confirmation under a merely similar name is another payer's and is not evidence.
+
+A second work-around: ``normalise_names`` drops a trailing SE, ST, SH... as an academic degree,
+but a bank cutting "IBU TEGUH PUTRA SETIAWAN" at 18 characters prints "IBU TEGUH PUTRA SE".
+``decide`` passes the sender with that last token kept (``sender_kept``) and a name is compared
+in both forms, the better counting.
 """
 
 from __future__ import annotations
@@ -38,6 +53,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from rapidfuzz import process
+from rapidfuzz.distance import Prefix
 
 from reconcile.calendar import BankingCalendar
 from reconcile.candidates import TYPICAL_FEES_SEN
@@ -60,6 +77,7 @@ NAME_LEVELS = {
     "client": 38,
     "company": 38,
     "confirmation": 38,
+    "fuzzy": 30,
     "weak": 10,
     "unknown": 0,
     "different": 0,
@@ -89,6 +107,25 @@ def _select(
 ) -> npt.NDArray[np.object_]:
     chosen: npt.NDArray[np.object_] = np.select(conditions, labels, default=default).astype(object)
     return chosen
+
+
+def given_names_agree(
+    a: npt.NDArray[np.object_], b: npt.NDArray[np.object_]
+) -> npt.NDArray[np.bool_]:
+    """Element-wise: the first tokens of two normalised names are equal or one starts the other.
+
+    "BUDI" ~ "BUDI", "B" ~ "BUDI" (an initial), "DIAN" !~ "NUR". Unknown names never agree.
+    """
+    if len(a) == 0:
+        return np.zeros(0, dtype=bool)
+    first_a = pd.Series(a, dtype=object).str.split(" ", n=1).str[0].to_numpy(dtype=object)
+    first_b = pd.Series(b, dtype=object).str.split(" ", n=1).str[0].to_numpy(dtype=object)
+    common = process.cpdist(first_a, first_b, scorer=Prefix.similarity, workers=-1)
+    len_a = np.fromiter((len(x) for x in first_a), dtype=np.int64, count=len(first_a))
+    len_b = np.fromiter((len(x) for x in first_b), dtype=np.int64, count=len(first_b))
+    shorter = np.minimum(len_a, len_b)
+    agree: npt.NDArray[np.bool_] = (shorter > 0) & (common.astype(np.int64) == shorter)
+    return agree
 
 
 def score_pairs(
@@ -131,8 +168,20 @@ def score_pairs(
     reference = _select([ref_value == 2, ref_value == 1], ["marked", "bare"], "none")
 
     sender = credits["sender_norm"].to_numpy()[c]
-    client_sim = name_similarity_pairs(sender, invoices["client_norm"].to_numpy()[i])
-    company_sim = name_similarity_pairs(sender, invoices["company_norm"].to_numpy()[i])
+    # the sender as printed, a trailing "degree" kept: banks cut "SETIAWAN" to "SE" (see names)
+    sender_kept = credits["sender_kept"].to_numpy()[c] if "sender_kept" in credits else sender
+    clients = invoices["client_norm"].to_numpy()[i]
+    companies = invoices["company_norm"].to_numpy()[i]
+
+    def similarity(other: npt.NDArray[np.object_]) -> npt.NDArray[np.int64]:
+        sim = name_similarity_pairs(sender, other)
+        cut = sender_kept != sender
+        if cut.any():
+            sim[cut] = np.maximum(sim[cut], name_similarity_pairs(sender_kept[cut], other[cut]))
+        return sim
+
+    client_sim = similarity(clients)
+    company_sim = similarity(companies)
     safe_f = np.maximum(f, 0)
 
     def conf_column(column: str, default: object) -> npt.NDArray[np.object_]:
@@ -143,21 +192,47 @@ def score_pairs(
         chosen: npt.NDArray[np.object_] = np.where(has_conf, values, fallback)
         return chosen
 
-    conf_sim = name_similarity_pairs(sender, conf_column("name_norm", ""))
-    best_sim = np.maximum(np.maximum(client_sim, company_sim), conf_sim)
     strong = rules.name_match_min
+    conf_names = conf_column("name_norm", "")
+    conf_sim = similarity(conf_names)
+    # a confirmation typed by another payer (its name not the sender's, nor the start of it)
+    # is not this transfer's: it is no evidence here, not even "disagreeing"
+    other_payer = has_conf & (sender != "") & (conf_names != "") & (conf_sim < 100)
+    has_conf = has_conf & ~other_payer
+    conf_names = np.where(other_payer, "", conf_names)
+    conf_sim = np.where(other_payer, 0, conf_sim)
+    best_sim = np.maximum(np.maximum(client_sim, company_sim), conf_sim)
+    fuzzy = (
+        ((client_sim >= strong) & given_names_agree(sender, clients))
+        | ((company_sim >= strong) & given_names_agree(sender, companies))
+        | ((conf_sim >= strong) & given_names_agree(sender, conf_names))
+    )
     name = _select(
         [
             pairs["alias"].to_numpy() == 1,
-            client_sim >= strong,
-            company_sim >= strong,
-            conf_sim >= strong,
+            client_sim == 100,
+            company_sim == 100,
+            conf_sim == 100,
             sender == "",
+            fuzzy,
             best_sim >= WEAK_NAME_MIN,
         ],
-        ["alias", "client", "company", "confirmation", "unknown", "weak"],
+        ["alias", "client", "company", "confirmation", "unknown", "fuzzy", "weak"],
         "different",
     )
+
+    # how much of the name agrees: a longer common name is the better fit ("BAMBANG DHARMA LES"
+    # over "BAMBANG DHARMA" for "Bambang Dharma Lestari"); ranks equal scores (assign.rank_of)
+    def chars(values: npt.NDArray[np.object_]) -> npt.NDArray[np.int64]:
+        return np.fromiter((len(v) for v in values.tolist()), dtype=np.int64, count=len(values))
+
+    sender_chars = chars(np.where(sender_kept != sender, sender_kept, sender))
+    name_chars = np.select(
+        [name == "alias", name == "client", name == "company", name == "confirmation"],
+        [sender_chars, np.minimum(sender_chars, chars(clients)),
+         np.minimum(sender_chars, chars(companies)), np.minimum(sender_chars, chars(conf_names))],
+        0,
+    )  # fmt: skip
 
     conf_amount = conf_column("amount_sen", -1).astype(np.int64)
     conf_dest = conf_column("dest_account_no", "")
@@ -165,10 +240,8 @@ def score_pairs(
     credit_account = credits["account_no"].to_numpy()[c]
     wrong_account = has_conf & (conf_not_ours | ((conf_dest != "") & (conf_dest != credit_account)))
     conf_amount_differs = has_conf & (conf_amount != credit_sen)
-    conf_names = conf_column("name_norm", "")
-    conf_name_differs = has_conf & (sender != "") & (conf_names != "") & (conf_sim < WEAK_NAME_MIN)
     confirmation = _select(
-        [has_conf & ~wrong_account & ~conf_amount_differs & ~conf_name_differs, has_conf],
+        [has_conf & ~wrong_account & ~conf_amount_differs, has_conf],
         ["agrees", "disagrees"],
         "none",
     )
@@ -187,6 +260,7 @@ def score_pairs(
     rarity = _select([sole & (amount == "unique_code")], ["sole_open"], "else")
 
     scored = pairs.assign(
+        fidx=np.where(has_conf, f, -1),
         amount=amount,
         reference=reference,
         name=name,
@@ -197,6 +271,7 @@ def score_pairs(
         client_sim=client_sim,
         company_sim=company_sim,
         conf_sim=conf_sim,
+        name_chars=name_chars,
         gap_sen=gap,
         due_sen=due_sen,
         closed=closed,
@@ -214,7 +289,7 @@ def score_pairs(
     scored["score"] = np.clip(total, 0, 100)
     scored["identified"] = (
         (reference != "none")
-        | np.isin(name, ("alias", "client", "company", "confirmation"))
+        | np.isin(name, ("alias", "client", "company", "confirmation", "fuzzy"))
         | (confirmation == "agrees")
         | (rarity == "sole_open")
     )

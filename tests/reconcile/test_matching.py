@@ -558,3 +558,130 @@ def test_own_name_payment_with_a_confirmation_teaches_no_alias() -> None:
             [confirmation("881", "1500000", "Budi Santoso", invoices="20431")])  # fmt: skip
     assert line(r, 1)["status"] == "MATCHED"
     assert r.aliases.empty
+
+
+def test_sender_sharing_only_middle_and_family_name_is_a_name_mismatch() -> None:
+    # token-sorted similarity of the two names is 85: the given names DIAN / NUR differ
+    invoices = [invoice("20431", "250000", "Nur Dewa Santoso")]
+    quoted = line(run([credit(1, "250000", "DIAN DEWA SANTOSO", message="#20431")], invoices), 1)
+    assert (quoted["status"], quoted["invoice_nos"], quoted["codes"]) == (
+        "MATCHED", "20431", "NAME_MISMATCH")  # fmt: skip
+    assert json.loads(str(quoted["signals"]))["name"] == {
+        "level": "weak", "similarity": 85, "weight": 10}  # fmt: skip
+    unquoted = line(run([credit(1, "250000", "DIAN DEWA SANTOSO")], invoices), 1)
+    assert (unquoted["status"], unquoted["score"], unquoted["codes"]) == (
+        "REVIEW", 65, "NAME_MISMATCH")  # fmt: skip
+
+
+def test_bank_cut_name_beats_a_look_alike_client_with_the_same_amount() -> None:
+    santoso = invoice("20601", "350000", "Wahyu Arif Santoso")
+    setiawan = invoice("20602", "350000", "Wahyu Arif Setiawan")
+    got = line(run([credit(1, "350000", "BPK WAHYU ARIF SAN")], [santoso, setiawan]), 1)
+    assert (got["status"], got["invoice_nos"], got["score"]) == ("MATCHED", "20601", 93)
+    alone = line(run([credit(1, "350000", "BPK WAHYU ARIF SAN")], [setiawan]), 1)
+    assert (alone["status"], alone["invoice_nos"], alone["score"]) == ("REVIEW", "20602", 85)
+    assert (
+        alone["reason"]
+        == "amount exact; name 'BPK WAHYU ARIF SAN' ~ client 'Wahyu Arif Setiawan' 85"
+    )
+    assert json.loads(str(alone["signals"]))["name"]["level"] == "fuzzy"
+
+
+def test_confirmation_under_a_similar_but_other_name_is_not_evidence() -> None:
+    r = run(
+        [credit(1, "250000", "FAJAR DWI RAHAYU")],
+        [invoice("20701", "250000", "Ayu Dwi Wijaya")],
+        [confirmation("881", "250000", "Fajar Dwi Wijaya", invoices="20701")],
+    )
+    got = line(r, 1)
+    assert (got["status"], got["score"], got["confirmation_ids"]) == ("REVIEW", 55, "")
+    assert json.loads(str(got["signals"]))["confirmation"] == {"level": "none", "weight": 0}
+    assert r.confirmations[["ticket_id", "status", "codes"]].to_dict("records") == [
+        {"ticket_id": "881", "status": "NO_FUNDS", "codes": "CONFIRMATION_WITHOUT_FUNDS"}
+    ]
+
+
+def test_sender_cut_at_a_degree_like_stub_still_matches_the_client() -> None:
+    # the bank cut SETIAWAN to SE, which alone reads as the degree Sarjana Ekonomi
+    r = run(
+        [credit(1, "750000", "IBU TEGUH PUTRA SE", message="INV 20801")],
+        [invoice("20801", "750000", "Teguh Putra Setiawan")],
+    )
+    got = line(r, 1)
+    assert (got["status"], got["codes"]) == ("MATCHED", "")
+    assert got["reason"] == (
+        "amount exact; invoice #20801 in description; "
+        "name 'IBU TEGUH PUTRA SE' ~ client 'Teguh Putra Setiawan' 100"
+    )
+
+
+def test_combined_payment_is_found_among_look_alike_companies() -> None:
+    def company_invoices(first: str, nos: tuple[str, str]) -> list[dict[str, object]]:
+        client, company = f"{first} Citra Santoso", f"PT Santoso Citra {first} Niaga"
+        return [
+            invoice(nos[0], "1250000", client, company=company),
+            invoice(nos[1], "250000", client, company=company),
+        ]
+
+    invoices = company_invoices("Rudi", ("20440", "20442")) + company_invoices(
+        "Budi", ("20450", "20451")
+    )
+    got = line(run([credit(1, "1500000", "PT SANTOSO CITRA RUDI NI")], invoices), 1)
+    assert (got["status"], got["invoice_nos"], got["codes"]) == (
+        "MATCHED", "20440;20442", "COMBINED_PAYMENT")  # fmt: skip
+
+
+def test_crowded_company_name_prefix_still_finds_the_company() -> None:
+    # "PT SUSILO " is shared by more companies than the block cap; the 14-character key is not
+    rules = Matching(max_block_size=2)
+    invoices = [
+        invoice(no, amount, f"{first} Susilo", company=f"PT Susilo {first} Niaga")
+        for no, amount, first in (
+            ("20460", "1250000", "Cahya Nur"), ("20461", "250000", "Cahya Nur"),
+            ("20462", "1250000", "Dwi Wahyu"), ("20463", "1250000", "Arif Agus"),
+        )
+    ]  # fmt: skip
+    got = line(run([credit(1, "1500000", "PT SUSILO CAHYA NUR NIAG")], invoices, rules=rules), 1)
+    assert (got["status"], got["invoice_nos"], got["codes"]) == (
+        "MATCHED", "20460;20461", "COMBINED_PAYMENT")  # fmt: skip
+
+
+def test_longer_agreeing_name_takes_the_invoice_and_the_shorter_one_the_rest() -> None:
+    invoices = [
+        invoice("20901", "350000", "Bambang Dharma Lestari"),
+        invoice("20902", "350000", "Bambang Dharma Wijaya"),
+    ]
+    credits = [credit(1, "350000", "IBU BAMBANG DHARMA"), credit(2, "350000", "BAMBANG DHARMA LES")]
+    r = run(credits, invoices)
+    assert (line(r, 2)["status"], line(r, 2)["invoice_nos"]) == ("MATCHED", "20901")
+    assert (line(r, 1)["status"], line(r, 1)["invoice_nos"]) == ("MATCHED", "20902")
+    alone = line(run(credits[:1], invoices), 1)
+    assert (alone["status"], alone["codes"], alone["candidates"]) == (
+        "REVIEW", "AMBIGUOUS", "20901;20902")  # fmt: skip
+
+
+def test_second_payment_of_a_client_pays_the_next_open_invoice_not_a_duplicate() -> None:
+    invoices = [
+        invoice("21001", "500000", "Budi Santoso"),
+        invoice("21002", "506500", "Budi Santoso"),
+    ]
+    r = run([credit(1, "500000", "BUDI SANTOSO"), credit(2, "500000", "BUDI SANTOSO")], invoices)
+    assert (line(r, 1)["status"], line(r, 1)["invoice_nos"], line(r, 1)["codes"]) == (
+        "MATCHED", "21001", "")  # fmt: skip
+    assert (line(r, 2)["status"], line(r, 2)["invoice_nos"], line(r, 2)["codes"]) == (
+        "MATCHED", "21002", "UNDERPAID")  # fmt: skip
+    assert r.invoices[["invoice_no", "status", "received_sen"]].to_dict("records") == [
+        {"invoice_no": "21001", "status": "PAID", "received_sen": 50_000_000},
+        {"invoice_no": "21002", "status": "PAID", "received_sen": 50_000_000},
+    ]
+
+
+def test_confirmation_of_an_ambiguous_credit_waits_in_review_not_without_funds() -> None:
+    client = invoice("21101", "165000", "Andi Pratama")
+    second = invoice("21102", "165000", "Andi Pratama", issued="2026-02-26")
+    conf = confirmation("890", "165000", "Andi Pratama", email=str(client["email"]))
+    r = run([credit(1, "165000", "ANDI PRATAMA")], [client, second], [conf])
+    assert (line(r, 1)["status"], line(r, 1)["codes"]) == ("REVIEW", "AMBIGUOUS")
+    assert r.confirmations[["ticket_id", "status", "codes", "line_ids"]].to_dict("records") == [
+        {"ticket_id": "890", "status": "REVIEW", "codes": "", "line_ids": "1"}
+    ]

@@ -27,6 +27,27 @@ SITUATIONS = (
 )  # fmt: skip
 
 
+# Shares of each situation per mix (normalised to 1). "every": each situation equally often,
+# plain name and invoice-number payments six times as often, to measure every code.
+# "production": the shares seen in a hosting company's account: most transfers quote the
+# invoice number (45 %) or come from the client's own name (30 %); some from a spouse or the
+# company (confirmation, alias, ref_other_payer, combined: 12 %); transfer fees, instalments and
+# late payments a few percent; genuinely ambiguous or unidentified money 3.5 %; duplicate,
+# cancelled, over-paid and mistyped confirmations rare. About 30 % of payments are also
+# confirmed through the website (``confirm_share``).
+MIXES: dict[str, dict[str, float]] = {
+    "every": {s: 6.0 if s in ("name_exact", "ref") else 1.0 for s in SITUATIONS},
+    "production": {
+        "ref": 45.0, "name_exact": 30.0, "ref_other_payer": 3.0, "confirmation": 4.0,
+        "alias": 3.0, "combined": 2.0, "fee_deducted": 4.0, "split": 1.0, "partial": 1.0,
+        "late": 1.0, "unique_code": 2.0, "overpaid": 0.5, "duplicate": 0.5, "closed": 0.3,
+        "wrong_account": 0.5, "conf_amount_mismatch": 0.5, "ambiguous": 1.0,
+        "ewallet_common": 0.5, "unidentified": 2.0,
+    },
+}  # fmt: skip
+CONFIRM_SHARE = {"every": 0.0, "production": 0.22}  # plus the confirmation situations: ~30 %
+
+
 @dataclass
 class Scenario:
     credits: pd.DataFrame
@@ -38,8 +59,10 @@ class Scenario:
 
 
 class _Builder:
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, confirm_share: float = 0.0) -> None:
         self.rng = np.random.default_rng(seed)
+        self.confirm_share = confirm_share
+        self.confirmed: set[int] = set()  # name payments confirmed under the client's name
         self.credits: list[dict[str, object]] = []
         self.invoices: list[dict[str, object]] = []
         self.confs: list[dict[str, object]] = []
@@ -111,11 +134,18 @@ class _Builder:
     def case(self, situation: str) -> None:
         name, email = self.client()
         price = int(self.rng.choice(PRICES))
+        confirmed = self.confirm_share > 0 and self.rng.random() < self.confirm_share
         if situation == "name_exact":
             no = self.invoice(name, email, price)
-            self.expect(self.credit(price, self.sender_of(name)), situation, "MATCHED", no, "")
+            line = self.credit(price, self.sender_of(name))
+            if confirmed:  # the client also confirms on the website, under their own name
+                self.confirmation(no, price, name, email)
+                self.confirmed.add(line)
+            self.expect(line, situation, "MATCHED", no, "")
         elif situation == "ref":
             no = self.invoice(name, email, price)
+            if confirmed:
+                self.confirmation(no, price, name, email)
             self.expect(
                 self.credit(price, "DANA", message=f"INV {no}"), situation, "MATCHED", no, ""
             )
@@ -224,7 +254,8 @@ def _ties(b: _Builder) -> None:
     amounts = invoices.groupby("amount_sen").size()
     coded_amount = credits.loc[coded["line_id"], "amount_sen"].to_numpy()
     drawn_twice = set(coded.loc[amounts.reindex(coded_amount).to_numpy() > 1, "line_id"])
-    by_name = truth[truth["situation"] == "name_exact"]
+    # a confirmation under the client's full name naming the invoice tells the rivals apart
+    by_name = truth[(truth["situation"] == "name_exact") & ~truth["line_id"].isin(b.confirmed)]
     rivals: dict[int, set[str]] = {}
     for line_id, own in zip(
         by_name["line_id"].tolist(), by_name["invoice_nos"].tolist(), strict=True
@@ -238,8 +269,8 @@ def _ties(b: _Builder) -> None:
         same = invoices[(invoices["amount_sen"] == amount) & (invoices["issued_on"] <= day)]
         names = same["client_name"].str.upper()
         rivals[line_id] = set(same.loc[names.str.startswith(part), "invoice_no"]) - {own}
-    claimed = set(truth.loc[(truth["status"] == "MATCHED") & (truth["situation"] != "name_exact"),
-                            "invoice_nos"].str.split(";").explode())  # fmt: skip
+    certain = (truth["status"] == "MATCHED") & ~truth["line_id"].isin(by_name["line_id"])
+    claimed = set(truth.loc[certain, "invoice_nos"].str.split(";").explode())
     own_of = dict(zip(by_name["line_id"].tolist(), by_name["invoice_nos"].tolist(), strict=True))
     pending = set(rivals)
     while True:
@@ -255,16 +286,16 @@ def _ties(b: _Builder) -> None:
     ]
 
 
-def generate(seed: int, cases: int, noise_invoices: int = 0, noise_credits: int = 0) -> Scenario:
+def generate(
+    seed: int, cases: int, noise_invoices: int = 0, noise_credits: int = 0, mix: str = "every"
+) -> Scenario:
     """``cases`` labelled cases drawn over SITUATIONS, plus unlabelled background.
 
     Background invoices are open invoices of other clients at the common prices (so amounts
     collide as in production); background credits are unidentified transfers of odd amounts.
     """
-    b = _Builder(seed)
-    weights = np.ones(len(SITUATIONS))
-    weights[SITUATIONS.index("name_exact")] = 6
-    weights[SITUATIONS.index("ref")] = 6
+    b = _Builder(seed, CONFIRM_SHARE[mix])
+    weights = np.array([MIXES[mix][s] for s in SITUATIONS])
     picks = b.rng.choice(len(SITUATIONS), size=cases, p=weights / weights.sum())
     for k in picks:
         b.case(SITUATIONS[int(k)])

@@ -1,6 +1,6 @@
 """Global assignment of credits to invoices: mutual best, never line by line; ties go to REVIEW.
 
-Each pair has a rank: its score first, then how much of the name agrees (``name_chars``: the
+Each pair has a rank: its unclipped score (``raw_score`` when present) first, then how much of the name agrees (``name_chars``: the
 longer common name of a bank-cut sender is the better fit), then the smaller amount gap. In each round a pair is
 accepted when it is the credit's single best *and* no other credit ranks higher on that
 invoice. A credit whose best rank is shared by two or more invoices is ambiguous (REVIEW with
@@ -20,7 +20,8 @@ import numpy.typing as npt
 import pandas as pd
 
 _GAP_SPAN = 10**13  # sen; larger than any single transfer
-_NAME_SPAN = 128  # characters of agreeing name counted (score * 128 * 10**13 fits in int64)
+_NAME_SPAN = 128  # characters of agreeing name counted
+_MAX_SCORE = 2**63 // (_NAME_SPAN * _GAP_SPAN) - 1  # 7205: far above any sum of level weights
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,11 @@ class Assignment:
 
 def rank_of(pairs: pd.DataFrame) -> npt.NDArray[np.int64]:
     gap = np.minimum(np.abs(pairs["gap_sen"].to_numpy(dtype=np.int64)), _GAP_SPAN - 1)
-    score = pairs["score"].to_numpy(dtype=np.int64)
+    score = pairs["raw_score" if "raw_score" in pairs else "score"].to_numpy(dtype=np.int64)
     chars = np.zeros(len(pairs), dtype=np.int64)
     if "name_chars" in pairs:
         chars = np.minimum(pairs["name_chars"].to_numpy(dtype=np.int64), _NAME_SPAN - 1)
+    score = np.clip(score, -_MAX_SCORE, _MAX_SCORE)
     rank: npt.NDArray[np.int64] = (score * _NAME_SPAN + chars) * _GAP_SPAN - gap
     return rank
 

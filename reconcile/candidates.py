@@ -208,13 +208,21 @@ def amount_pairs(
 
 
 def confirmation_links(
-    credits: pd.DataFrame, confirmations: pd.DataFrame, rules: Matching, calendar: BankingCalendar
+    credits: pd.DataFrame,
+    confirmations: pd.DataFrame,
+    rules: Matching,
+    calendar: BankingCalendar,
+    refs: pd.DataFrame | None = None,
+    invoices: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """(cidx, fidx) pairs: a confirmation and a credit that may be the same transfer.
 
-    Linked by account name (truncation-safe key) or by exact amount, the credit posted within
-    ``confirmation_date_window_days`` banking days of the typed transfer date. Amount blocks
-    larger than ``max_block_size`` are dropped (counted first).
+    Linked by account name (truncation-safe key), by an invoice number both quote (``refs``:
+    the credits' (cidx, iidx) from :func:`find_refs`), or by exact amount, the credit posted
+    within ``confirmation_date_window_days`` banking days of the typed transfer date. Amount
+    blocks larger than ``max_block_size`` are dropped (counted first): a common price on a
+    busy day links nothing, so an e-wallet transfer quoting "INV 20431" finds the confirmation
+    of invoice 20431 by that number.
     """
     conf = confirmations.assign(fidx=np.arange(len(confirmations)))
     conf = conf[conf["transfer_day"].notna() & ~conf["closed"]]
@@ -225,6 +233,15 @@ def confirmation_links(
     named = conf[conf["name_key"] != ""][["fidx", "name_key"]].rename(columns={"name_key": "key"})
     size = by_name.groupby("key")["cidx"].transform("size")
     frames.append(by_name[size <= rules.max_block_size * 20].merge(named, on="key"))
+    if refs is not None and invoices is not None and len(refs):
+        quoted = conf[["fidx", "invoice_keys"]].explode("invoice_keys")
+        quoted = quoted[quoted["invoice_keys"].notna() & (quoted["invoice_keys"] != "")]
+        keyed = pd.DataFrame(
+            {"invoice_keys": invoices["inv_key"], "iidx": np.arange(len(invoices))}
+        )
+        frames.append(
+            refs[["cidx", "iidx"]].merge(keyed.merge(quoted, on="invoice_keys"), on="iidx")
+        )
     with_amount = conf[conf["amount_sen"].notna()]
     if len(with_amount):
         order = np.argsort(

@@ -170,9 +170,10 @@ def _candidate_pairs(
     calendar: BankingCalendar,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     amount, exact_block = amount_pairs(cr, inv, rules, calendar)
-    parts = [find_refs(cr, inv, rules), name_pairs(cr, inv, aliases, rules), amount]
+    refs = find_refs(cr, inv, rules)
+    parts = [refs, name_pairs(cr, inv, aliases, rules), amount]
     if len(cf):
-        links = confirmation_links(cr, cf, rules, calendar)
+        links = confirmation_links(cr, cf, rules, calendar, refs, inv)
         parts.append(confirmation_pairs(links, cf, inv))
     pairs = pd.concat(parts, ignore_index=True)
     for column in ("ref", "alias", "name_block", "amount_block"):
@@ -199,7 +200,7 @@ def _best_per_pair(scored: pd.DataFrame, cf: pd.DataFrame) -> pd.DataFrame:
         "",
     )
     ordered = scored.assign(ticket=ticket).sort_values(
-        ["cidx", "iidx", "score", "ticket"], ascending=[True, True, False, True]
+        ["cidx", "iidx", "raw_score", "ticket"], ascending=[True, True, False, True]
     )
     return ordered.drop_duplicates(["cidx", "iidx"]).reset_index(drop=True)
 

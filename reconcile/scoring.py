@@ -33,6 +33,11 @@ unique code (the last three digits) that no other open invoice has (60 + 30 + 5)
 | rarity     | ``sole_open``: the only open invoice of this amount, with a unique code | 30 |
 |            | ``else``                                                    |  0 |
 
+The pair's ``score`` is clipped to 0-100 for people; ``raw_score``, the unclipped sum, ranks
+candidates (``assign.rank_of``): an e-wallet transfer quoting "INV 20431" whose confirmation
+agrees (50 + 45 + 40 + 5 = 140) outranks another credit that reaches the same invoice through
+that confirmation's name alone (133), instead of both showing 100.
+
 Names (a work-around for ``reconcile.names``): its fuzzy ratio sorts tokens, so two people who
 share middle and family names ("DIAN DEWA SANTOSO" ~ "NUR DEWA SANTOSO": 85) or a bank-cut name
 and another family name ("WAHYU ARIF SAN" ~ "WAHYU ARIF SETIAWAN": 85) pass ``name_match_min``.
@@ -287,6 +292,7 @@ def score_pairs(
         scored[f"w_{comparison}"] = weights
         total += weights
     scored["score"] = np.clip(total, 0, 100)
+    scored["raw_score"] = total  # ranks candidates: evidence beyond 100 still counts
     scored["identified"] = (
         (reference != "none")
         | np.isin(name, ("alias", "client", "company", "confirmation", "fuzzy"))

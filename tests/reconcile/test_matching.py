@@ -685,3 +685,41 @@ def test_confirmation_of_an_ambiguous_credit_waits_in_review_not_without_funds()
     assert r.confirmations[["ticket_id", "status", "codes", "line_ids"]].to_dict("records") == [
         {"ticket_id": "890", "status": "REVIEW", "codes": "", "line_ids": "1"}
     ]
+
+
+def test_quoted_number_and_agreeing_confirmation_outrank_a_name_reaching_the_same_confirmation() -> (
+    None
+):
+    # credit 1: 50 + 45 + 40 + 5 = 140; credit 2 reaches #20431 through the confirmation's
+    # name (a bank-cut prefix of it): 50 + 38 + 40 + 5 = 133. Both show 100.
+    invoices = [
+        invoice("20431", "165000", "Bambang Mulya Anggraini"),
+        invoice("20432", "165000", "Bambang Mulya Santoso"),
+    ]
+    conf = confirmation("881", "165000", "Bambang Mulya Anggraini", invoices="20431")
+    credits = [
+        credit(1, "165000", "DANA", message="INV 20431"),
+        credit(2, "165000", "IBU BAMBANG MULYA "),
+    ]
+    r = run(credits, invoices, [conf])
+    first, second = line(r, 1), line(r, 2)
+    assert (first["status"], first["invoice_nos"], first["confirmation_ids"], first["score"]) == (
+        "MATCHED", "20431", "881", 100)  # fmt: skip
+    assert (second["status"], second["invoice_nos"], second["score"]) == ("MATCHED", "20432", 93)
+    assert r.confirmations[["ticket_id", "status", "line_ids"]].to_dict("records") == [
+        {"ticket_id": "881", "status": "MATCHED", "line_ids": "1"}
+    ]
+
+
+def test_e_wallet_transfer_quoting_the_invoice_funds_its_confirmation_on_a_busy_day() -> None:
+    # 3 credits of the same price the same day exceed the amount block (cap 2): the
+    # confirmation is linked through the invoice number both quote
+    rules = Matching(max_block_size=2)
+    invoices = [invoice(f"2050{k}", "250000", f"Klien Nomor {k}") for k in range(3)]
+    credits = [credit(k + 1, "250000", "DANA", message=f"INV 2050{k}") for k in range(3)]
+    conf = confirmation("882", "250000", "Klien Nomor 1", invoices="20501")
+    r = run(credits, invoices, [conf], rules=rules)
+    assert (line(r, 2)["status"], line(r, 2)["confirmation_ids"]) == ("MATCHED", "882")
+    assert r.confirmations[["ticket_id", "status", "codes", "line_ids"]].to_dict("records") == [
+        {"ticket_id": "882", "status": "MATCHED", "codes": "", "line_ids": "2"}
+    ]

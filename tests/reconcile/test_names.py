@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from rapidfuzz import fuzz
 
 from reconcile.names import (
+    TRUNCATED_MIN_CHARS,
     is_company,
     name_similarity,
     name_similarity_pairs,
@@ -139,3 +142,131 @@ def test_a_truncated_name_always_matches_its_full_name(name: str, cut: int) -> N
     short = full[:cut].strip()
     if len(short) >= 12:
         assert name_similarity(short, full) == 100
+
+
+# The array path (normalise_names, name_similarity_pairs) must give exactly what the scalar
+# definitions give, for every input.
+EDGE_INPUTS = [
+    "A/N BUDI",
+    "a . n . siti",
+    "A\n/N X",  # a.n. across a line break inside one value
+    "BUDI A",  # a trailing A is an initial, not "a.n."
+    "M",
+    "M BPK",
+    "M. Moh",
+    "Moh",
+    "Moch.  H.",
+    "HADJI AHMAD",  # respelled to HAJI, then stripped as a title
+    "BOE SITI",
+    "DANAIDJ1",
+    "DANA TOPUP BUDI",
+    "BUDI DANA",
+    "x\ny",
+    "a\x01b",  # holds the array path's marker: takes the scalar path
+    "\x01",
+    "\x00 BUDI \x00",
+    "\t BUDI\x1c SANTOSO \u3000",
+    "BUDI,SANTOSO;S.E.",
+    "..",
+    "-.-",
+    ". BUDI .",
+    "B.P.K. BUDI",
+    "B-P-K BUDI",
+    "BUDI ,, S.E.",
+    "S.Kom",
+    "SE MM",
+    "DR BUDI DR",
+    "H",
+    "BUDI H",
+    "Ma’ruf `Amin",
+    "José Ñúñez",
+    "straße",
+    "ﬁrman",
+    "Σίσυφος",
+    "(BPK) BUDI",
+    "PT. ABC, Tbk.",
+    "12345",
+    "",
+    " ",
+]
+
+
+def _as_scalar(values: list[object]) -> list[str]:
+    return [normalise_name(None if v is None or v != v else str(v)) for v in values]
+
+
+def test_array_path_equals_scalar_path_on_every_known_input() -> None:
+    corpus = [r for r, _ in CASES] + EDGE_INPUTS + ["Soeparman Djojo", "Suparman Jojo"]
+    assert normalise_names(corpus).tolist() == _as_scalar(list(corpus))
+
+
+def test_array_path_equals_scalar_path_on_synthetic_names() -> None:
+    from benchmarks.bench_names import synthetic_names
+
+    names = synthetic_names(20_000, seed=3)
+    assert normalise_names(names).tolist() == [normalise_name(n) for n in names]
+
+
+def test_array_path_reads_missing_and_other_values_as_before() -> None:
+    values: list[object] = [None, float("nan"), "Bpk Budi", 3, 1.5, True, pd.NA, "", "Bpk Budi"]
+    got = normalise_names(values)
+    assert got.tolist() == ["", "", "BUDI", "3", "1 5", "TRUE", "", "", "BUDI"]
+    assert str(got.dtype) == "str"
+    assert got.index.equals(pd.RangeIndex(len(values)))
+
+
+def test_array_path_keeps_the_position_of_each_repeated_value() -> None:
+    values = pd.Series(["Ibu Siti", None, "OVO", "Ibu Siti", "Bpk Budi"], index=[9, 7, 5, 3, 1])
+    assert normalise_names(values).tolist() == ["SITI", "", "", "SITI", "BUDI"]
+    assert normalise_names([]).tolist() == []
+
+
+_NAME_PARTS = st.sampled_from(
+    [
+        "Bpk", "Bpk.", "IBU", "Sdri", "a.n.", "A/N", "H.", "Hj", "Dr.", "Ir", "Prof.", "KH",
+        "S.Kom", ", S.E.", "M.M.", "A.Md", "PT.", "CV", "Tbk", "M.", "Moh.", "Mhd", "Muhamad",
+        "Soeparman", "Djoko", "Tjahjono", "Hadji", "Boe", "Ma'ruf", "DANA", "OVO", "Budi",
+        "Siti", "Rahayu", "Santoso", "-", ".", ",", ";", " ", "  ", "\t", "\n", "\u00a0", "\x01",
+    ]
+)  # fmt: skip
+_NAMES = st.one_of(st.text(), st.lists(_NAME_PARTS, max_size=8).map(" ".join))
+
+
+@given(st.lists(st.one_of(_NAMES, st.none()), max_size=30))
+def test_array_path_equals_scalar_path(values: list[str | None]) -> None:
+    assert normalise_names(values).tolist() == _as_scalar(list(values))
+
+
+def _similarity_by_definition(a: str, b: str) -> int:
+    """The §8.7 rules for one pair, written out with rapidfuzz's scalar scorers."""
+    if not a or not b:
+        return 0
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    if long.startswith(short) and len(short) >= TRUNCATED_MIN_CHARS:
+        return 100
+    ratio = round(fuzz.token_sort_ratio(a, b))
+    if long.startswith(short) and (len(a) == len(b) or long[len(short)] == " "):
+        return max(ratio, 80)
+    return ratio
+
+
+_NORMALISED = st.text(alphabet="ABDIMNSU ", max_size=20).map(lambda s: " ".join(s.split()))
+
+
+@given(st.lists(st.tuples(_NORMALISED, _NORMALISED, st.integers(0, 20)), max_size=40))
+def test_pairwise_similarity_follows_the_rules_pair_by_pair(
+    pairs: list[tuple[str, str, int]],
+) -> None:
+    # half of the right-hand names are cuts of the left one, as banks print them
+    left = [a for a, _, _ in pairs]
+    right = [b if cut % 2 else a[:cut].strip() for a, b, cut in pairs]
+    got = name_similarity_pairs(left, right)
+    assert got.tolist() == [
+        _similarity_by_definition(a, b) for a, b in zip(left, right, strict=True)
+    ]
+
+
+def test_repeated_pairs_score_like_distinct_ones() -> None:
+    left = ["BUDI SANTOSO", "BUDI", "", "BUDI SANTOSO", "BUDI"]
+    right = ["BUDI SANTOSO PRATAMA", "BUDI SANTOSO", "X", "BUDI SANTOSO PRATAMA", "BUDIMAN"]
+    assert name_similarity_pairs(left, right).tolist() == [100, 80, 0, 100, 73]

@@ -391,7 +391,7 @@ def name_similarity_pairs(
         np.asarray(left_names, dtype=object)[pairs // len(right_names)],
         np.asarray(right_names, dtype=object)[pairs % len(right_names)],
     )
-    return scores[pair_codes]
+    return np.asarray(scores[pair_codes], dtype=np.int64)
 
 
 def _similarity_of_pairs(

@@ -128,6 +128,12 @@ EWALLET_SENDERS = frozenset(
         "JENIUS",
     ]
 )
+# names are respelled (DJ -> J ...) before this check, so the respelled forms count too
+EWALLET_SENDERS = EWALLET_SENDERS | frozenset(
+    w.replace(old, new)
+    for w in EWALLET_SENDERS
+    for old, new in (("OE", "U"), ("DJ", "J"), ("TJ", "C"))
+)
 # Bank truncation limits (§8.7): a name this long (normalised) that is a prefix of the other
 # is read as the same name cut short.
 TRUNCATED_MIN_CHARS = 12

@@ -270,3 +270,8 @@ def test_repeated_pairs_score_like_distinct_ones() -> None:
     left = ["BUDI SANTOSO", "BUDI", "", "BUDI SANTOSO", "BUDI"]
     right = ["BUDI SANTOSO PRATAMA", "BUDI SANTOSO", "X", "BUDI SANTOSO PRATAMA", "BUDIMAN"]
     assert name_similarity_pairs(left, right).tolist() == [100, 80, 0, 100, 73]
+
+
+def test_dana_wallet_identifier_is_an_unknown_payer_even_after_respelling() -> None:
+    # 'DANAIDJ1' respells to 'DANAIJ1' (DJ -> J) before the e-wallet check (formats.md §8.8)
+    assert normalise_name("DANAIDJ1") == ""

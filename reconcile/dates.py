@@ -15,8 +15,8 @@ from reconcile.errors import ValueFormatError
 EXCEL_EPOCH = date(1899, 12, 30)
 EXCEL_EPOCH_1904 = date(1904, 1, 1)
 
-_DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})")
-_DM = re.compile(r"(\d{1,2})[/.\-](\d{1,2})")
+_DMY = re.compile(r"([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4}|[0-9]{2})")
+_DM = re.compile(r"([0-9]{1,2})[/.\-]([0-9]{1,2})")
 
 
 def _make(y: int, m: int, d: int, text: str, expected: str) -> date:

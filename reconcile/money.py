@@ -14,9 +14,9 @@ from reconcile.errors import ValueFormatError
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
-_PLAIN = re.compile(r"-?(\d+(\.\d{1,2})?|\.\d{1,2})")
-_EN = re.compile(r"-?(\d{1,3}(,\d{3})+(\.\d{1,2})?|\d+(\.\d{1,2})?|\.\d{1,2})")
-_ID = re.compile(r"-?(\d{1,3}(\.\d{3})+(,\d{1,2})?|\d+(,\d{1,2})?|,\d{1,2})")
+_PLAIN = re.compile(r"-?([0-9]+(\.[0-9]{1,2})?|\.[0-9]{1,2})")
+_EN = re.compile(r"-?([0-9]{1,3}(,[0-9]{3})+(\.[0-9]{1,2})?|[0-9]+(\.[0-9]{1,2})?|\.[0-9]{1,2})")
+_ID = re.compile(r"-?([0-9]{1,3}(\.[0-9]{3})+(,[0-9]{1,2})?|[0-9]+(,[0-9]{1,2})?|,[0-9]{1,2})")
 # The value almost every export writes: ASCII digits, a point, two decimals, nothing around it.
 # Decimal() of it already has two places, so the general path (clean, match, quantize) is skipped.
 _TWO_PLACES = re.compile(r"[0-9]{0,16}\.[0-9]{2}")

@@ -96,3 +96,19 @@ def test_garbage_raises_only_value_format_error(text: str) -> None:
             assert exc.value == text
         else:
             assert result == result.quantize(Decimal("0.01"))
+
+
+def test_digits_of_other_scripts_are_not_an_amount() -> None:
+    # str.isdigit / \d accept Arabic-Indic and fullwidth digits; a bank export never has them
+    import pytest
+
+    from reconcile.errors import ValueFormatError
+    from reconcile.money import parse_amount_en, parse_amount_id, parse_amount_plain
+
+    for parse, text in (
+        (parse_amount_plain, "١٢٣"),
+        (parse_amount_en, "１,５００"),
+        (parse_amount_id, "١.٢٣٤"),
+    ):
+        with pytest.raises(ValueFormatError):
+            parse(text)

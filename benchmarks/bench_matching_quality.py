@@ -174,7 +174,13 @@ def _render_mix(args: argparse.Namespace, mix: str, summary: dict[str, float],
         "|---|---:|---:|---|",
         f"| precision of automatic links | {summary['precision']:.4%} | ≥ 99.9 % | {ok(summary['precision'] >= TARGETS['precision'])} |",
         f"| recall of matchable credits | {summary['recall']:.2%} | ≥ 97 % | {ok(summary['recall'] >= TARGETS['recall'])} |",
-        f"| review rate, all credits (the mix is {summary['truth_review_rate']:.1%} review by design) | {summary['review_rate']:.2%} | ≤ 5 % | {ok(summary['review_rate'] <= TARGETS['review_rate'])} |",
+        f"| review rate, all credits (the mix is {summary['truth_review_rate']:.1%} review by design) | {summary['review_rate']:.2%} | ≤ 5 % on production | "
+        + (
+            ok(summary["review_rate"] <= TARGETS["review_rate"])
+            if mix == "production"
+            else "n/a: by design"
+        )
+        + " |",
         f"| review rate beyond the labelled review cases | {summary['excess_review_rate']:.2%} | ≤ 5 % | {ok(summary['excess_review_rate'] <= TARGETS['review_rate'])} |",
         "",
         "| code | truth | tp | fp | fn | precision | recall | F1 | ≥ 0.95 |",

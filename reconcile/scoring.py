@@ -26,7 +26,7 @@ unique code (the last three digits) that no other open invoice has (60 + 30 + 5)
 |            | ``different``                                               |  0 |
 | confirmation | ``agrees``: amount, date, destination account and payer name agree | 40 |
 |            | ``disagrees``: the payer's, but amount or account differs    | 15 |
-|            | ``none``: no confirmation, or one typed by another payer (its "Nama di Rekening" not the sender's name) | 0 |
+|            | ``none``: no confirmation, or another transfer's: typed by another payer (its "Nama di Rekening" not the sender's name), or for another amount while this credit pays only part of the invoice | 0 |
 | date       | ``before_issue``: credit posted before the invoice date     | -30 |
 |            | ``in_window``: up to date_window_days banking days after due |  5 |
 |            | ``late``                                                    |  0 |
@@ -203,6 +203,12 @@ def score_pairs(
     # a confirmation typed by another payer (its name not the sender's, nor the start of it)
     # is not this transfer's: it is no evidence here, not even "disagreeing"
     other_payer = has_conf & (sender != "") & (conf_names != "") & (conf_sim < 100)
+    # nor is one for another amount when this credit is only part of the invoice: 165.000
+    # against a confirmed 550.000 for a 500.000 invoice (a mistyped amount beside money that
+    # pays the invoice, or over-pays it, stays linked: CONFIRMATION_AMOUNT_MISMATCH)
+    conf_amount_all = conf_column("amount_sen", -1).astype(np.int64)
+    part = amount == "partial"
+    other_payer |= has_conf & (conf_amount_all >= 0) & (conf_amount_all != credit_sen) & part
     has_conf = has_conf & ~other_payer
     conf_names = np.where(other_payer, "", conf_names)
     conf_sim = np.where(other_payer, 0, conf_sim)

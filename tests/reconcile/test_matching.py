@@ -723,3 +723,21 @@ def test_e_wallet_transfer_quoting_the_invoice_funds_its_confirmation_on_a_busy_
     assert r.confirmations[["ticket_id", "status", "codes", "line_ids"]].to_dict("records") == [
         {"ticket_id": "882", "status": "MATCHED", "codes": "", "line_ids": "2"}
     ]
+
+
+def test_confirmation_of_another_amount_does_not_make_a_part_payment_an_instalment() -> None:
+    # two 165.000 credits from a bank-cut name; the client confirmed 550.000 for a 500.000
+    # invoice: that confirmation is not theirs, so they are not instalments of it
+    invoices = [
+        invoice("21201", "500000", "Bambang Harsa Susilo"),
+        invoice("21202", "165000", "Bambang Harsa Wibowo"),
+        invoice("21203", "165000", "Bambang Harsa Saputra"),
+    ]
+    conf = confirmation("883", "550000", "Bambang Harsa Susilo", invoices="21201")
+    credits = [credit(1, "165000", "BPK BAMBANG HARSA "), credit(2, "165000", "SDR BAMBANG HARSA ")]
+    r = run(credits, invoices, [conf])
+    for line_id in (1, 2):
+        got = line(r, line_id)
+        assert (got["status"], got["codes"], got["candidates"]) == (
+            "REVIEW", "AMBIGUOUS", "21202;21203")  # fmt: skip
+    assert r.allocations.empty

@@ -212,8 +212,8 @@ def _split_groups(
     """Instalments: ≥2 identified partial credits of one payer towards one invoice.
 
     Applied together when their sum does not exceed what is outstanding (beyond the
-    over-payment tolerance): completing the invoice (PAID) or not yet (PARTIAL, the balance
-    stays outstanding). ``completes`` tells which.
+    over-payment tolerance): completing the invoice (PAID), or not yet (PARTIAL, the balance
+    stays outstanding) when every part quotes the invoice number. ``completes`` tells which.
     """
     ranked = viable.assign(rank=rank_of(viable))
     best = ranked[ranked["rank"] == ranked.groupby("cidx")["rank"].transform("max")]
@@ -237,8 +237,13 @@ def _split_groups(
     span = calendar.distances(
         group["first"].reset_index(drop=True), group["last"].reset_index(drop=True)
     )
+    # parts that leave a balance are applied only when every part quotes the invoice: a
+    # name alone cannot tell which of a client's invoices an incomplete payment is for
+    quoted = (part["reference"] != "none").groupby(part["iidx"]).all()
+    quoted = quoted.reindex(group.index, fill_value=False).to_numpy()
     ok = (group["n"].to_numpy() >= 2) & not_over & (group["senders"].to_numpy() <= 1)
     ok &= span <= rules.split_window_days
+    ok &= completes | quoted
     verdict = pd.DataFrame(
         {"completes": completes, "balance_sen": np.maximum(-gap, 0)}, index=group.index
     )[ok]

@@ -741,3 +741,20 @@ def test_confirmation_of_another_amount_does_not_make_a_part_payment_an_instalme
         assert (got["status"], got["codes"], got["candidates"]) == (
             "REVIEW", "AMBIGUOUS", "21202;21203")  # fmt: skip
     assert r.allocations.empty
+
+
+def test_part_payments_known_only_by_name_that_leave_a_balance_are_not_applied() -> None:
+    # two of the client's invoices could be the one paid in part: a person decides
+    credits = [
+        credit(1, "324000", "AHMAD PANJAITAN", day="2026-03-02"),
+        credit(2, "300000", "AHMAD PANJAITAN", day="2026-03-05"),
+    ]
+    invoices = [
+        invoice("200471", "749000", "Ahmad Panjaitan"),
+        invoice("200697", "324000", "Ahmad Panjaitan", status="PAID", received="324000"),
+    ]
+    r = run(credits, invoices)
+    assert (line(r, 1)["status"], line(r, 1)["codes"], line(r, 1)["invoice_nos"]) == (
+        "REVIEW", "UNDERPAID", "200471")  # fmt: skip
+    assert line(r, 2)["status"] != "MATCHED"
+    assert r.allocations.empty

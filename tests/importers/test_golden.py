@@ -36,9 +36,7 @@ DEFAULT_AS_OF = date(2026, 3, 31)
 
 def _inputs(kind: str) -> list[Path]:
     return sorted(
-        p
-        for p in HERE.glob(f"*/{kind}/*")
-        if p.is_file() and not p.name.endswith(SIDE_SUFFIXES)
+        p for p in HERE.glob(f"*/{kind}/*") if p.is_file() and not p.name.endswith(SIDE_SUFFIXES)
     )
 
 

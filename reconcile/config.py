@@ -251,7 +251,7 @@ def _format_error(source: str, raw: Any, err: dict[str, Any]) -> str:
 
 def parse_rules(text: str, source: str = "rules.yaml", base_dir: Path | None = None) -> Rules:
     try:
-        raw = yaml.load(text, Loader=_LineLoader)
+        raw = yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.YAMLError as exc:
         raise ConfigError(source, [f"not valid YAML: {exc}"]) from exc
     if not isinstance(raw, dict):

@@ -444,18 +444,21 @@ def _status_from_source(source_status: str, current: str | None) -> str:
     return "OPEN"
 
 
+def _rows_by_key(conn: Connection, table: Any, key: str, keys: list[str]) -> dict[str, Any]:
+    """The stored rows of ``table`` whose ``key`` is in ``keys``, by key (chunked IN lists)."""
+    found: dict[str, Any] = {}
+    for i in range(0, len(keys), CHUNK):
+        for row in conn.execute(select(table).where(table.c[key].in_(keys[i : i + CHUNK]))):
+            found[getattr(row, key)] = row
+    return found
+
+
 def upsert_invoices(
     conn: Connection, *, run_id: int, frame: pd.DataFrame, now: datetime
 ) -> dict[str, int]:
     """Insert new invoices; update changed ones, writing every change to invoice_history."""
     c = db.invoices.c
-    existing: dict[str, Any] = {}
-    numbers = frame["invoice_no"].tolist()
-    for i in range(0, len(numbers), CHUNK):
-        for row in conn.execute(
-            select(db.invoices).where(c.invoice_no.in_(numbers[i : i + CHUNK]))
-        ):
-            existing[row.invoice_no] = row
+    existing = _rows_by_key(conn, db.invoices, "invoice_no", frame["invoice_no"].tolist())
     inserts: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
     changed = 0
@@ -563,13 +566,7 @@ def upsert_confirmations(
 ) -> dict[str, int]:
     """Insert new confirmations; a changed ticket is updated and the change audited."""
     c = db.confirmations.c
-    existing: dict[str, Any] = {}
-    ids = frame["ticket_id"].tolist()
-    for i in range(0, len(ids), CHUNK):
-        for row in conn.execute(
-            select(db.confirmations).where(c.ticket_id.in_(ids[i : i + CHUNK]))
-        ):
-            existing[row.ticket_id] = row
+    existing = _rows_by_key(conn, db.confirmations, "ticket_id", frame["ticket_id"].tolist())
     inserts: list[dict[str, Any]] = []
     changed = 0
     for rec in frame.to_dict("records"):

@@ -234,3 +234,55 @@ def test_aliases_proved_by_confirmations_are_learned_once_and_a_removed_one_stay
             )
         ).all()
     assert rows == [("SRI WAHYUNI", "budi@example.com", "confirmation")]
+
+
+def _invoice_frame(rows: list[tuple[str, int, str]]) -> object:
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "invoice_no": [r[0] for r in rows],
+            "client_name": ["Budi Santoso"] * len(rows),
+            "company_name": [""] * len(rows),
+            "email": ["budi@example.com"] * len(rows),
+            "issued_on": [date(2026, 2, 25)] * len(rows),
+            "due_on": [date(2026, 3, 4)] * len(rows),
+            "amount_sen": [r[1] for r in rows],
+            "source_status": [r[2] for r in rows],
+            "source_row": list(range(2, len(rows) + 2)),
+        }
+    )
+
+
+def test_invoices_upserted_across_runs_keep_their_history(db_url: str) -> None:
+    from reconcile.store import upsert_invoices
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    first = _invoice_frame([("20431", 150_000_000, "Unpaid"), ("20432", 75_000_000, "Unpaid")])
+    second = _invoice_frame([("20431", 165_000_000, "Unpaid"), ("20432", 75_000_000, "Cancelled")])
+    with engine.begin() as conn:
+        run1 = start_run(conn, as_of=date(2026, 3, 10), command="test", snapshot={}, now=NOW)
+        assert upsert_invoices(conn, run_id=run1, frame=first, now=NOW) == {"new": 2, "changed": 0}
+        assert upsert_invoices(conn, run_id=run1, frame=first, now=NOW) == {"new": 0, "changed": 0}
+        run2 = start_run(conn, as_of=date(2026, 3, 11), command="test", snapshot={}, now=NOW)
+        assert upsert_invoices(conn, run_id=run2, frame=second, now=NOW) == {"new": 0, "changed": 2}
+        inv = db.invoices.c
+        rows = conn.execute(
+            select(inv.invoice_no, inv.amount, inv.status, inv.source_status).order_by(
+                inv.invoice_no
+            )
+        ).all()
+        h = db.invoice_history.c
+        history = conn.execute(
+            select(h.invoice_no, h.run_id, h.field, h.old_value, h.new_value).order_by(h.id)
+        ).all()
+    assert rows == [
+        ("20431", Decimal("1650000.00"), "OPEN", "Unpaid"),
+        ("20432", Decimal("750000.00"), "CANCELLED", "Cancelled"),
+    ]
+    assert [tuple(r) for r in history] == [
+        ("20431", run2, "amount", "1500000.00", "1650000.00"),
+        ("20432", run2, "source_status", "Unpaid", "Cancelled"),
+        ("20432", run2, "status", "OPEN", "CANCELLED"),
+    ]

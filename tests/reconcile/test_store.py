@@ -286,3 +286,64 @@ def test_invoices_upserted_across_runs_keep_their_history(db_url: str) -> None:
         ("20432", run2, "source_status", "Unpaid", "Cancelled"),
         ("20432", run2, "status", "OPEN", "CANCELLED"),
     ]
+
+
+def test_confirmation_edited_between_runs_is_updated_and_audited(db_url: str) -> None:
+    import json
+
+    import pandas as pd
+
+    from reconcile.store import upsert_confirmations
+
+    def frame(amount_raw: str, amount_sen: int) -> pd.DataFrame:
+        return pd.DataFrame(
+            [
+                {
+                    "ticket_id": "481516",
+                    "submitted_at": pd.Timestamp("2026-03-02 21:05:11"),
+                    "name": "Budi Santoso",
+                    "email": "budi@example.com",
+                    "subject": "Konfirmasi Pembayaran Invoice #20431",
+                    "message": "",
+                    "related_service": "",
+                    "attachment": "",
+                    "invoice_no_raw": "#20431",
+                    "bank_destination_raw": "bca",
+                    "amount_raw": amount_raw,
+                    "transfer_date_raw": "02/03/2026",
+                    "account_name": "BUDI SANTOSO",
+                    "invoice_nos": "20431",
+                    "dest_account_no": "0372543386",
+                    "dest_not_ours": False,
+                    "amount_sen": amount_sen,
+                    "transfer_date": date(2026, 3, 2),
+                    "intake_status": "VALID",
+                    "intake_reason": "",
+                    "source_row": 2,
+                }
+            ]
+        )
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        run1 = start_run(conn, as_of=date(2026, 3, 10), command="test", snapshot={}, now=NOW)
+        assert upsert_confirmations(
+            conn, run_id=run1, frame=frame("Rp 1.500.000", 150_000_000), now=NOW
+        ) == {"new": 1, "changed": 0}
+        assert upsert_confirmations(
+            conn, run_id=run1, frame=frame("Rp 1.500.000", 150_000_000), now=NOW
+        ) == {"new": 0, "changed": 0}
+        assert upsert_confirmations(
+            conn, run_id=run1, frame=frame("1,55 jt", 155_000_000), now=NOW
+        ) == {"new": 0, "changed": 1}
+        c = db.confirmations.c
+        stored = conn.execute(select(c.amount, c.amount_raw, c.status)).one()
+        a = db.audit_log.c
+        [entry] = conn.execute(select(a.action, a.entity_id, a.detail)).all()
+    assert stored == (Decimal("1550000.00"), "1,55 jt", "AWAITING_FUNDS")
+    assert (entry.action, entry.entity_id) == ("confirmation_changed", "481516")
+    assert json.loads(entry.detail) == {
+        "amount": ["1500000.00", "1550000.00"],
+        "amount_raw": ["Rp 1.500.000", "1,55 jt"],
+    }

@@ -29,17 +29,21 @@ from typing import Any
 from zipfile import BadZipFile
 
 from openpyxl import load_workbook
-from sqlalchemy import Connection, Engine, and_, insert, select, update
+from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
 
 from reconcile import db, store
+from reconcile.calendar import BankingCalendar
 from reconcile.config import Matching
 from reconcile.errors import FileRejected, ReconcileError, ValueFormatError
+from reconcile.matching import Code
 from reconcile.money import ZERO, decimal_from_cell, format_amount_id
 from reconcile.names import normalise_name
 from reconcile.workbook import KEY_HEADER, all_action_labels, header_labels
 
 Clock = Callable[[], datetime]
 ACTIONS_WITH_INVOICE = ("approve", "assign")
+CONFIRMATION_STATE = ("status", "codes", "line_ids", "reason")
+OPEN_CONFIRMATION = ("REVIEW", "AWAITING_FUNDS", "NO_FUNDS")
 
 
 @dataclass(frozen=True)
@@ -312,6 +316,79 @@ def _new_invoice_state(
     )
 
 
+def _confirmation_state(conf: Any) -> dict[str, str]:
+    return {k: getattr(conf, k) for k in CONFIRMATION_STATE}
+
+
+def _confirmations_paid(
+    conn: Connection, r: ReviewRow, current: Any, plan: list[tuple[str, Decimal]]
+) -> list[Any]:
+    """Open confirmations the approved/assigned credit settles: those listed on the approved
+    decision and those naming an invoice the credit pays."""
+    listed = (
+        [t for t in (current.confirmation_ids or "").split(";") if t]
+        if (current is not None and r.action == "approve")
+        else []
+    )
+    paid = {no for no, _ in plan}
+    c = db.confirmations.c
+    rows = conn.execute(
+        select(db.confirmations)
+        .where(
+            and_(
+                c.status.in_(OPEN_CONFIRMATION),
+                or_(c.ticket_id.in_(listed), *(c.invoice_nos.contains(no) for no in paid)),
+            )
+        )
+        .order_by(c.ticket_id)
+    ).all()
+    return [
+        conf for conf in rows if conf.ticket_id in listed or paid & set(conf.invoice_nos.split(";"))
+    ]
+
+
+def _confirmation_unfunded(conf: Any, rules: Matching, as_of: Any) -> dict[str, str]:
+    """What the matcher says of a confirmation no credit funds (see matching.py)."""
+    wait = rules.confirmation_funds_wait_days
+    if conf.transfer_date is None:
+        return {"status": "REVIEW", "codes": "", "line_ids": "",
+                "reason": "no transfer date to look for the money"}  # fmt: skip
+    deadline = BankingCalendar(rules.extra_holidays).add_one(conf.transfer_date, wait)
+    if deadline < as_of:
+        return {"status": "NO_FUNDS", "codes": Code.CONFIRMATION_WITHOUT_FUNDS.value,
+                "line_ids": "", "reason": f"no money {wait} banking days after the confirmed date"}  # fmt: skip
+    return {"status": "AWAITING_FUNDS", "codes": "", "line_ids": "",
+            "reason": "waiting for the money to arrive"}  # fmt: skip
+
+
+def _set_confirmation(
+    conn: Connection,
+    ticket_id: str,
+    before: dict[str, str],
+    after: dict[str, str],
+    *,
+    action: str,
+    actor: str,
+    decision_id: int,
+    line_id: int,
+    now: datetime,
+    run_id: int,
+) -> None:
+    conn.execute(
+        update(db.confirmations).where(db.confirmations.c.ticket_id == ticket_id).values(**after)
+    )
+    store.audit(
+        conn,
+        actor=actor,
+        action=action,
+        entity="confirmation",
+        entity_id=ticket_id,
+        detail={"line_id": line_id, "decision_id": decision_id, "before": before, "after": after},
+        now=now,
+        run_id=run_id,
+    )
+
+
 def _same_as_applied(current: Any, r: ReviewRow) -> bool:
     """Is the line's active decision the one this very row produced earlier?"""
     if current is None or current.decided_by == "auto":
@@ -333,6 +410,7 @@ def _apply_row(
     actor: str,
     rules: Matching,
     workbook: dict[str, str],
+    as_of: Any,
     now: datetime,
 ) -> str:
     """Apply one row; returns "applied" or "unchanged"; raises RowRefused."""
@@ -419,6 +497,19 @@ def _apply_row(
         status, nos = "IGNORED", ""
         reason = f"not a customer payment (decided by {actor})" + note
 
+    c = db.confirmations.c
+    if r.action in ACTIONS_WITH_INVOICE:
+        settled = _confirmations_paid(conn, r, current, plan)
+        conf_ids = ";".join(conf.ticket_id for conf in settled)
+    else:
+        settled = conn.execute(
+            select(db.confirmations)
+            .where(and_(c.line_ids == str(r.line_id), c.status.in_(("REVIEW", "MATCHED"))))
+            .order_by(c.ticket_id)
+        ).all()
+        conf_ids = ""
+    review["confirmations_before"] = {conf.ticket_id: _confirmation_state(conf) for conf in settled}
+
     dc = db.decisions.c
     if current is not None:
         conn.execute(update(db.decisions).where(dc.id == current.id).values(active=False))
@@ -432,9 +523,7 @@ def _apply_row(
         "reason": reason,
         "codes": ";".join(dict.fromkeys(line_codes)),
         "invoice_nos": nos,
-        "confirmation_ids": current.confirmation_ids
-        if (current is not None and r.action == "approve")
-        else "",
+        "confirmation_ids": conf_ids,
         "candidates": current.candidates if current is not None else "",
         "decided_by": actor,
         "note": r.note or None,
@@ -474,6 +563,23 @@ def _apply_row(
         alias_id = _learn_alias(conn, line.counterparty or "", _client_key(inv), actor, now)
         if alias_id is not None:
             review["alias_ids"].append(alias_id)
+    for conf in settled:
+        if r.action in ACTIONS_WITH_INVOICE:
+            after = {
+                "status": "MATCHED",
+                "codes": conf.codes,
+                "line_ids": str(r.line_id),
+                "reason": f"matched in review by {actor}: line {r.line_id}",
+            }
+        else:
+            after = _confirmation_unfunded(conf, rules, as_of)
+            verb = "rejected" if r.action == "reject" else "not a customer payment"
+            after["reason"] += f" (line {r.line_id} {verb}, decided by {actor})"
+        _set_confirmation(
+            conn, conf.ticket_id, _confirmation_state(conf), after,
+            action=f"review_{r.action}_confirmation", actor=actor, decision_id=decision_id,
+            line_id=r.line_id, now=now, run_id=run_id,
+        )  # fmt: skip
     conn.execute(
         update(db.decisions)
         .where(dc.id == decision_id)
@@ -495,6 +601,7 @@ def _apply_row(
             "sheet": r.sheet,
             "row": r.row,
             "aliases_learned": review["alias_ids"],
+            "confirmations": sorted(review["confirmations_before"]),
         },
         now=now,
         run_id=run_id,
@@ -532,8 +639,9 @@ def apply_review(
             savepoint = conn.begin_nested()
             try:
                 outcome = _apply_row(
-                    conn, r, run_id=run_id, actor=actor, rules=rules, workbook=workbook, now=clock()
-                )
+                    conn, r, run_id=run_id, actor=actor, rules=rules, workbook=workbook,
+                    as_of=as_of, now=clock(),
+                )  # fmt: skip
             except RowRefused as exc:
                 savepoint.rollback()
                 result.refused.append(str(exc))
@@ -686,6 +794,17 @@ def _undo_one(
     before = review.get("invoices_before", {}) if isinstance(review, dict) else {}
     for no in touched:
         _recompute_invoice(conn, no, before.get(no), rules, actor)
+    conf_before = review.get("confirmations_before", {}) if isinstance(review, dict) else {}
+    c = db.confirmations.c
+    for ticket_id, state in sorted(conf_before.items()):
+        conf = conn.execute(select(db.confirmations).where(c.ticket_id == ticket_id)).first()
+        if conf is None:
+            continue
+        _set_confirmation(
+            conn, ticket_id, _confirmation_state(conf), {k: state[k] for k in CONFIRMATION_STATE},
+            action="undo_confirmation", actor=actor, decision_id=int(d.id),
+            line_id=int(d.bank_line_id), now=now, run_id=run_id,
+        )  # fmt: skip
     alias_ids = review.get("alias_ids", []) if isinstance(review, dict) else []
     if alias_ids:
         conn.execute(
@@ -704,6 +823,7 @@ def _undo_one(
             "restoring_decision_id": new_id,
             "invoices": touched,
             "aliases_removed": alias_ids,
+            "confirmations_restored": sorted(conf_before),
         },
         now=now,
         run_id=run_id,

@@ -364,3 +364,195 @@ def test_cli_exit_codes_for_review_and_undo(
     not_a_book = tmp_path / "notes.xlsx"
     shutil.copy(march.out / "bank_lines.csv", not_a_book)
     assert main(["review", "apply", str(not_a_book), *common]) == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# payment confirmations follow the reviewer's decision
+
+
+def add_confirmation(
+    engine: Engine,
+    ticket_id: str,
+    invoice_nos: str,
+    *,
+    status: str,
+    line_ids: str = "",
+    codes: str = "",
+    reason: str = "waiting for the money to arrive",
+    transfer_date: date | None = date(2026, 3, 9),
+    on_decision_of_line: int | None = None,
+) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            db.confirmations.insert(),
+            {"ticket_id": ticket_id, "name": "Dewi Lestari", "email": "dewi@example.com",
+             "invoice_nos": invoice_nos, "amount": Decimal("300000.00"),
+             "transfer_date": transfer_date, "intake_status": "VALID", "status": status,
+             "codes": codes, "line_ids": line_ids, "reason": reason},
+        )  # fmt: skip
+        if on_decision_of_line is not None:
+            d = db.decisions.c
+            conn.execute(
+                db.decisions.update()
+                .where(d.bank_line_id == on_decision_of_line, d.active.is_(True))
+                .values(confirmation_ids=ticket_id)
+            )
+
+
+def confirmation(engine: Engine, ticket_id: str) -> tuple[str, str, str, str]:
+    c = db.confirmations.c
+    with engine.connect() as conn:
+        row = conn.execute(select(db.confirmations).where(c.ticket_id == ticket_id)).one()
+    return (row.status, row.codes, row.line_ids, row.reason)
+
+
+def confirmation_audit(engine: Engine) -> list[tuple[str, str, dict[str, Any]]]:
+    a = db.audit_log.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(db.audit_log).where(a.entity == "confirmation").order_by(a.id)
+        ).all()
+    return [(r.action, r.entity_id, json.loads(r.detail)) for r in rows]
+
+
+def active_decision(engine: Engine, line_id: int) -> Any:
+    d = db.decisions.c
+    with engine.connect() as conn:
+        return conn.execute(
+            select(db.decisions).where(d.bank_line_id == line_id, d.active.is_(True))
+        ).one()
+
+
+def test_approving_a_line_matches_the_confirmation_listed_on_its_decision(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    add_confirmation(
+        engine, "TKT-0301", "20460", status="REVIEW", line_ids="3", codes="WRONG_ACCOUNT",
+        reason="funds on line 3", on_decision_of_line=3,
+    )  # fmt: skip
+    path = fill(
+        march.book, "Perlu Review", {3: ("Setujui usulan", None, None, None)}, tmp_path / "r.xlsx"
+    )
+    assert apply(engine, path).refused == []
+    assert confirmation(engine, "TKT-0301") == (
+        "MATCHED", "WRONG_ACCOUNT", "3", "matched in review by rina: line 3",
+    )  # fmt: skip
+    approved = active_decision(engine, 3)
+    assert approved.confirmation_ids == "TKT-0301"
+    [(action, ticket, detail)] = confirmation_audit(engine)
+    assert (action, ticket) == ("review_approve_confirmation", "TKT-0301")
+    assert detail == {
+        "line_id": 3,
+        "decision_id": approved.id,
+        "before": {"status": "REVIEW", "codes": "WRONG_ACCOUNT", "line_ids": "3",
+                   "reason": "funds on line 3"},
+        "after": {"status": "MATCHED", "codes": "WRONG_ACCOUNT", "line_ids": "3",
+                  "reason": "matched in review by rina: line 3"},
+    }  # fmt: skip
+
+
+def test_assigning_an_invoice_matches_the_waiting_confirmation_that_names_it_only(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    add_confirmation(engine, "TKT-0450", "20449;20450", status="AWAITING_FUNDS")
+    add_confirmation(
+        engine, "TKT-0451", "20451", status="NO_FUNDS", codes="CONFIRMATION_WITHOUT_FUNDS",
+        reason="no money 2 banking days after the confirmed date",
+    )  # fmt: skip
+    path = fill(
+        march.book, "Perlu Review", {5: ("Alokasikan ke tagihan", "20450", None, None)},
+        tmp_path / "r.xlsx",
+    )  # fmt: skip
+    assert apply(engine, path).refused == []
+    assert confirmation(engine, "TKT-0450") == (
+        "MATCHED", "", "5", "matched in review by rina: line 5",
+    )  # fmt: skip
+    assert confirmation(engine, "TKT-0451") == (
+        "NO_FUNDS", "CONFIRMATION_WITHOUT_FUNDS", "",
+        "no money 2 banking days after the confirmed date",
+    )  # fmt: skip
+    assert active_decision(engine, 5).confirmation_ids == "TKT-0450"
+    assert [(a, t, d["before"]["status"]) for a, t, d in confirmation_audit(engine)] == [
+        ("review_assign_confirmation", "TKT-0450", "AWAITING_FUNDS")
+    ]
+
+
+def test_rejecting_a_line_sends_its_overdue_confirmation_back_to_no_funds(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    add_confirmation(
+        engine, "TKT-0302", "20460", status="REVIEW", line_ids="3", reason="funds on line 3",
+        transfer_date=date(2026, 3, 2), on_decision_of_line=3,
+    )  # fmt: skip
+    path = fill(
+        march.book, "Perlu Review", {3: ("Tolak usulan", None, None, None)}, tmp_path / "r.xlsx"
+    )
+    assert apply(engine, path).refused == []
+    assert confirmation(engine, "TKT-0302") == (
+        "NO_FUNDS", "CONFIRMATION_WITHOUT_FUNDS", "",
+        "no money 2 banking days after the confirmed date (line 3 rejected, decided by rina)",
+    )  # fmt: skip
+    assert active_decision(engine, 3).confirmation_ids == ""
+    [(action, ticket, detail)] = confirmation_audit(engine)
+    assert (action, ticket) == ("review_reject_confirmation", "TKT-0302")
+    assert detail["before"] == {
+        "status": "REVIEW", "codes": "", "line_ids": "3", "reason": "funds on line 3",
+    }  # fmt: skip
+
+
+def test_not_a_payment_sends_a_recent_confirmation_back_to_awaiting_funds(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    add_confirmation(
+        engine, "TKT-0701", "20451", status="REVIEW", line_ids="7", reason="funds on line 7",
+        transfer_date=date(2026, 3, 9),
+    )  # fmt: skip
+    add_confirmation(
+        engine, "TKT-0702", "20450", status="REVIEW", line_ids="7;9", reason="funds on line 7;9"
+    )
+    path = fill(
+        march.book, "Dana Tak Dikenal", {7: ("Bukan pembayaran pelanggan", None, None, None)},
+        tmp_path / "r.xlsx",
+    )  # fmt: skip
+    assert apply(engine, path).refused == []
+    assert confirmation(engine, "TKT-0701") == (
+        "AWAITING_FUNDS", "", "",
+        "waiting for the money to arrive (line 7 not a customer payment, decided by rina)",
+    )  # fmt: skip
+    assert confirmation(engine, "TKT-0702") == ("REVIEW", "", "7;9", "funds on line 7;9")
+    assert [(a, t) for a, t, _ in confirmation_audit(engine)] == [
+        ("review_not_payment_confirmation", "TKT-0701")
+    ]
+
+
+def test_undo_restores_the_confirmation_exactly_and_audits_it(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    add_confirmation(
+        engine, "TKT-0301", "20460", status="REVIEW", line_ids="3", codes="WRONG_ACCOUNT",
+        reason="funds on line 3", on_decision_of_line=3,
+    )  # fmt: skip
+    add_confirmation(engine, "TKT-0450", "20450", status="AWAITING_FUNDS")
+    before = (confirmation(engine, "TKT-0301"), confirmation(engine, "TKT-0450"))
+    path = fill(
+        march.book, "Perlu Review",
+        {3: ("Setujui usulan", None, None, None),
+         5: ("Alokasikan ke tagihan", "20450", None, None)},
+        tmp_path / "r.xlsx",
+    )  # fmt: skip
+    review_run = apply(engine, path).run_id
+    assert confirmation(engine, "TKT-0450")[0] == "MATCHED"
+    undone = undo_run(engine, review_run, actor="budi", rules=MATCHING, as_of=AS_OF)
+    assert undone.refused == []
+    assert (confirmation(engine, "TKT-0301"), confirmation(engine, "TKT-0450")) == before
+    restored = [
+        (a, t, d["after"]) for a, t, d in confirmation_audit(engine) if a.startswith("undo")
+    ]
+    assert restored == [
+        ("undo_confirmation", "TKT-0450",
+         {"status": "AWAITING_FUNDS", "codes": "", "line_ids": "",
+          "reason": "waiting for the money to arrive"}),
+        ("undo_confirmation", "TKT-0301",
+         {"status": "REVIEW", "codes": "WRONG_ACCOUNT", "line_ids": "3",
+          "reason": "funds on line 3"}),
+    ]  # fmt: skip

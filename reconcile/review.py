@@ -502,11 +502,13 @@ def _apply_row(
         settled = _confirmations_paid(conn, r, current, plan)
         conf_ids = ";".join(conf.ticket_id for conf in settled)
     else:
-        settled = conn.execute(
-            select(db.confirmations)
-            .where(and_(c.line_ids == str(r.line_id), c.status.in_(("REVIEW", "MATCHED"))))
-            .order_by(c.ticket_id)
-        ).all()
+        settled = list(
+            conn.execute(
+                select(db.confirmations)
+                .where(and_(c.line_ids == str(r.line_id), c.status.in_(("REVIEW", "MATCHED"))))
+                .order_by(c.ticket_id)
+            )
+        )
         conf_ids = ""
     review["confirmations_before"] = {conf.ticket_id: _confirmation_state(conf) for conf in settled}
 

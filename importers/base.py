@@ -14,9 +14,10 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Protocol
 
@@ -174,3 +175,48 @@ def gc_paused() -> Iterator[None]:
 def digits_only(text: str) -> str:
     """'037-254-3386' -> '0372543386'; the apostrophe/backtick guards are dropped too."""
     return "".join(ch for ch in text if ch.isdigit())
+
+
+class MemoisedMoments:
+    """Reads ``'<date> hh?mm?ss'`` texts of one fixed, strict layout, each distinct date and time
+    of day once (fast paths: a statement repeats them thousands of times).
+
+    A text that is not in the strict layout goes to ``fallback`` (the layout's full parser,
+    which also accepts its other forms and raises the project's error on garbage). An impossible
+    strict date raises ``ValueError`` from :class:`datetime.date`, which fast paths treat as
+    "decline this row".
+    """
+
+    __slots__ = ("_date_width", "_days", "_fallback", "_read_date", "_strict", "_times")
+
+    def __init__(
+        self,
+        strict: re.Pattern[str],
+        date_width: int,
+        read_date: Callable[[str], date],
+        fallback: Callable[[str], datetime],
+    ) -> None:
+        self._strict = strict
+        self._date_width = date_width
+        self._read_date = read_date
+        self._fallback = fallback
+        self._days: dict[str, date] = {}
+        self._times: dict[str, time] = {}
+
+    def __call__(self, text: str) -> tuple[date, time]:
+        w = self._date_width
+        day = self._days.get(text[:w])
+        clock = self._times.get(text[w + 1 :])
+        # keys come from strict texts only, so two hits on a text of the strict length mean it
+        # is strict
+        if day is not None and clock is not None and len(text) == w + 9 and text[w] == " ":
+            return day, clock
+        if not self._strict.fullmatch(text):
+            moment = self._fallback(text)
+            return moment.date(), moment.time()
+        if day is None:
+            day = self._days[text[:w]] = self._read_date(text[:w])
+        if clock is None:
+            hms = text[w + 1 :]
+            clock = self._times[hms] = time(int(hms[0:2]), int(hms[3:5]), int(hms[6:8]))
+        return day, clock

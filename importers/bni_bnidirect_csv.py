@@ -26,13 +26,14 @@ import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
 from importers.base import (
     FileSniff,
+    MemoisedMoments,
     ParseContext,
     digits_only,
     gc_paused,
@@ -341,11 +342,10 @@ class _FastRows:
         "_balance_at",
         "_credit_at",
         "_currency_at",
-        "_days",
         "_debit_at",
         "_description_at",
+        "_moment",
         "_post_at",
-        "_times",
         "_value_at",
         "_width",
     )  # fmt: skip
@@ -363,26 +363,15 @@ class _FastRows:
         self._debit_at = at("debit")
         self._credit_at = at("credit")
         self._balance_at = at("balance")
-        self._days: dict[str, date] = {}
-        self._times: dict[str, time] = {}
+        # '02/03/26 08.15.42' as parse_bni_datetime reads it, each date and time once
+        self._moment = MemoisedMoments(
+            _STRICT_DATETIME,
+            8,
+            lambda d: date(2000 + int(d[6:8]), int(d[3:5]), int(d[:2])),
+            parse_bni_datetime,
+        )
         self._amounts: dict[str, Decimal] = {}
         self._accounts: dict[str, str] = {}
-
-    def _moment(self, text: str) -> tuple[date, time]:
-        """'02/03/26 08.15.42' -> (day, time of day) as :func:`parse_bni_datetime` reads it."""
-        # keys come from strict texts only, so two hits on a 17-character text mean it is strict
-        day = self._days.get(text[:8])
-        clock = self._times.get(text[9:])
-        if day is not None and clock is not None and len(text) == 17 and text[8] == " ":
-            return day, clock
-        if not _STRICT_DATETIME.fullmatch(text):
-            moment = parse_bni_datetime(text)  # the other forms it accepts (no time ...)
-            return moment.date(), moment.time()
-        if day is None:  # an impossible date raises ValueError here: declined
-            day = self._days[text[:8]] = date(2000 + int(text[6:8]), int(text[3:5]), int(text[:2]))
-        if clock is None:
-            clock = self._times[text[9:]] = time(int(text[9:11]), int(text[12:14]), int(text[15:]))
-        return day, clock
 
     def _amount(self, text: str) -> Decimal:
         amount = self._amounts.get(text)

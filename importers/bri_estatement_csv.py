@@ -32,6 +32,7 @@ from pathlib import Path
 
 from importers.base import (
     FileSniff,
+    MemoisedMoments,
     ParseContext,
     digits_only,
     gc_paused,
@@ -227,35 +228,22 @@ class _FastRows:
     a row that does not add up.
     """
 
-    __slots__ = ("_accounts", "_amounts", "_cells", "_custom_at", "_days", "_jams", "_times")
+    __slots__ = ("_accounts", "_amounts", "_cells", "_custom_at", "_jams", "_moment")
 
     def __init__(self, index: dict[str, int]) -> None:
         # the eleven cells a row is read from, fetched in one call
         self._cells = itemgetter(*(index[name] for name in _FAST_CELLS))
         self._custom_at = index.get("REMARK_CUSTOM", -1)
-        self._days: dict[str, date] = {}
-        self._times: dict[str, time] = {}
+        # '2026-03-02 08:15:42' as parse_bri_datetime reads it, each date and time once
+        self._moment = MemoisedMoments(
+            _STRICT_DATETIME,
+            10,
+            lambda d: date(int(d[:4]), int(d[5:7]), int(d[8:10])),
+            parse_bri_datetime,
+        )
         self._jams: dict[str, time] = {}
         self._amounts: dict[str, Decimal] = {}
         self._accounts: dict[str, str] = {}
-
-    def _moment(self, text: str) -> tuple[date, time]:
-        """'2026-03-02 08:15:42' -> (day, time of day) as :func:`parse_bri_datetime` reads it."""
-        # keys come from strict texts only, so two hits on a 19-character text mean it is strict
-        day = self._days.get(text[:10])
-        clock = self._times.get(text[11:])
-        if day is not None and clock is not None and len(text) == 19 and text[10] == " ":
-            return day, clock
-        if not _STRICT_DATETIME.fullmatch(text):
-            moment = parse_bri_datetime(text)  # the other forms it accepts (a bare date ...)
-            return moment.date(), moment.time()
-        if day is None:  # an impossible date raises ValueError here: declined
-            day = self._days[text[:10]] = date(int(text[:4]), int(text[5:7]), int(text[8:10]))
-        if clock is None:
-            clock = self._times[text[11:]] = time(
-                int(text[11:13]), int(text[14:16]), int(text[17:19])
-            )
-        return day, clock
 
     def _jam(self, text: str) -> time:
         clock = self._jams.get(text)

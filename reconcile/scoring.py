@@ -114,6 +114,17 @@ def _select(
     return chosen
 
 
+def _first_tokens(
+    values: npt.NDArray[np.object_],
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.int64]]:
+    """First token of each name and its length, computed once per distinct name."""
+    codes, uniques = pd.factorize(values)
+    firsts = [str(u).split(" ", 1)[0] for u in uniques.tolist()]
+    tokens = np.array([*firsts, ""], dtype=object)  # code -1 (missing) reads as ""
+    lengths = np.fromiter((len(t) for t in firsts), dtype=np.int64, count=len(firsts))
+    return tokens[codes], np.append(lengths, 0)[codes]
+
+
 def given_names_agree(
     a: npt.NDArray[np.object_], b: npt.NDArray[np.object_]
 ) -> npt.NDArray[np.bool_]:
@@ -123,14 +134,22 @@ def given_names_agree(
     """
     if len(a) == 0:
         return np.zeros(0, dtype=bool)
-    first_a = pd.Series(a, dtype=object).str.split(" ", n=1).str[0].to_numpy(dtype=object)
-    first_b = pd.Series(b, dtype=object).str.split(" ", n=1).str[0].to_numpy(dtype=object)
+    first_a, len_a = _first_tokens(a)
+    first_b, len_b = _first_tokens(b)
     common = process.cpdist(first_a, first_b, scorer=Prefix.similarity, workers=-1)
-    len_a = np.fromiter((len(x) for x in first_a), dtype=np.int64, count=len(first_a))
-    len_b = np.fromiter((len(x) for x in first_b), dtype=np.int64, count=len(first_b))
     shorter = np.minimum(len_a, len_b)
     agree: npt.NDArray[np.bool_] = (shorter > 0) & (common.astype(np.int64) == shorter)
     return agree
+
+
+def _agree_where(
+    mask: npt.NDArray[np.bool_], a: npt.NDArray[np.object_], b: npt.NDArray[np.object_]
+) -> npt.NDArray[np.bool_]:
+    """``mask & given_names_agree(a, b)``, comparing first names only where ``mask`` holds."""
+    out = np.zeros(len(mask), dtype=bool)
+    if mask.any():
+        out[mask] = given_names_agree(a[mask], b[mask])
+    return out
 
 
 def score_pairs(
@@ -214,9 +233,9 @@ def score_pairs(
     conf_sim = np.where(other_payer, 0, conf_sim)
     best_sim = np.maximum(np.maximum(client_sim, company_sim), conf_sim)
     fuzzy = (
-        ((client_sim >= strong) & given_names_agree(sender, clients))
-        | ((company_sim >= strong) & given_names_agree(sender, companies))
-        | ((conf_sim >= strong) & given_names_agree(sender, conf_names))
+        _agree_where(client_sim >= strong, sender, clients)
+        | _agree_where(company_sim >= strong, sender, companies)
+        | _agree_where(conf_sim >= strong, sender, conf_names)
     )
     name = _select(
         [

@@ -81,16 +81,24 @@ def find_refs(credits: pd.DataFrame, invoices: pd.DataFrame, rules: Matching) ->
     return pairs.groupby(["cidx", "iidx"], as_index=False)["ref"].max()
 
 
-def _open_positions(invoices: pd.DataFrame) -> pd.DataFrame:
+def _open_positions(invoices: pd.DataFrame, *, marked_paid: bool = False) -> pd.DataFrame:
+    """Open invoices with their positions; ``marked_paid`` adds those the billing system marks
+    paid that no bank line has paid yet (staff marked them by hand, the money may be coming)."""
     mask = invoices["status"].isin(OPEN_STATUSES).to_numpy()
+    if marked_paid:
+        mask = mask | (invoices["status"] == "PAID").to_numpy() & (
+            invoices["received_sen"].to_numpy() == 0
+        )
     return invoices.assign(iidx=np.arange(len(invoices)))[mask]
 
 
 def name_pairs(
     credits: pd.DataFrame, invoices: pd.DataFrame, aliases: pd.DataFrame, rules: Matching
 ) -> pd.DataFrame:
-    """(cidx, iidx, name_block, alias) from the sender name to clients' open invoices."""
-    open_inv = _open_positions(invoices)
+    """(cidx, iidx, name_block, alias) from the sender name to clients' open invoices, and to
+    those marked paid without money seen: a transfer of that amount may be their payment, so
+    another open invoice of the same amount is no longer the only fit."""
+    open_inv = _open_positions(invoices, marked_paid=True)
     senders = pd.DataFrame(
         {"cidx": np.arange(len(credits)), "key": credits["sender_key"].to_numpy()}
     )
@@ -142,7 +150,7 @@ def _long_keys(normalised: pd.Series) -> npt.NDArray[np.object_]:
     return keys
 
 
-def _packed(amount_sen: npt.ArrayLike, days: npt.ArrayLike) -> npt.NDArray[np.int64]:
+def packed(amount_sen: npt.ArrayLike, days: npt.ArrayLike) -> npt.NDArray[np.int64]:
     """(amount, day number) packed in one sortable int64: amount in the high bits."""
     packed: npt.NDArray[np.int64] = (np.asarray(amount_sen, dtype=np.int64) << _DAY_BITS) + (
         np.asarray(days, dtype=np.int64)
@@ -150,7 +158,7 @@ def _packed(amount_sen: npt.ArrayLike, days: npt.ArrayLike) -> npt.NDArray[np.in
     return packed
 
 
-def _day_numbers(values: pd.Series) -> npt.NDArray[np.int64]:
+def day_numbers(values: pd.Series) -> npt.NDArray[np.int64]:
     days: npt.NDArray[np.int64] = (
         pd.to_datetime(values).to_numpy(dtype="datetime64[D]").astype(np.int64)
     )
@@ -178,14 +186,12 @@ def amount_pairs(
     """
     open_inv = _open_positions(invoices)
     order = np.argsort(
-        _packed(open_inv["outstanding_sen"].to_numpy(), _day_numbers(open_inv["issued_on"])),
+        packed(open_inv["outstanding_sen"].to_numpy(), day_numbers(open_inv["issued_on"])),
         kind="stable",
     )
-    keys = _packed(open_inv["outstanding_sen"].to_numpy(), _day_numbers(open_inv["issued_on"]))[
-        order
-    ]
+    keys = packed(open_inv["outstanding_sen"].to_numpy(), day_numbers(open_inv["issued_on"]))[order]
     positions = open_inv["iidx"].to_numpy()[order]
-    posted = _day_numbers(credits["posted_on"])
+    posted = day_numbers(credits["posted_on"])
     start = calendar.add(credits["posted_on"], -rules.date_window_days).astype(np.int64)
     start = np.minimum(start, posted)
     limit_sen = int(rules.underpaid_tolerance.absolute * 100)
@@ -194,8 +200,8 @@ def amount_pairs(
     frames = []
     exact_block = np.zeros(len(credits), dtype=np.int64)
     for offset in offsets:  # a handful of fee sizes, each a vectorised lookup
-        lo = np.searchsorted(keys, _packed(amount + offset, start), side="left")
-        hi = np.searchsorted(keys, _packed(amount + offset, posted), side="right")
+        lo = np.searchsorted(keys, packed(amount + offset, start), side="left")
+        hi = np.searchsorted(keys, packed(amount + offset, posted), side="right")
         size = hi - lo
         if offset == 0:
             exact_block = size
@@ -245,15 +251,15 @@ def confirmation_links(
     with_amount = conf[conf["amount_sen"].notna()]
     if len(with_amount):
         order = np.argsort(
-            _packed(credits["amount_sen"].to_numpy(), _day_numbers(credits["posted_on"])),
+            packed(credits["amount_sen"].to_numpy(), day_numbers(credits["posted_on"])),
             kind="stable",
         )
-        keys = _packed(credits["amount_sen"].to_numpy(), _day_numbers(credits["posted_on"]))[order]
+        keys = packed(credits["amount_sen"].to_numpy(), day_numbers(credits["posted_on"]))[order]
         amount = with_amount["amount_sen"].to_numpy().astype(np.int64)
         day = with_amount["transfer_day"]
-        lo = np.searchsorted(keys, _packed(amount, _day_numbers(day) - 1))
+        lo = np.searchsorted(keys, packed(amount, day_numbers(day) - 1))
         hi = np.searchsorted(
-            keys, _packed(amount, calendar.add(day, window).astype(np.int64)), side="right"
+            keys, packed(amount, calendar.add(day, window).astype(np.int64)), side="right"
         )
         keep = (hi - lo > 0) & (hi - lo <= rules.max_block_size)
         owner, pos = expand_ranges(lo[keep], hi[keep])
@@ -261,7 +267,7 @@ def confirmation_links(
             pd.DataFrame({"cidx": order[pos], "fidx": with_amount["fidx"].to_numpy()[keep][owner]})
         )
     links = pd.concat([f[["cidx", "fidx"]] for f in frames], ignore_index=True).drop_duplicates()
-    posted = _day_numbers(credits["posted_on"])[links["cidx"].to_numpy()]
+    posted = day_numbers(credits["posted_on"])[links["cidx"].to_numpy()]
     sent = conf.set_index("fidx").loc[links["fidx"], "transfer_day"]
     distance = calendar.distances(sent.reset_index(drop=True), pd.Series(posted.astype("M8[D]")))
     links = links.assign(conf_days=distance)

@@ -361,6 +361,9 @@ def _name_text(
     return ""
 
 
+_CONF_TEXT = {"unnamed": "agrees on amount and date (no sender name to compare)"}
+
+
 def _reasons(
     rows: pd.DataFrame, cr: pd.DataFrame, inv: pd.DataFrame, cf: pd.DataFrame
 ) -> list[str]:
@@ -388,7 +391,7 @@ def _reasons(
             strict=True,
         )
     ]  # fmt: skip
-    conf = [f"confirmation #{t} {level}" if k >= 0 else ""
+    conf = [f"confirmation #{t} {_CONF_TEXT.get(level, level)}" if k >= 0 else ""
             for k, t, level in zip(f.tolist(), np.asarray(tickets).tolist(), rows["confirmation"].tolist(), strict=True)]  # fmt: skip
     date_text = [
         "paid before the invoice date" if d == "before_issue"
@@ -629,9 +632,11 @@ def decide(
     unplaced = status == LineStatus.UNMATCHED.value
     crowded = unplaced & (exact_block > rules.max_block_size)
     status[crowded], codes[crowded] = LineStatus.REVIEW.value, Code.AMBIGUOUS.value
+    # no count in the text: it changes with every invoice paid, the decision does not
     reason[crowded] = [
-        f"amount {_rp(a)} fits {b} open invoices; nothing else identifies the payer"
-        for a, b in zip(credit_sen[crowded].tolist(), exact_block[crowded].tolist(), strict=True)
+        f"amount {_rp(a)} fits more than {rules.max_block_size} open invoices; "
+        "nothing else identifies the payer"
+        for a in credit_sen[crowded].tolist()
     ]
     lonely = unplaced & ~crowded
     codes[lonely] = Code.UNIDENTIFIED_CREDIT.value
@@ -773,13 +778,19 @@ def _confirmation_outcomes(
         cf["transfer_day"].fillna(pd.Timestamp(as_of)), rules.confirmation_funds_wait_days
     )
     invalid = cf["intake_status"].to_numpy() != "VALID"
-    earlier = cf["status"].to_numpy() == "MATCHED"  # settled in an earlier run: kept as it was
+    # settled in an earlier run, or linked to credits this run does not decide: kept as it was
+    here = set(cr["line_id"].astype(str).tolist())
+    decided_here = cf["line_ids"].str.split(";").map(lambda ids: not here.isdisjoint(ids))
+    linked_before = (cf["status"] == "REVIEW") & (cf["line_ids"] != "") & ~decided_here
+    earlier = ((cf["status"] == "MATCHED") | linked_before).to_numpy()
     no_date = cf["transfer_day"].isna().to_numpy()
     overdue = deadline < np.datetime64(as_of, "D")
     conds = [has_link, invalid, earlier, no_date, overdue]
     wait = rules.confirmation_funds_wait_days
     state = np.select(
-        conds, [link_state, "INVALID", "MATCHED", "REVIEW", "NO_FUNDS"], "AWAITING_FUNDS"
+        conds,
+        [link_state, "INVALID", cf["status"].to_numpy(dtype=object), "REVIEW", "NO_FUNDS"],
+        "AWAITING_FUNDS",
     )
     out_codes = np.select(
         conds, [link_codes, "", cf["codes"].to_numpy(dtype=object), "",

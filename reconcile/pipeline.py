@@ -12,12 +12,13 @@ a file committed but not yet moved is seen again, its lines are recognised as al
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -320,7 +321,17 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
         invoices = store.load_invoices(conn)
         confirmations = store.load_confirmations(conn)
         aliases = store.load_aliases(conn)
+        mark = store.last_match(conn)
+    open_lines = len(credits)
+    credits = _to_decide(credits, invoices, confirmations, aliases, mark, opts)
+    result.counts["lines_considered"] = len(credits)
+    result.counts["lines_left_as_decided"] = open_lines - len(credits)
     outcome = decide(credits, invoices, confirmations, aliases, opts.rules.matching, opts.as_of)
+    outcome = replace(
+        outcome,
+        invoices=_changed(outcome.invoices, invoices, "invoice_no"),
+        confirmations=_changed(outcome.confirmations, confirmations, "ticket_id"),
+    )
     step("match.decided")
     with engine.begin() as conn:
         stats = store.persist_match(conn, run_id=run_id, result=outcome, now=opts.clock())
@@ -333,6 +344,62 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
     inv = outcome.invoices
     result.counts["invoices_paid"] = int((inv["status"] == "PAID").sum()) if len(inv) else 0
     return [int(x) for x in credits["line_id"]]
+
+
+def _to_decide(
+    credits: pd.DataFrame,
+    invoices: pd.DataFrame,
+    confirmations: pd.DataFrame,
+    aliases: pd.DataFrame,
+    mark: store.MatchMark | None,
+    opts: RunOptions,
+) -> pd.DataFrame:
+    """The open credits this run decides (reconcile.affected): all of them on the first run or
+    when the matching rules changed since the last matching run, else the new lines and those
+    that what changed since can reach."""
+    from reconcile.affected import affected
+    from reconcile.calendar import BankingCalendar
+
+    rules = opts.rules.matching
+    if mark is None or mark.matching != json.dumps(
+        snapshot(opts.rules)["matching"], sort_keys=True
+    ):
+        return credits
+    since = mark.run_id
+    conf_changed = confirmations["updated_run_id"].fillna(confirmations["first_run_id"]).fillna(0)
+    chosen = affected(
+        credits,
+        invoices,
+        confirmations,
+        aliases,
+        new_lines=credits["decision_run_id"].isna().to_numpy(),
+        changed_invoices=(invoices["changed_run_id"] > since).to_numpy(),
+        changed_confirmations=(conf_changed.astype("int64") > since).to_numpy(),
+        changed_aliases=(pd.to_datetime(aliases["created_at"]) >= mark.started_at).to_numpy(),
+        rules=rules,
+        calendar=BankingCalendar(rules.extra_holidays),
+    )
+    return credits[chosen].reset_index(drop=True)
+
+
+_OUTCOME_COLUMNS = {
+    "invoice_no": ("status", "received_sen", "codes", "reason"),
+    "ticket_id": ("status", "codes", "line_ids", "reason"),
+}
+
+
+def _changed(outcome: pd.DataFrame, stored: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The outcome rows that differ from what is stored (only those are written)."""
+    columns = [c for c in _OUTCOME_COLUMNS[key] if c in stored]
+    if not len(outcome) or not len(stored):
+        return outcome
+    before = stored[[key, *columns]].astype({c: str for c in columns})
+    after = outcome[[key, *columns]].astype({c: str for c in columns})
+    both = after.merge(before, on=key, how="left", suffixes=("", "_before"), indicator=True)
+    same = (both["_merge"] == "both").to_numpy().copy()
+    for c in columns:
+        same &= (both[c] == both[f"{c}_before"].fillna("")).to_numpy()
+    return outcome[~same].reset_index(drop=True)
 
 
 def run(opts: RunOptions) -> RunResult:

@@ -668,6 +668,19 @@ def load_credits(conn: Connection, line_ids: Iterable[int] | None = None) -> pd.
     df = _read_frame(conn, stmt)
     if line_ids is not None:
         df = df[df["line_id"].isin(list(line_ids))]
+    d = db.decisions.c
+    current = _read_frame(
+        conn,
+        select(d.bank_line_id.label("line_id"), d.id, d.run_id, d.candidates, d.invoice_nos)
+        .join(db.bank_lines, db.bank_lines.c.id == d.bank_line_id)
+        .where(and_(d.active.is_(True), c.status.in_(ACTIVE_LINE_STATUSES))),
+    )
+    current = current.sort_values("id").drop_duplicates("line_id", keep="last")
+    current = current.rename(columns={"run_id": "decision_run_id"}).drop(columns="id")
+    df = df.merge(current, on="line_id", how="left")
+    df["decision_run_id"] = df["decision_run_id"].astype("Int64")  # <NA>: never decided
+    df["candidates"] = df["candidates"].fillna("").astype(str)
+    df["invoice_nos"] = df["invoice_nos"].fillna("").astype(str)
     df["amount_sen"] = _sen(df["amount"]) if len(df) else pd.Series(dtype="int64")
     df = df.drop(columns=["amount"])
     for col in ("posted_on", "initiated_on"):
@@ -694,6 +707,9 @@ def load_invoices(conn: Connection) -> pd.DataFrame:
             c.amount_received,
             c.source_status,
             c.status,
+            c.codes,
+            c.reason,
+            func.coalesce(c.updated_run_id, c.first_run_id, 0).label("changed_run_id"),
         ),
     )
     df["amount_sen"] = _sen(df["amount"]) if len(df) else pd.Series(dtype="int64")
@@ -721,7 +737,44 @@ def load_confirmations(conn: Connection) -> pd.DataFrame:
 
 def load_aliases(conn: Connection) -> pd.DataFrame:
     c = db.payer_aliases.c
-    return _read_frame(conn, select(c.sender_norm, c.client_key).where(c.removed_at.is_(None)))
+    return _read_frame(
+        conn, select(c.sender_norm, c.client_key, c.created_at).where(c.removed_at.is_(None))
+    )
+
+
+@dataclass(frozen=True)
+class MatchMark:
+    """The last run whose matching committed: what changed after it is new to the matcher."""
+
+    run_id: int
+    started_at: datetime
+    matching: str  # that run's `matching:` rules, as JSON
+
+
+def last_match(conn: Connection) -> MatchMark | None:
+    """The latest run that wrote automatic decisions, or completed a matching stage."""
+    d = db.decisions.c
+    r = db.runs.c
+    by_decisions = conn.execute(
+        select(func.max(d.run_id)).where(d.decided_by == "auto")
+    ).scalar_one_or_none()
+    completed = conn.execute(
+        select(r.id, r.counts).where(r.status == "COMPLETED").order_by(r.id.desc()).limit(50)
+    ).all()
+    by_runs = next(
+        (int(row.id) for row in completed if "decisions_written" in json.loads(row.counts or "{}")),
+        None,
+    )
+    ids = [x for x in (by_decisions, by_runs) if x is not None]
+    if not ids:
+        return None
+    row = conn.execute(select(r.started_at, r.config_snapshot).where(r.id == max(ids))).one()
+    snapshot = json.loads(row.config_snapshot or "{}")
+    return MatchMark(
+        run_id=max(ids),
+        started_at=row.started_at,
+        matching=json.dumps(snapshot.get("matching"), sort_keys=True),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -845,6 +898,7 @@ def persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) 
                 "amount_received": from_sen(int(r["received_sen"])),
                 "codes": r.get("codes") or "",
                 "reason": r.get("reason") or "",
+                "updated_run_id": run_id,  # a change the next run's matching takes into account
             }
             for r in result.invoices.to_dict("records")
         ],

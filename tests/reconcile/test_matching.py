@@ -326,7 +326,8 @@ def test_amount_shared_by_more_invoices_than_the_block_cap_is_ambiguous() -> Non
     got = line(run([credit(1, "165000", "")], invoices, rules=rules), 1)
     assert (got["status"], got["codes"]) == ("REVIEW", "AMBIGUOUS")
     assert (
-        got["reason"] == "amount Rp 165.000 fits 4 open invoices; nothing else identifies the payer"
+        got["reason"]
+        == "amount Rp 165.000 fits more than 3 open invoices; nothing else identifies the payer"
     )
 
 

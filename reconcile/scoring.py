@@ -25,6 +25,7 @@ unique code (the last three digits) that no other open invoice has (60 + 30 + 5)
 |            | ``unknown``: no sender (e-wallet, empty)                    |  0 |
 |            | ``different``                                               |  0 |
 | confirmation | ``agrees``: amount, date, destination account and payer name agree | 40 |
+|            | ``unnamed``: amount, date and account agree, but the bank shows no sender name and the credit quotes no invoice number | 20 |
 |            | ``disagrees``: the payer's, but amount or account differs    | 15 |
 |            | ``none``: no confirmation, or another transfer's: typed by another payer (its "Nama di Rekening" not the sender's name), or for another amount while this credit pays only part of the invoice | 0 |
 | date       | ``before_issue``: credit posted before the invoice date     | -30 |
@@ -46,6 +47,11 @@ of the other: an initial), and it weighs less than the same name, so it never au
 an amount alone and never ties with the truncated name it only resembles. A confirmation agrees
 only when its "Nama di Rekening" is the sender's name (equal, or one the bank-cut start of the
 other); a confirmation under a merely similar name is another payer's and is not evidence.
+Where the bank prints no sender name (e-wallets, some channels) and the credit quotes no invoice
+number, nothing ties the confirmation to this transfer: amount, date and account agreeing are
+``unnamed`` (20), not enough with an exact amount alone
+(50 + 20 + 5 = 75) for an automatic decision: a nameless transfer of a common price near the
+confirmed date may be anyone's, and the confirmed money may still be on its way.
 
 A second work-around: ``normalise_names`` drops a trailing SE, ST, SH... as an academic degree,
 but a bank cutting "IBU TEGUH PUTRA SETIAWAN" at 18 characters prints "IBU TEGUH PUTRA SE".
@@ -87,7 +93,7 @@ NAME_LEVELS = {
     "unknown": 0,
     "different": 0,
 }
-CONF_LEVELS = {"agrees": 40, "disagrees": 15, "none": 0}
+CONF_LEVELS = {"agrees": 40, "unnamed": 20, "disagrees": 15, "none": 0}
 DATE_LEVELS = {"before_issue": -30, "in_window": 5, "late": 0}
 RARITY_LEVELS = {"sole_open": 30, "else": 0}
 COMPARISONS = {
@@ -254,7 +260,9 @@ def score_pairs(
     # how much of the name agrees: a longer common name is the better fit ("BAMBANG DHARMA LES"
     # over "BAMBANG DHARMA" for "Bambang Dharma Lestari"); ranks equal scores (assign.rank_of)
     def chars(values: npt.NDArray[np.object_]) -> npt.NDArray[np.int64]:
-        return np.fromiter((len(v) for v in values.tolist()), dtype=np.int64, count=len(values))
+        codes, names = pd.factorize(values)  # lengths counted once per distinct name
+        lengths = np.fromiter((len(v) for v in names.tolist()), dtype=np.int64, count=len(names))
+        return np.append(lengths, 0)[codes]
 
     sender_chars = chars(np.where(sender_kept != sender, sender_kept, sender))
     name_chars = np.select(
@@ -271,8 +279,14 @@ def score_pairs(
     wrong_account = has_conf & (conf_not_ours | ((conf_dest != "") & (conf_dest != credit_account)))
     conf_amount_differs = has_conf & (conf_amount != credit_sen)
     confirmation = _select(
-        [has_conf & ~wrong_account & ~conf_amount_differs, has_conf],
-        ["agrees", "disagrees"],
+        [
+            # the payer's name, or the invoice number the credit itself quotes, ties the
+            # confirmation to this transfer
+            has_conf & ~wrong_account & ~conf_amount_differs & ((sender != "") | (ref_value > 0)),
+            has_conf & ~wrong_account & ~conf_amount_differs,
+            has_conf,
+        ],
+        ["agrees", "unnamed", "disagrees"],
         "none",
     )
 
@@ -313,7 +327,8 @@ def score_pairs(
     )
     total = np.zeros(len(pairs), dtype=np.int64)
     for comparison, levels in COMPARISONS.items():
-        weights = scored[comparison].map(levels).to_numpy(dtype=np.int64)
+        codes, labels = pd.factorize(scored[comparison].to_numpy())  # a handful of labels
+        weights = np.array([levels[x] for x in labels], dtype=np.int64)[codes]
         scored[f"w_{comparison}"] = weights
         total += weights
     scored["score"] = np.clip(total, 0, 100)

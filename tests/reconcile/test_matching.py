@@ -759,3 +759,59 @@ def test_part_payments_known_only_by_name_that_leave_a_balance_are_not_applied()
         "REVIEW", "UNDERPAID", "200471")  # fmt: skip
     assert line(r, 2)["status"] != "MATCHED"
     assert r.allocations.empty
+
+
+def test_invoice_marked_paid_by_hand_and_an_open_one_of_the_same_amount_make_a_name_payment_ambiguous() -> (
+    None
+):
+    # staff marked February paid in the billing system (no bank line yet); March is open
+    invoices = [
+        invoice("20431", "165000", "Budi Santoso", issued="2026-02-27", status="PAID"),
+        invoice("20432", "165000", "Budi Santoso", issued="2026-02-28"),
+    ]
+    got = line(run([credit(1, "165000", "BUDI SANTOSO")], invoices), 1)
+    assert (got["status"], got["codes"], got["candidates"]) == (
+        "REVIEW",
+        "AMBIGUOUS",
+        "20431;20432",
+    )
+
+
+def test_invoice_paid_by_an_earlier_bank_line_does_not_compete_with_the_open_one() -> None:
+    invoices = [
+        invoice("20431", "165000", "Budi Santoso", issued="2026-02-27", status="PAID",
+                received="165000"),
+        invoice("20432", "165000", "Budi Santoso", issued="2026-02-28"),
+    ]  # fmt: skip
+    got = line(run([credit(1, "165000", "BUDI SANTOSO")], invoices), 1)
+    assert (got["status"], got["invoice_nos"], got["score"]) == ("MATCHED", "20432", 93)
+
+
+def test_nameless_transfer_agreeing_with_a_confirmation_on_amount_and_date_only_goes_to_review() -> (
+    None
+):
+    conf = confirmation("881", "165000", "Maya Kurnia", invoices="20431")
+    r = run([credit(1, "165000", "")], [invoice("20431", "165000", "Maya Kurnia")], [conf])
+    got = line(r, 1)
+    assert (got["status"], got["invoice_nos"], got["score"]) == ("REVIEW", "20431", 75)
+    assert got["reason"] == (
+        "amount exact; confirmation #881 agrees on amount and date (no sender name to compare)"
+    )
+    assert json.loads(str(got["signals"]))["confirmation"] == {"level": "unnamed", "weight": 20}
+    assert r.confirmations[["status", "line_ids"]].values.tolist() == [["REVIEW", "1"]]
+
+
+def test_nameless_transfer_quoting_the_invoice_of_an_agreeing_confirmation_is_matched() -> None:
+    conf = confirmation("881", "165000", "Maya Kurnia", invoices="20431")
+    r = run(
+        [credit(1, "165000", "", message="INV 20431")],
+        [invoice("20431", "165000", "Maya Kurnia")],
+        [conf],
+    )
+    got = line(r, 1)
+    assert (got["status"], got["invoice_nos"], got["confirmation_ids"]) == (
+        "MATCHED",
+        "20431",
+        "881",
+    )
+    assert json.loads(str(got["signals"]))["confirmation"] == {"level": "agrees", "weight": 40}

@@ -380,15 +380,43 @@ class World:
     seed: int
 
 
+# Javanese-style names are built from syllables ("Su" + "har" + "to"): with the lists above
+# alone, 80 x 64 full names would be shared by about 24 clients each at 1M lines, far more
+# than any real customer base, and every payment by name would look ambiguous.
+SYLLABLES_FIRST = ["Su", "Wi", "Pra", "Har", "Sri", "Jo", "Tri", "Eko", "Dwi", "Ku", "Mar",
+                   "Sa", "Ra", "Wa", "Yu", "Ha", "Pur", "Ti", "Gu", "Bam", "Ten", "Set", "Nur",
+                   "An", "In", "Lin", "Ret", "Sar", "Dar", "Win"]  # fmt: skip
+SYLLABLES_MIDDLE = ["har", "ri", "ja", "sa", "tri", "ma", "no", "di", "yu", "wa", "ra", "la",
+                    "mi", "ka", "gi", "ta", "se", "ni", "pan", "su", ""]  # fmt: skip
+SYLLABLES_LAST = ["to", "no", "di", "yanto", "wati", "ningsih", "yati", "man", "jo", "tono",
+                  "yono", "sih", "dani", "wan", "ti", "ni", "ya", "sari", "tomo", "yadi"]  # fmt: skip
+
+
 def _pick(rng: np.random.Generator, values: Sequence[str], n: int) -> np.ndarray:
     return np.asarray(values, dtype=object)[rng.integers(0, len(values), n)]
 
 
-def make_clients(rng: np.random.Generator, n: int) -> pd.DataFrame:
+def _javanese(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Single names such as "Suharto", "Wiratno", "Purwaningsih" (about 12,000 of them)."""
+    parts = [_pick(rng, SYLLABLES_FIRST, n), _pick(rng, SYLLABLES_MIDDLE, n),
+             _pick(rng, SYLLABLES_LAST, n)]  # fmt: skip
+    return parts[0] + parts[1] + parts[2]
+
+
+def person_names(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Indonesian personal names: one name (15 %), given + family name, or given + second
+    given or Javanese name + family name; family names from the list or Javanese-built."""
     first = _pick(rng, FIRST_NAMES, n)
-    last = _pick(rng, LAST_NAMES, n)
-    single = rng.random(n) < 0.15  # many Indonesians have one name (§8.6)
-    names = np.where(single, first, first + " " + last)
+    family = np.where(rng.random(n) < 0.5, _pick(rng, LAST_NAMES, n), _javanese(rng, n))
+    middle = np.where(rng.random(n) < 0.5, _pick(rng, FIRST_NAMES, n), _javanese(rng, n))
+    u = rng.random(n)
+    two = first + " " + family
+    three = first + " " + middle + " " + family
+    return np.where(u < 0.15, _javanese(rng, n), np.where(u < 0.65, two, three))
+
+
+def make_clients(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    names = person_names(rng, n)  # many Indonesians have one name (§8.6)
     has_company = rng.random(n) < 0.2
     w = [_pick(rng, COMPANY_WORDS, n) for _ in range(3)]
     prefix = np.where(rng.random(n) < 0.6, "PT", "CV")
@@ -555,7 +583,7 @@ def make_payments(rng: np.random.Generator, invoices: pd.DataFrame) -> pd.DataFr
     delay = np.minimum(rng.geometric(0.35, m) - 1, 9)  # days after issue, mostly 0-3
     posted = src["issued_on"].to_numpy() + delay.astype("timedelta64[D]")
     posted = np.clip(posted, np.datetime64(PERIOD_START), np.datetime64(PERIOD_END))
-    other = (_pick(rng, FIRST_NAMES, m) + " " + _pick(rng, LAST_NAMES, m)).tolist()
+    other = person_names(rng, m).tolist()
     choice = rng.random(m)
     sender = [
         _printed_name(nm, co, c, o)
@@ -585,7 +613,7 @@ def make_payments(rng: np.random.Generator, invoices: pd.DataFrame) -> pd.DataFr
 def make_other_credits(rng: np.random.Generator, n: int) -> pd.DataFrame:
     """Credits that pay no listed invoice: amounts from the same price list (they collide)."""
     span = (PERIOD_END - PERIOD_START).days + 1
-    sender = (_pick(rng, FIRST_NAMES, n) + " " + _pick(rng, LAST_NAMES, n)).tolist()
+    sender = person_names(rng, n).tolist()
     sender = [s.upper() if u < 0.9 else "" for s, u in zip(sender, rng.random(n), strict=True)]
     generic = _pick(rng, GENERIC_MESSAGES, n)
     return pd.DataFrame(
@@ -611,7 +639,7 @@ def make_debits(rng: np.random.Generator, n: int) -> pd.DataFrame:
     withdrawal = rng.integers(1, 40, n) * 100_000
     transfer = rng.integers(5, 400, n) * 50_000
     amount = np.select([kind == "fee", kind == "withdrawal"], [fee, withdrawal], transfer)
-    payee = (_pick(rng, FIRST_NAMES, n) + " " + _pick(rng, LAST_NAMES, n)).tolist()
+    payee = person_names(rng, n).tolist()
     return pd.DataFrame(
         {
             "posted_on": _days(PERIOD_START, rng.integers(0, span, n)),

@@ -8,17 +8,21 @@ changed since the last matching run. The tests are the blocking keys of
 changed is selected (a few more are harmless: deciding them again gives the same decision):
 
 1. **name**: its sender's block key (first ten characters of the normalised name) is the key of
-   a new credit (two payments of one payer compete for that client's invoices), of a changed
+   a changed
    invoice's client or company, of a changed confirmation's "Nama di Rekening", or of a payer
    alias learned since;
-2. **amount**: its amount, or its amount plus a typical transfer fee, is the amount of a new
-   credit or the amount due of a changed invoice, and open invoices of that amount issued in its
-   date window are few enough (≤ ``max_block_size``) for amount-only candidates to exist;
+2. **amount**: its amount, or its amount plus a typical transfer fee, is the amount due of a
+   changed invoice, and open invoices of that amount issued in its date window are few enough
+   (≤ ``max_block_size``) for amount-only candidates to exist;
 3. **confirmation**: a changed confirmation names its exact amount and a transfer date within
    the confirmation window of its posting date (how ``confirmation_links`` pairs them);
-4. **number**: its message or description quotes the number of a changed invoice, of an
-   invoice a changed confirmation names, or of an invoice a new credit quotes;
-5. **proposal**: it is in REVIEW with a changed invoice among its candidates.
+4. **number**: its message or description quotes the number of a changed invoice or of an
+   invoice a changed confirmation names;
+5. **rival**: it had candidates (REVIEW with invoices proposed) and a new credit may claim the
+   same invoice: the same sender key, where that key can reach an invoice (a client's or
+   company's, an open confirmation's, an alias sender's), the same rare amount, or the same
+   quoted invoice number; or a changed invoice is among its candidates. A credit that had no
+   candidate loses none to a newcomer: only changed evidence can give it one.
 
 What a run itself changes (an invoice it pays) is a change for the next run, so effects of
 effects settle within a run or two, each deciding few lines. A credit left out keeps its
@@ -99,6 +103,32 @@ def fee_offsets(rules: Matching) -> list[int]:
     return [0, *[f for f in TYPICAL_FEES_SEN if f <= limit_sen]]
 
 
+def _claimable_keys(
+    invoices: pd.DataFrame, confirmations: pd.DataFrame, aliases: pd.DataFrame
+) -> set[str]:
+    """Sender keys through which two credits can claim the same invoice: those of clients and
+    companies with an invoice a name can reach (open, or marked paid with no money seen), of
+    open confirmations' account names, and of alias senders. Two payers sharing any other key
+    have no name candidate to compete for."""
+    status = invoices["status"]
+    reachable = status.isin(OPEN_STATUSES) | ((status == "PAID") & (invoices["received_sen"] == 0))
+    names = (
+        pd.concat(
+            [
+                invoices.loc[reachable, "client_name"],
+                invoices.loc[reachable, "company_name"],
+                confirmations["account_name"] if len(confirmations) else pd.Series(dtype=object),
+            ]
+        )
+        .dropna()
+        .astype(str)
+        .drop_duplicates()
+    )
+    keys = set(block_keys(normalise_names(names.tolist())).tolist())
+    keys |= set(block_keys(aliases["sender_norm"].astype(str).reset_index(drop=True)).tolist())
+    return keys
+
+
 def affected(
     credits: pd.DataFrame,
     invoices: pd.DataFrame,
@@ -126,28 +156,47 @@ def affected(
     cf_c = confirmations[changed_confirmations]
     amount = credits["amount_sen"].to_numpy(dtype=np.int64)
     posted = pd.to_datetime(credits["posted_on"]).dt.normalize()
+    proposed = (
+        credits["candidates"].fillna("").astype(str) + ";" + credits["invoice_nos"].fillna("")
+        if "candidates" in credits
+        else pd.Series(";", index=credits.index)
+    )
+    # a new credit competes only with earlier ones that had a candidate to lose: a credit with
+    # no candidate (UNMATCHED, or an amount too common to propose any) gains none from it
+    rivals = old & (proposed != ";").to_numpy()
+    hit = np.zeros(len(credits), dtype=bool)
 
     # 1. name
     sender_key = block_keys(normalise_names(credits["counterparty"].tolist())).to_numpy()
-    keys: set[str] = set(sender_key[selected].tolist())
+    by_key = pd.Series(sender_key)
+    rival_keys = set(sender_key[selected].tolist()) & _claimable_keys(
+        invoices, confirmations, aliases
+    )
+    keys: set[str] = set()
     for column in ("client_name", "company_name"):
         keys |= set(block_keys(normalise_names(inv_c[column].tolist())).tolist())
     keys |= set(block_keys(normalise_names(cf_c["account_name"].tolist())).tolist())
     alias_senders = aliases.loc[np.asarray(changed_aliases, dtype=bool), "sender_norm"]
     keys |= set(block_keys(alias_senders.astype(str).reset_index(drop=True)).tolist())
     keys.discard("")
-    hit = np.isin(sender_key, list(keys))
+    rival_keys.discard("")
+    hit |= old & by_key.isin(keys).to_numpy()  # hashed; np.isin would sort objects
+    hit |= rivals & by_key.isin(rival_keys).to_numpy()
 
     # 2. amount (only where amount-only candidates exist)
     due_changed = (inv_c["amount_sen"] - inv_c["received_sen"]).to_numpy(dtype=np.int64)
-    amounts = np.union1d(amount[selected], np.union1d(due_changed, inv_c["amount_sen"]))
-    old_idx = np.flatnonzero(old & ~hit)
-    sizes = window_block_sizes(amount[old_idx], posted.iloc[old_idx], invoices, rules, calendar)
+    changed_amounts = np.union1d(due_changed, inv_c["amount_sen"].to_numpy(dtype=np.int64))
+    new_amounts = np.unique(amount[selected])
+    rest = np.flatnonzero(old & ~hit)
+    sizes = window_block_sizes(amount[rest], posted.iloc[rest], invoices, rules, calendar)
     for column, offset in enumerate(fee_offsets(rules)):
         size = sizes[:, column]
         reach = (size > 0) & (size <= rules.max_block_size)
-        reach &= np.isin(amount[old_idx] + offset, amounts)
-        hit[old_idx[reach]] = True
+        value = amount[rest] + offset
+        reach &= np.isin(value, changed_amounts) | (
+            rivals[rest] & np.isin(amount[rest], new_amounts)
+        )
+        hit[rest[reach]] = True
 
     # 3. confirmation by amount and date
     with_amount = cf_c[cf_c["amount_sen"].notna() & cf_c["transfer_date"].notna()]
@@ -174,21 +223,20 @@ def affected(
     digits = tuple(rules.invoice_number_digits)
     known = set(invoice_key(invoices["invoice_no"]).tolist())
     fresh = quoted_numbers(text[selected].reset_index(drop=True), digits)  # type: ignore[arg-type]
-    numbers |= set(fresh["key"].tolist()) & known
+    rival_numbers = set(fresh["key"].tolist()) & known
     numbers.discard("")
-    if numbers:
+    if numbers or rival_numbers:
         rest = np.flatnonzero(old & ~hit)
         quotes = quoted_numbers(text.iloc[rest].reset_index(drop=True), digits)  # type: ignore[arg-type]
-        hit[rest[quotes.loc[quotes["key"].isin(numbers), "row"].to_numpy()]] = True
+        row = quotes["row"].to_numpy()
+        reach = quotes["key"].isin(numbers).to_numpy() | (
+            quotes["key"].isin(rival_numbers).to_numpy() & rivals[rest[row]]
+        )
+        hit[rest[row[reach]]] = True
 
     # 5. proposal
-    if "candidates" in credits and len(inv_c):
-        proposed = (
-            credits["candidates"].fillna("").astype(str)
-            + ";"
-            + credits["invoice_nos"].fillna("").astype(str)
-        )
-        rows = np.flatnonzero(old & ~hit & (proposed != ";").to_numpy())
+    if len(inv_c):
+        rows = np.flatnonzero(rivals & ~hit)
         changed_nos = set(inv_c["invoice_no"].astype(str).tolist())
         named = proposed.iloc[rows].str.split(";").tolist()
         touched = np.fromiter((not changed_nos.isdisjoint(p) for p in named), bool, len(rows))

@@ -31,7 +31,7 @@ unique code (the last three digits) that no other open invoice has (60 + 30 + 5)
 | date       | ``before_issue``: credit posted before the invoice date     | -30 |
 |            | ``in_window``: up to date_window_days banking days after due |  5 |
 |            | ``late``                                                    |  0 |
-| rarity     | ``sole_open``: the only open invoice of this amount, with a unique code | 30 |
+| rarity     | ``sole_open``: the only open invoice of this amount, with a unique code, and the sender not plainly someone else | 30 |
 |            | ``else``                                                    |  0 |
 
 The pair's ``score`` is clipped to 0-100 for people; ``raw_score``, the unclipped sum, ranks
@@ -301,7 +301,11 @@ def score_pairs(
         "late",
     )
     sole = pairs["exact_block"].to_numpy() == 1
-    rarity = _select([sole & (amount == "unique_code")], ["sole_open"], "else")
+    # a unique code identifies the invoice whoever sends it, unless the sender is named and is
+    # plainly someone else (NAME_MISMATCH): then the amount alone may be a coincidence
+    rarity = _select(
+        [sole & (amount == "unique_code") & (name != "different")], ["sole_open"], "else"
+    )
 
     scored = pairs.assign(
         fidx=np.where(has_conf, f, -1),

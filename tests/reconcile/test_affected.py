@@ -72,14 +72,28 @@ def test_no_new_line_and_no_change_decides_nothing() -> None:
     assert _selected(_frames(EARLIER, BOOK), new=[]) == []
 
 
-def test_new_payment_of_the_same_payer_brings_back_the_earlier_one() -> None:
-    earlier = credit(4, "165000", "BUDI SANTOSO", day="2026-03-02")  # AMBIGUOUS so far
+def test_new_payment_of_the_same_payer_brings_back_the_earlier_one_in_review() -> None:
+    earlier = credit(4, "165000", "BUDI SANTOSO", day="2026-03-02") | {
+        "candidates": "20461;20462"  # AMBIGUOUS so far
+    }
     frames = _frames([*EARLIER, earlier, credit(9, "165000", "BUDI SANTOSO")], BOOK)
     assert _selected(frames, new=[9]) == [4, 9]
 
 
+def test_new_payment_leaves_an_earlier_credit_of_that_payer_that_had_no_candidate() -> None:
+    earlier = credit(4, "9000000", "BUDI SANTOSO", day="2026-03-02")  # UNMATCHED: nothing fits
+    frames = _frames([*EARLIER, earlier, credit(9, "165000", "BUDI SANTOSO")], BOOK)
+    assert _selected(frames, new=[9]) == [9]
+
+
+def test_new_payment_of_a_name_no_invoice_can_reach_brings_back_nobody() -> None:
+    earlier = credit(4, "165000", "PUTRI AYU", day="2026-03-02") | {"candidates": "20461;20462"}
+    frames = _frames([*EARLIER, earlier, credit(9, "300000", "PUTRI AYU")], BOOK)
+    assert _selected(frames, new=[9]) == [9]
+
+
 def test_a_bank_cut_sender_name_shares_the_block_key_of_the_full_name() -> None:
-    earlier = credit(4, "450000", "AGUS PRASETYO WIBO", day="2026-03-02")
+    earlier = credit(4, "450000", "AGUS PRASETYO WIBO", day="2026-03-02") | {"candidates": "20470"}
     frames = _frames([*EARLIER, earlier, credit(9, "450000", "AGUS PRASETYO WIBOWO")], BOOK)
     assert _selected(frames, new=[9]) == [4, 9]
 
@@ -119,7 +133,8 @@ def test_crowded_amount_reaches_no_nameless_credit() -> None:
 
 def test_new_credit_of_a_rare_amount_competes_with_an_earlier_nameless_one() -> None:
     book = [*BOOK, invoice("20490", "777000", "Sari Dewi", issued="2026-02-27")]
-    frames = _frames([*EARLIER, credit(9, "777000", "", day="2026-03-04")], book)
+    earlier = [*EARLIER[:2], EARLIER[2] | {"candidates": "20490"}]
+    frames = _frames([*earlier, credit(9, "777000", "", day="2026-03-04")], book)
     assert _selected(frames, new=[9]) == [3, 9]
 
 
@@ -151,7 +166,9 @@ def test_changed_invoice_quoted_in_a_description_brings_the_credit_back() -> Non
 
 
 def test_new_credit_quoting_an_invoice_brings_back_the_earlier_one_quoting_it() -> None:
-    earlier = credit(4, "100000", "", day="2026-03-02", message="INV 20470 dp")
+    earlier = credit(4, "100000", "", day="2026-03-02", message="INV 20470 dp") | {
+        "candidates": "20470"
+    }
     new = credit(9, "350000", "", message="#20470 pelunasan")
     assert _selected(_frames([*EARLIER, earlier, new], BOOK), new=[9]) == [4, 9]
 

@@ -33,6 +33,7 @@ from reconcile.config import Rules
 from reconcile.dedup import keys_with_occurrence
 from reconcile.model import Direction, Statement, Transaction
 from reconcile.money import from_sen, to_sen
+from reconcile.sqlframes import frame, iso_of, sen_of
 
 CHUNK = 1000
 ACTIVE_LINE_STATUSES = ("UNMATCHED", "REVIEW")
@@ -635,56 +636,47 @@ def _sen(series: pd.Series) -> pd.Series:
 
 
 def load_credits(conn: Connection, line_ids: Iterable[int] | None = None) -> pd.DataFrame:
-    """Credit lines still waiting for a decision (UNMATCHED, or REVIEW not decided by a person)."""
+    """Credit lines still waiting for a decision (UNMATCHED, or REVIEW not decided by a person),
+    with their current automatic decision's run, candidates and invoices (``decision_run_id``
+    <NA>: never decided)."""
     c = db.bank_lines.c
+    d = db.decisions.c
+    dialect = conn.dialect.name
     human = (
-        select(db.decisions.c.bank_line_id)
-        .where(and_(db.decisions.c.active.is_(True), db.decisions.c.decided_by != "auto"))
+        select(d.bank_line_id)
+        .where(and_(d.active.is_(True), d.decided_by != "auto"))
         .scalar_subquery()
     )
-    stmt = select(
-        c.id.label("line_id"),
-        c.bank,
-        c.account_no,
-        c.posted_on,
-        c.initiated_on,
-        c.pending,
-        c.amount,
-        c.counterparty,
-        c.sender_bank,
-        c.message,
-        c.description,
-        c.channel,
-        c.source_file,
-        c.source_line,
-    ).where(
-        and_(
-            c.direction == "CR",
-            c.is_fee.is_(False),
-            c.status.in_(ACTIVE_LINE_STATUSES),
-            c.id.not_in(human),
-        )
-    )
-    df = _read_frame(conn, stmt)
+    columns = {
+        "line_id": c.id, "bank": c.bank, "account_no": c.account_no,
+        "posted_on": iso_of(c.posted_on, dialect), "initiated_on": iso_of(c.initiated_on, dialect),
+        "pending": c.pending, "amount_sen": sen_of(c.amount, dialect),
+        "counterparty": c.counterparty, "sender_bank": c.sender_bank, "message": c.message,
+        "description": c.description, "channel": c.channel, "source_file": c.source_file,
+        "source_line": c.source_line,
+    }  # fmt: skip
+    open_line = and_(c.direction == "CR", c.is_fee.is_(False), c.status.in_(ACTIVE_LINE_STATUSES))
+    stmt = select(*columns.values()).where(and_(open_line, c.id.not_in(human)))
+    df = frame(conn, stmt, list(columns))
     if line_ids is not None:
         df = df[df["line_id"].isin(list(line_ids))]
-    d = db.decisions.c
-    current = _read_frame(
+    current = frame(
         conn,
-        select(d.bank_line_id.label("line_id"), d.id, d.run_id, d.candidates, d.invoice_nos)
-        .join(db.bank_lines, db.bank_lines.c.id == d.bank_line_id)
-        .where(and_(d.active.is_(True), c.status.in_(ACTIVE_LINE_STATUSES))),
+        select(d.bank_line_id, d.id, d.run_id, d.candidates, d.invoice_nos)
+        .join(db.bank_lines, c.id == d.bank_line_id)
+        .where(and_(d.active.is_(True), open_line)),
+        ["line_id", "id", "decision_run_id", "candidates", "invoice_nos"],
     )
-    current = current.sort_values("id").drop_duplicates("line_id", keep="last")
-    current = current.rename(columns={"run_id": "decision_run_id"}).drop(columns="id")
+    current = current.sort_values("id").drop_duplicates("line_id", keep="last").drop(columns="id")
     df = df.merge(current, on="line_id", how="left")
+    df["line_id"] = df["line_id"].astype("int64")
     df["decision_run_id"] = df["decision_run_id"].astype("Int64")  # <NA>: never decided
     df["candidates"] = df["candidates"].fillna("").astype(str)
     df["invoice_nos"] = df["invoice_nos"].fillna("").astype(str)
-    df["amount_sen"] = _sen(df["amount"]) if len(df) else pd.Series(dtype="int64")
-    df = df.drop(columns=["amount"])
+    df["amount_sen"] = df["amount_sen"].astype("int64")
+    df["pending"] = df["pending"].astype(bool)
     for col in ("posted_on", "initiated_on"):
-        df[col] = pd.to_datetime(df[col])
+        df[col] = pd.to_datetime(df[col], format="ISO8601")
     # a pending line has no posting date yet: its initiation date stands in
     df["posted_on"] = df["posted_on"].fillna(df["initiated_on"])
     for col in ("counterparty", "sender_bank", "message", "description", "channel"):
@@ -694,44 +686,43 @@ def load_credits(conn: Connection, line_ids: Iterable[int] | None = None) -> pd.
 
 def load_invoices(conn: Connection) -> pd.DataFrame:
     c = db.invoices.c
-    df = _read_frame(
-        conn,
-        select(
-            c.invoice_no,
-            c.client_name,
-            c.company_name,
-            c.email,
-            c.issued_on,
-            c.due_on,
-            c.amount,
-            c.amount_received,
-            c.source_status,
-            c.status,
-            c.codes,
-            c.reason,
-            func.coalesce(c.updated_run_id, c.first_run_id, 0).label("changed_run_id"),
-        ),
-    )
-    df["amount_sen"] = _sen(df["amount"]) if len(df) else pd.Series(dtype="int64")
-    df["received_sen"] = _sen(df["amount_received"]) if len(df) else pd.Series(dtype="int64")
-    df = df.drop(columns=["amount", "amount_received"])
+    dialect = conn.dialect.name
+    columns = {
+        "invoice_no": c.invoice_no, "client_name": c.client_name,
+        "company_name": c.company_name, "email": c.email,
+        "issued_on": iso_of(c.issued_on, dialect), "due_on": iso_of(c.due_on, dialect),
+        "source_status": c.source_status, "status": c.status, "codes": c.codes,
+        "reason": c.reason,
+        "changed_run_id": func.coalesce(c.updated_run_id, c.first_run_id, 0),
+        "amount_sen": sen_of(c.amount, dialect),
+        "received_sen": sen_of(c.amount_received, dialect),
+    }  # fmt: skip
+    df = frame(conn, select(*columns.values()), list(columns))
+    for col in ("amount_sen", "received_sen", "changed_run_id"):
+        df[col] = df[col].astype("int64")
     for col in ("issued_on", "due_on"):
-        df[col] = pd.to_datetime(df[col])
+        df[col] = pd.to_datetime(df[col], format="ISO8601")
     df["email"] = df["email"].fillna("").str.lower()
     df["client_key"] = df["email"].where(df["email"] != "", df["client_name"].str.upper())
     return df
 
 
 def load_confirmations(conn: Connection) -> pd.DataFrame:
-    c = db.confirmations.c
-    df = _read_frame(conn, select(db.confirmations))
-    df["amount_sen"] = pd.array(
-        [to_sen(Decimal(v)) if v is not None else None for v in df["amount"]], dtype="Int64"
-    )
-    df = df.drop(columns=["amount"])
-    df["transfer_date"] = pd.to_datetime(df["transfer_date"])
-    df["submitted_at"] = pd.to_datetime(df["submitted_at"])
-    _ = c
+    dialect = conn.dialect.name
+    table = db.confirmations
+    special = {"amount", "transfer_date", "submitted_at"}
+    plain = [col for col in table.columns if col.name not in special]
+    c = table.c
+    extra = {
+        "amount_sen": sen_of(c.amount, dialect),
+        "transfer_date": iso_of(c.transfer_date, dialect),
+        "submitted_at": iso_of(c.submitted_at, dialect),
+    }
+    df = frame(conn, select(*plain, *extra.values()), [col.name for col in plain] + list(extra))
+    df["amount_sen"] = df["amount_sen"].astype("Int64")
+    df["dest_not_ours"] = df["dest_not_ours"].astype(bool)
+    df["transfer_date"] = pd.to_datetime(df["transfer_date"], format="ISO8601")
+    df["submitted_at"] = pd.to_datetime(df["submitted_at"], format="ISO8601")
     return df
 
 

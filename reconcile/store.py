@@ -803,8 +803,33 @@ _DECISION_FIELDS = (
 )
 
 
-def _same_decision(old: Any, new: dict[str, Any]) -> bool:
-    return all(_as_str(getattr(old, k)) == _as_str(new[k]) for k in _DECISION_FIELDS)
+def _active_decisions(conn: Connection, line_ids: Any) -> pd.DataFrame:
+    """The active decision (latest) of each of ``line_ids``: id, bank_line_id and the fields
+    a new decision is compared on. Many ids: one range scan, filtered here."""
+    d = db.decisions.c
+    columns = ["id", "bank_line_id", *[f"{k}_old" for k in _DECISION_FIELDS]]
+    fields = [d.id, d.bank_line_id, *[d[k] for k in _DECISION_FIELDS]]
+    active = d.active.is_(True)
+    ids = [int(x) for x in line_ids]
+    if not ids:
+        return pd.DataFrame(
+            {
+                c: pd.Series(dtype="int64" if c in ("id", "bank_line_id") else object)
+                for c in columns
+            }
+        )
+    if len(ids) <= 20 * CHUNK:
+        parts = [
+            frame(conn, select(*fields).where(and_(active, d.bank_line_id.in_(ids[i : i + CHUNK]))), columns)
+            for i in range(0, len(ids), CHUNK)
+        ]  # fmt: skip
+        found = pd.concat(parts, ignore_index=True)
+    else:
+        span = d.bank_line_id.between(min(ids), max(ids))
+        found = frame(conn, select(*fields).where(and_(active, span)), columns)
+        found = found[found["bank_line_id"].isin(ids)]
+    found = found.sort_values("id").drop_duplicates("bank_line_id", keep="last")
+    return found.astype({"bank_line_id": "int64"})
 
 
 def persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) -> dict[str, int]:
@@ -814,32 +839,26 @@ def persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) 
     same inputs leaves the database exactly as it was.
     """
     lines: pd.DataFrame = result.lines
-    current = current_decisions(conn, [int(x) for x in lines["line_id"]]) if len(lines) else {}
-    new_decisions: list[dict[str, Any]] = []
-    superseded: list[int] = []
-    for rec in lines.to_dict("records"):
-        row = {
-            "run_id": run_id,
-            "bank_line_id": int(rec["line_id"]),
-            "status": rec["status"],
-            "rule": rec.get("rule") or "",
-            "score": int(rec.get("score") or 0),
-            "signals": rec.get("signals") or "[]",
-            "reason": rec.get("reason") or "",
-            "codes": rec.get("codes") or "",
-            "invoice_nos": rec.get("invoice_nos") or "",
-            "confirmation_ids": rec.get("confirmation_ids") or "",
-            "candidates": rec.get("candidates") or "",
-            "decided_by": "auto",
-            "active": True,
-            "created_at": now,
+    fresh = pd.DataFrame(
+        {
+            "bank_line_id": lines["line_id"].astype("int64"),
+            **{k: lines[k].fillna("").astype(str) for k in _DECISION_FIELDS if k != "score"},
+            "score": lines["score"].fillna(0).astype("int64"),
+            "signals": lines["signals"].fillna("[]").astype(str),
         }
-        old = current.get(row["bank_line_id"])
-        if old is not None and _same_decision(old, row):
-            continue
-        if old is not None:
-            superseded.append(int(old.id))
-        new_decisions.append(row)
+    )
+    old = _active_decisions(conn, fresh["bank_line_id"].to_numpy())
+    both = fresh.merge(old, on="bank_line_id", how="left", suffixes=("", "_old"))
+    had = both["id"].notna().to_numpy()
+    same = had.copy()
+    for k in _DECISION_FIELDS:
+        same &= (both[k].astype(str) == both[f"{k}_old"].fillna("").astype(str)).to_numpy()
+    superseded = both.loc[had & ~same, "id"].astype("int64").tolist()
+    changed = fresh[~same]
+    new_decisions: list[dict[str, Any]] = [
+        {**rec, "run_id": run_id, "decided_by": "auto", "active": True, "created_at": now}
+        for rec in changed.to_dict("records")
+    ]
     dc = db.decisions.c
     if superseded:
         for i in range(0, len(superseded), CHUNK):

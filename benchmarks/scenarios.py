@@ -24,6 +24,7 @@ SITUATIONS = (
     "name_exact", "ref", "ref_other_payer", "fee_deducted", "partial", "overpaid", "combined",
     "split", "duplicate", "closed", "confirmation", "wrong_account", "conf_amount_mismatch",
     "late", "ambiguous", "alias", "unique_code", "unidentified", "ewallet_common",
+    "ewallet_confirmed", "marked_paid",
 )  # fmt: skip
 
 
@@ -42,7 +43,8 @@ MIXES: dict[str, dict[str, float]] = {
         "alias": 3.0, "combined": 2.0, "fee_deducted": 4.0, "split": 1.0, "partial": 1.0,
         "late": 1.0, "unique_code": 2.0, "overpaid": 0.5, "duplicate": 0.5, "closed": 0.3,
         "wrong_account": 0.5, "conf_amount_mismatch": 0.5, "ambiguous": 1.0,
-        "ewallet_common": 0.5, "unidentified": 2.0,
+        "ewallet_common": 0.5, "unidentified": 2.0, "ewallet_confirmed": 0.5,
+        "marked_paid": 0.5,
     },
 }  # fmt: skip
 CONFIRM_SHARE = {"every": 0.0, "production": 0.22}  # plus the confirmation situations: ~30 %
@@ -227,6 +229,20 @@ class _Builder:
             self.expect(line, situation, "UNMATCHED", "", "UNIDENTIFIED_CREDIT")
         elif situation == "ewallet_common":
             line = self.credit(165_000, "DANA")
+            self.expect(line, situation, "REVIEW", "", "AMBIGUOUS")
+        elif situation == "ewallet_confirmed":
+            # no sender name and no invoice number: the confirmation agrees on amount and date,
+            # which a stranger's transfer of that price could too; a person links them
+            amount = 3_000_000 + self.next_client * 1_000  # rare: the amount links them
+            no = self.invoice(name, email, amount)
+            self.confirmation(no, amount, name, email)
+            self.expect(self.credit(amount, "DANA"), situation, "REVIEW", no, "")
+        elif situation == "marked_paid":
+            # staff marked last month's invoice paid by hand (no bank line yet); this month's
+            # of the same price is open: the transfer may be either
+            self.invoice(name, email, price, status="PAID", issued="2026-03-06")
+            self.invoice(name, email, price, issued="2026-03-09")
+            line = self.credit(price, self.sender_of(name))
             self.expect(line, situation, "REVIEW", "", "AMBIGUOUS")
         else:
             raise ValueError(situation)

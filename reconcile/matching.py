@@ -205,6 +205,37 @@ def _best_per_pair(scored: pd.DataFrame, cf: pd.DataFrame) -> pd.DataFrame:
     return ordered.drop_duplicates(["cidx", "iidx"]).reset_index(drop=True)
 
 
+SCORE_BLOCK_PAIRS = 1_000_000  # pairs scored at once: bounds the memory of the scoring frames
+
+
+def _viable_pairs(
+    pairs: pd.DataFrame, cr: pd.DataFrame, inv: pd.DataFrame, cf: pd.DataFrame, rules: Matching,
+    calendar: BankingCalendar,
+) -> pd.DataFrame:  # fmt: skip
+    """Score the pairs block by block of whole credits (a credit's pairs stay together), keep
+    each (credit, invoice)'s best-scored confirmation and only pairs reaching review_threshold.
+
+    Scoring is per pair, so blocks give the same rows as one pass; only the peak memory of the
+    ~40 scoring columns is bounded (15M candidate pairs at 1M lines).
+    """
+    pairs = pairs.sort_values("cidx", kind="stable").reset_index(drop=True)
+    cidx = pairs["cidx"].to_numpy()
+    cuts = [0]
+    while cuts[-1] < len(pairs):
+        end = min(cuts[-1] + SCORE_BLOCK_PAIRS, len(pairs))
+        if end < len(pairs):  # move the cut to the start of the next credit
+            end = int(np.searchsorted(cidx, cidx[end - 1], side="right"))
+        cuts.append(end)
+    parts = []
+    for lo, hi in itertools.pairwise(cuts):
+        scored = score_pairs(pairs.iloc[lo:hi].reset_index(drop=True), cr, inv, cf, rules, calendar)
+        best = _best_per_pair(scored, cf)
+        parts.append(best[best["score"] >= rules.review_threshold])
+    if not parts:
+        return _best_per_pair(score_pairs(pairs, cr, inv, cf, rules, calendar), cf)
+    return pd.concat(parts, ignore_index=True)
+
+
 def _split_groups(
     viable: pd.DataFrame, cr: pd.DataFrame, inv: pd.DataFrame, rules: Matching,
     calendar: BankingCalendar,
@@ -472,12 +503,8 @@ def decide(
     calendar = BankingCalendar(rules.extra_holidays)
     cr, inv, cf = _prepare(credits, invoices, confirmations)
     pairs, exact_block = _candidate_pairs(cr, inv, cf, aliases, rules, calendar)
-    scored = score_pairs(pairs, cr, inv, cf, rules, calendar)
+    viable = _viable_pairs(pairs, cr, inv, cf, rules, calendar)
     del pairs
-    best = _best_per_pair(scored, cf)
-    del scored
-    viable = best[best["score"] >= rules.review_threshold].reset_index(drop=True)
-    del best
     viable["posted_day"] = cr["posted_on"].to_numpy()[viable["cidx"].to_numpy()]
     viable["line_id"] = cr["line_id"].to_numpy()[viable["cidx"].to_numpy()]
 

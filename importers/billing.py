@@ -1158,10 +1158,43 @@ def load_confirmations(
     return confirmations_from_table(table, rules, known_invoice_nos, as_of)
 
 
+def load_confirmations_submitted_after(
+    path: Path, rules: Rules, known_invoice_nos: Iterable[str], as_of: date, after: date
+) -> SourceResult | None:
+    """The confirmations of the export submitted after the day ``after``, as
+    :func:`load_confirmations` reads them (rows whose submission cannot be read are left out:
+    they are refused whatever the run date). None when a ticket number among them is also on
+    another row: which copy counts depends on the whole file, which must then be read."""
+    table = read_source_table(
+        path,
+        CONFIRMATION_REQUIRED,
+        CONFIRMATION_OPTIONAL,
+        rules.sources.confirmation_columns,
+        "confirmation_columns",
+    )
+    submitted = _read_distinct(table.cells["submitted_at"], table.text_only, read_submitted_at)
+    days = np.array(
+        [v.date() if v is not None else date.min for v in submitted.values],
+        dtype="datetime64[D]",
+    )[submitted.codes]
+    later = ~submitted.failed_rows() & (days > np.datetime64(after, "D"))
+    tickets = pd.Series([_text(v).lstrip("#") for v in table.cells["ticket_id"]], dtype=object)
+    if (later & tickets.duplicated(keep=False).to_numpy()).any():
+        return None
+    subset = SourceTable(
+        table.file,
+        table.lines[later],
+        {name: column[later] for name, column in table.cells.items()},
+        table.text_only,
+    )
+    return confirmations_from_table(subset, rules, known_invoice_nos, as_of)
+
+
 __all__ = [
     "SourceResult",
     "SourceRow",
     "Unreadable",
     "load_confirmations",
+    "load_confirmations_submitted_after",
     "load_invoices",
 ]

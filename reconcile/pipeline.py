@@ -408,8 +408,9 @@ def _load_confirmations(conn: Connection, opts: RunOptions, run_id: int, result:
         url = rules.sources.whmcs_url or ""
         source = _SourceFile("confirmations", "whmcs", "", reader_settings(rules, "confirmations"))
 
+        known = store.invoice_numbers(conn)  # our database: its errors are not WHMCS's
+
         def read() -> Any:
-            known = store.invoice_numbers(conn)
             return whmcs.load_whmcs_confirmations(url, rules, known, opts.as_of)
 
         frame = _load_source(result, "WHMCS tickets", read)
@@ -426,8 +427,9 @@ def _load_confirmations(conn: Connection, opts: RunOptions, run_id: int, result:
                 return
         source = found or _SourceFile("confirmations", str(path), "", "")
 
+        known = store.invoice_numbers(conn)
+
         def read() -> Any:
-            known = store.invoice_numbers(conn)
             return billing.load_confirmations(path, rules, known, opts.as_of)
 
         frame = _load_source(result, path.name, read)

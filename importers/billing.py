@@ -1158,13 +1158,34 @@ def load_confirmations(
     return confirmations_from_table(table, rules, known_invoice_nos, as_of)
 
 
+_SUBMITTED_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}"
+
+
+def _submitted_after(table: SourceTable, after: date) -> np.ndarray:
+    """Rows submitted after the day ``after``, and rows whose submission is not plain
+    ``YYYY-MM-DD HH:MM`` text (left for the full reader to read or refuse): a superset, so
+    that no row whose reading may differ is left out."""
+    cells = table.cells["submitted_at"]
+    if not table.text_only:
+        submitted = _read_distinct(cells, False, read_submitted_at)
+        days = np.array(
+            [v.date() if v is not None else date.max for v in submitted.values],
+            dtype="datetime64[D]",
+        )[submitted.codes]
+        return np.asarray(days > np.datetime64(after, "D"))
+    texts = pd.Series(cells, dtype=object)
+    plain = texts.str.match(_SUBMITTED_DAY).to_numpy(dtype=bool)
+    return ~plain | (texts.str.slice(0, 10) > after.isoformat()).to_numpy(dtype=bool)
+
+
 def load_confirmations_submitted_after(
     path: Path, rules: Rules, known_invoice_nos: Iterable[str], as_of: date, after: date
 ) -> SourceResult | None:
-    """The confirmations of the export submitted after the day ``after``, as
-    :func:`load_confirmations` reads them (rows whose submission cannot be read are left out:
-    they are refused whatever the run date). None when a ticket number among them is also on
-    another row: which copy counts depends on the whole file, which must then be read."""
+    """The confirmations of the export submitted after the day ``after`` (and those whose
+    submission is not plain text to compare: see :func:`_submitted_after`), as
+    :func:`load_confirmations` reads them; their unreadable rows are the file's own, reported
+    by the caller. None when a ticket number among them is also on another row: which copy
+    counts depends on the whole file, which must then be read."""
     table = read_source_table(
         path,
         CONFIRMATION_REQUIRED,
@@ -1172,13 +1193,17 @@ def load_confirmations_submitted_after(
         rules.sources.confirmation_columns,
         "confirmation_columns",
     )
-    submitted = _read_distinct(table.cells["submitted_at"], table.text_only, read_submitted_at)
-    days = np.array(
-        [v.date() if v is not None else date.min for v in submitted.values],
-        dtype="datetime64[D]",
-    )[submitted.codes]
-    later = ~submitted.failed_rows() & (days > np.datetime64(after, "D"))
-    tickets = pd.Series([_text(v).lstrip("#") for v in table.cells["ticket_id"]], dtype=object)
+    later = _submitted_after(table, after)
+    if table.text_only:  # what _text(v).lstrip("#") gives, column-wise
+        tickets = (
+            pd.Series(table.cells["ticket_id"], dtype=object)
+            .str.replace("\u00a0", " ")
+            .str.split()
+            .str.join(" ")
+            .str.lstrip("#")
+        )
+    else:
+        tickets = pd.Series([_text(v).lstrip("#") for v in table.cells["ticket_id"]], dtype=object)
     if (later & tickets.duplicated(keep=False).to_numpy()).any():
         return None
     subset = SourceTable(

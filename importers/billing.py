@@ -1178,14 +1178,47 @@ def _submitted_after(table: SourceTable, after: date) -> np.ndarray:
     return ~plain | (texts.str.slice(0, 10) > after.isoformat()).to_numpy(dtype=bool)
 
 
-def load_confirmations_submitted_after(
-    path: Path, rules: Rules, known_invoice_nos: Iterable[str], as_of: date, after: date
+_DIGIT_RUN = re.compile(r"[0-9]+")
+
+
+def _mentioning(table: SourceTable, keys: set[str]) -> np.ndarray:
+    """Rows whose invoice-number field, subject or message holds one of ``keys`` (invoice
+    numbers' digits) anywhere in a run of digits: every row whose claims may name one."""
+    sizes = sorted({len(k) for k in keys})
+
+    def mentions(cell: Cell) -> bool:
+        for run in _DIGIT_RUN.findall("" if cell is None else str(cell)):
+            for size in sizes:
+                if size > len(run):
+                    break
+                if any(run[i : i + size] in keys for i in range(len(run) - size + 1)):
+                    return True
+        return False
+
+    rows = np.zeros(len(table), dtype=bool)
+    for column in ("invoice_no", "subject", "message"):
+        codes, uniques = _distinct_cells(table.cells[column], table.text_only)
+        hits = np.array([mentions(u) for u in uniques], dtype=bool)
+        rows |= hits[codes] if len(uniques) else False
+    return rows
+
+
+def load_confirmations_part(
+    path: Path,
+    rules: Rules,
+    known_invoice_nos: Iterable[str],
+    as_of: date,
+    *,
+    submitted_after: date | None = None,
+    mentioning: Iterable[str] = (),
 ) -> SourceResult | None:
-    """The confirmations of the export submitted after the day ``after`` (and those whose
-    submission is not plain text to compare: see :func:`_submitted_after`), as
-    :func:`load_confirmations` reads them; their unreadable rows are the file's own, reported
-    by the caller. None when a ticket number among them is also on another row: which copy
-    counts depends on the whole file, which must then be read."""
+    """The confirmations of the export whose reading may differ from an earlier read of the
+    same file: those submitted after the day ``submitted_after`` (and those whose submission is
+    not plain text to compare: see :func:`_submitted_after`) when the run date moved, and
+    those mentioning an invoice number whose digits are in ``mentioning`` when invoices were
+    added. Read as :func:`load_confirmations` reads them; their unreadable rows are the
+    file's own, reported by the caller. None when a ticket number among them is also on
+    another row: which copy counts depends on the whole file, which must then be read."""
     table = read_source_table(
         path,
         CONFIRMATION_REQUIRED,
@@ -1193,7 +1226,12 @@ def load_confirmations_submitted_after(
         rules.sources.confirmation_columns,
         "confirmation_columns",
     )
-    later = _submitted_after(table, after)
+    part = np.zeros(len(table), dtype=bool)
+    if submitted_after is not None:
+        part |= _submitted_after(table, submitted_after)
+    keys = {k for k in mentioning if k}
+    if keys:
+        part |= _mentioning(table, keys)
     if table.text_only:  # what _text(v).lstrip("#") gives, column-wise
         tickets = (
             pd.Series(table.cells["ticket_id"], dtype=object)
@@ -1204,12 +1242,12 @@ def load_confirmations_submitted_after(
         )
     else:
         tickets = pd.Series([_text(v).lstrip("#") for v in table.cells["ticket_id"]], dtype=object)
-    if (later & tickets.duplicated(keep=False).to_numpy()).any():
+    if (part & tickets.duplicated(keep=False).to_numpy()).any():
         return None
     subset = SourceTable(
         table.file,
-        table.lines[later],
-        {name: column[later] for name, column in table.cells.items()},
+        table.lines[part],
+        {name: column[part] for name, column in table.cells.items()},
         table.text_only,
     )
     return confirmations_from_table(subset, rules, known_invoice_nos, as_of)
@@ -1220,6 +1258,6 @@ __all__ = [
     "SourceRow",
     "Unreadable",
     "load_confirmations",
-    "load_confirmations_submitted_after",
+    "load_confirmations_part",
     "load_invoices",
 ]

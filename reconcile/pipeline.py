@@ -418,12 +418,12 @@ def _load_confirmations(conn: Connection, opts: RunOptions, run_id: int, result:
         path = opts.confirmations
         found = _source_file("confirmations", path, rules, result)
         last = store.last_source_load(conn, "confirmations")
-        if last is not None and _unchanged(last, found) and last.known_invoices == known_count:
+        if last is not None and _unchanged(last, found):
             now_as_of = intake_as_of(opts.as_of, last.latest_submitted_on)
-            if last.intake_as_of == now_as_of:
+            if last.known_invoices == known_count and last.intake_as_of == now_as_of:
                 _replay(result, "confirmations", last)
                 return
-            if _reread_later_submissions(conn, opts, run_id, result, last, now_as_of):
+            if _reread_part(conn, opts, run_id, result, last, now_as_of, known_count):
                 return
         source = found or _SourceFile("confirmations", str(path), "", "")
 
@@ -489,28 +489,44 @@ def changed_by_match(
     return invoices, cmerged.loc[cdiffers, "ticket_id"].astype(str).tolist()
 
 
-def _reread_later_submissions(
+def _reread_part(
     conn: Connection,
     opts: RunOptions,
     run_id: int,
     result: RunResult,
     last: store.SourceLoad,
     now_as_of: date | None,
+    known_count: int,
 ) -> bool:
-    """The confirmations file is unchanged, so are the invoice numbers, but the intake's run
-    date moved: only confirmations submitted after the earlier of the two dates can read
-    differently (a typed date on or before its submission is on or before both run dates).
-    Reads and upserts those; False when the whole file must be read instead."""
+    """The confirmations file is unchanged since the latest load, but invoices were added or
+    the intake's run date moved: only some tickets can read differently. Those submitted
+    after the earlier of the two run dates (a typed date on or before its submission is on or
+    before both), and those whose texts hold the digits of an added invoice number (a ticket
+    names an invoice only through a run of digits). Reads and upserts those; False when the
+    whole file must be read instead."""
     from importers import billing
+    from reconcile.normalize import invoice_key
 
     assert opts.confirmations is not None
-    if last.intake_as_of is None or now_as_of is None:
-        return False
     path, rules = opts.confirmations, opts.rules
-    after = min(last.intake_as_of, now_as_of)
+    after: date | None = None
+    if last.intake_as_of != now_as_of:
+        if last.intake_as_of is None or now_as_of is None:
+            return False
+        after = min(last.intake_as_of, now_as_of)
+    added: list[str] = []
+    if last.known_invoices != known_count:
+        added = store.invoices_added_after(conn, last.run_id)
+        if last.known_invoices is None or last.known_invoices + len(added) != known_count:
+            return False  # not only additions: read everything
     try:
-        res = billing.load_confirmations_submitted_after(
-            path, rules, store.invoice_numbers(conn), opts.as_of, after
+        res = billing.load_confirmations_part(
+            path,
+            rules,
+            store.invoice_numbers(conn),
+            opts.as_of,
+            submitted_after=after,
+            mentioning={invoice_key(no) for no in added},
         )
     except FileRejected:
         return False  # the full read reports it
@@ -537,13 +553,15 @@ def _reread_later_submissions(
         now=opts.clock(),
         intake_as_of=now_as_of,
         latest_submitted_on=last.latest_submitted_on,
-        known_invoices=last.known_invoices,
+        known_invoices=known_count,
     )
     log.info(
-        "confirmations unchanged since run %d: %d submitted after %s read again",
+        "confirmations unchanged since run %d: %d read again (submitted after %s, or naming "
+        "one of %d added invoices)",
         last.run_id,
         len(res.frame),
         after,
+        len(added),
     )
     return True
 

@@ -995,6 +995,13 @@ def invoice_numbers(conn: Connection) -> list[str]:
     ].tolist()
 
 
+def invoices_added_after(conn: Connection, run_id: int) -> list[str]:
+    """Invoice numbers first loaded by a run after ``run_id``."""
+    c = db.invoices.c
+    stmt = select(c.invoice_no).where(and_(c.updated_run_id > run_id, c.first_run_id > run_id))
+    return [str(k) for k in _driver_frame(conn, stmt, ["invoice_no"])["invoice_no"]]
+
+
 def last_reported_run(conn: Connection, before: int) -> int:
     """The latest completed run before ``before`` that wrote a run report (0 when none)."""
     r = db.runs.c

@@ -706,15 +706,15 @@ _LATER_ROWS = [
 def test_confirmations_submitted_after_a_day_read_as_the_whole_file_reads_them(
     tmp_path: Path,
 ) -> None:
-    from importers.billing import load_confirmations_submitted_after
+    from importers.billing import load_confirmations_part
 
     path = tmp_path / "confirmations.csv"
     path.write_text(_LATER_HEADER + "".join(_LATER_ROWS), encoding="utf-8")
     as_of = date(2026, 3, 12)
     whole = load_confirmations(path, RULES, ["20431", "20432"], as_of)
 
-    part = load_confirmations_submitted_after(
-        path, RULES, ["20431", "20432"], as_of, date(2026, 3, 10)
+    part = load_confirmations_part(
+        path, RULES, ["20431", "20432"], as_of, submitted_after=date(2026, 3, 10)
     )
 
     assert part is not None
@@ -732,12 +732,34 @@ def test_confirmations_submitted_after_a_day_read_as_the_whole_file_reads_them(
 def test_confirmations_submitted_after_a_day_need_the_whole_file_when_a_ticket_repeats(
     tmp_path: Path,
 ) -> None:
-    from importers.billing import load_confirmations_submitted_after
+    from importers.billing import load_confirmations_part
 
     path = tmp_path / "confirmations.csv"
     repeat = _LATER_ROWS[1].replace("481525", "481516")
     path.write_text(_LATER_HEADER + _LATER_ROWS[0] + repeat, encoding="utf-8")
 
     assert (
-        load_confirmations_submitted_after(path, RULES, ["20431"], AS_OF, date(2026, 3, 10)) is None
+        load_confirmations_part(path, RULES, ["20431"], AS_OF, submitted_after=date(2026, 3, 10))
+        is None
     )
+
+
+def test_confirmations_mentioning_added_invoice_numbers_read_as_the_whole_file_reads_them(
+    tmp_path: Path,
+) -> None:
+    from importers.billing import load_confirmations_part
+
+    path = tmp_path / "confirmations.csv"
+    path.write_text(_LATER_HEADER + "".join(_LATER_ROWS), encoding="utf-8")
+    known = ["20431", "020432"]  # 20432 was added, listed with a leading zero
+    whole = load_confirmations(path, RULES, known, date(2026, 3, 12))
+
+    part = load_confirmations_part(path, RULES, known, date(2026, 3, 12), mentioning={"20432"})
+
+    assert part is not None
+    assert part.frame["ticket_id"].tolist() == ["481525"]  # 'INV 20432'; 481516 names 20431
+    pd.testing.assert_frame_equal(
+        part.frame.reset_index(drop=True),
+        whole.frame[whole.frame["ticket_id"] == "481525"].reset_index(drop=True),
+    )
+    assert part.frame["invoice_nos"].tolist() == ["020432"]

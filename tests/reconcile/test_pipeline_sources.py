@@ -161,8 +161,9 @@ def test_changed_invoice_file_adds_updates_and_keeps_removed_invoices(
         ("20450", Decimal("300000.00"), "OPEN", second.run_id),
     ]
     assert after["history"] == [("20431", second.run_id, "amount", "1500000.00", "1650000.00")]
-    # the confirmations file did not change, the invoice numbers did: read again, and the
-    # ticket naming 20450 now names it; the others are as they were
+    # the confirmations file did not change, the invoice numbers did: the one ticket whose
+    # texts hold 20450 is read again and now names it; the others are as they were
+    assert second.counts["confirmations_reread"] == 1
     assert (second.counts["confirmations_new"], second.counts["confirmations_changed"]) == (0, 1)
     assert after["confirmations"][:2] == [
         ("481516", "20431", "VALID", "AWAITING_FUNDS", first.run_id),

@@ -43,6 +43,7 @@ from reconcile.normalize import (
     find_invoice_numbers,
     find_typed_amount,
     find_typed_date,
+    invoice_key,
     invoice_numbers_from_claims,
     known_invoice_index,
     number_runs,
@@ -1206,7 +1207,7 @@ def _mentioning(table: SourceTable, keys: set[str]) -> np.ndarray:
 def load_confirmations_part(
     path: Path,
     rules: Rules,
-    known_invoice_nos: Iterable[str],
+    known_invoice_nos: Callable[[], Iterable[str]],
     as_of: date,
     *,
     submitted_after: date | None = None,
@@ -1218,7 +1219,10 @@ def load_confirmations_part(
     those mentioning an invoice number whose digits are in ``mentioning`` when invoices were
     added. Read as :func:`load_confirmations` reads them; their unreadable rows are the
     file's own, reported by the caller. None when a ticket number among them is also on
-    another row: which copy counts depends on the whole file, which must then be read."""
+    another row: which copy counts depends on the whole file, which must then be read.
+
+    ``known_invoice_nos`` gives the invoice numbers when some ticket is to be read; of them
+    only those a digit run of these tickets could name are indexed."""
     table = read_source_table(
         path,
         CONFIRMATION_REQUIRED,
@@ -1244,13 +1248,38 @@ def load_confirmations_part(
         tickets = pd.Series([_text(v).lstrip("#") for v in table.cells["ticket_id"]], dtype=object)
     if (part & tickets.duplicated(keep=False).to_numpy()).any():
         return None
+    if not part.any():
+        return SourceResult(confirmation_frame([]))
     subset = SourceTable(
         table.file,
         table.lines[part],
         {name: column[part] for name, column in table.cells.items()},
         table.text_only,
     )
-    return confirmations_from_table(subset, rules, known_invoice_nos, as_of)
+    known = _nameable(known_invoice_nos(), subset, rules.matching.invoice_number_digits)
+    return confirmations_from_table(subset, rules, known, as_of)
+
+
+def _nameable(numbers: Iterable[str], table: SourceTable, digits: tuple[int, int]) -> list[str]:
+    """The invoice numbers (in their order) whose key (:func:`invoice_key`) is a digit
+    sequence of the right length inside a digit run of the table's texts: the only ones its
+    claims can look up (a claim is such a sequence without leading zeros)."""
+    low, high = digits
+    nameable: set[str] = set()
+    for column in ("invoice_no", "subject", "message"):
+        _, uniques = _distinct_cells(table.cells[column], table.text_only)
+        for cell in uniques:
+            for run in _DIGIT_RUN.findall("" if cell is None else str(cell)):
+                for size in range(low, min(high, len(run)) + 1):
+                    nameable.update(run[i : i + size] for i in range(len(run) - size + 1))
+    listed = pd.Series(list(numbers), dtype=object)
+    if not len(listed):
+        return []
+    decimal = listed.str.isdecimal().to_numpy(dtype=bool)
+    stripped = listed.str.lstrip("0")
+    keys = np.array(stripped.where(stripped != "", listed), dtype=object)
+    keys[~decimal] = [invoice_key(no) for no in listed[~decimal]]
+    return listed[pd.Series(keys).isin(nameable).to_numpy()].tolist()
 
 
 __all__ = [

@@ -523,7 +523,7 @@ def _reread_part(
         res = billing.load_confirmations_part(
             path,
             rules,
-            store.invoice_numbers(conn),
+            lambda: store.invoice_numbers(conn),
             opts.as_of,
             submitted_after=after,
             mentioning={invoice_key(no) for no in added},

@@ -714,7 +714,7 @@ def test_confirmations_submitted_after_a_day_read_as_the_whole_file_reads_them(
     whole = load_confirmations(path, RULES, ["20431", "20432"], as_of)
 
     part = load_confirmations_part(
-        path, RULES, ["20431", "20432"], as_of, submitted_after=date(2026, 3, 10)
+        path, RULES, lambda: ["20431", "20432"], as_of, submitted_after=date(2026, 3, 10)
     )
 
     assert part is not None
@@ -739,7 +739,9 @@ def test_confirmations_submitted_after_a_day_need_the_whole_file_when_a_ticket_r
     path.write_text(_LATER_HEADER + _LATER_ROWS[0] + repeat, encoding="utf-8")
 
     assert (
-        load_confirmations_part(path, RULES, ["20431"], AS_OF, submitted_after=date(2026, 3, 10))
+        load_confirmations_part(
+            path, RULES, lambda: ["20431"], AS_OF, submitted_after=date(2026, 3, 10)
+        )
         is None
     )
 
@@ -754,7 +756,9 @@ def test_confirmations_mentioning_added_invoice_numbers_read_as_the_whole_file_r
     known = ["20431", "020432"]  # 20432 was added, listed with a leading zero
     whole = load_confirmations(path, RULES, known, date(2026, 3, 12))
 
-    part = load_confirmations_part(path, RULES, known, date(2026, 3, 12), mentioning={"20432"})
+    part = load_confirmations_part(
+        path, RULES, lambda: known, date(2026, 3, 12), mentioning={"20432"}
+    )
 
     assert part is not None
     assert part.frame["ticket_id"].tolist() == ["481525"]  # 'INV 20432'; 481516 names 20431
@@ -763,3 +767,19 @@ def test_confirmations_mentioning_added_invoice_numbers_read_as_the_whole_file_r
         whole.frame[whole.frame["ticket_id"] == "481525"].reset_index(drop=True),
     )
     assert part.frame["invoice_nos"].tolist() == ["020432"]
+
+
+def test_only_invoice_numbers_a_ticket_could_name_are_indexed_for_a_partial_read() -> None:
+    from importers.billing import SourceRow, SourceTable, _nameable
+
+    row = SourceRow(
+        "c.csv",
+        2,
+        {"invoice_no": "INV 20440", "subject": "bayar 2 tagihan", "message": "no 020431"},
+    )
+    table = SourceTable.from_rows("c.csv", [row], ["invoice_no", "subject", "message"])
+
+    listed = ["20431", "INV-0020440", "20442", "9999", "0020431"]
+    # keys 20431, 20440, 20442, 9999, 20431: only those inside '20440' or '020431' remain,
+    # in their order (the last number of a key still wins in the index)
+    assert _nameable(listed, table, (4, 8)) == ["20431", "INV-0020440", "0020431"]

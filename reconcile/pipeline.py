@@ -595,13 +595,15 @@ def touched_rows(engine: Engine, run_id: int, result: RunResult) -> tuple[list[s
     """What the run report lists (README "Output files"): the invoices and confirmations a
     source load inserted or changed since the previous completed run that wrote a report (so
     that what a killed run loaded is reported by the next one), and those this run's match
-    changed; in key order."""
+    changed; and every confirmation still without funds, whose workbook sheet is an
+    exception list and stays complete; in key order."""
     with engine.connect() as conn:
         since = store.last_reported_run(conn, run_id)
         invoices = store.source_rows_changed_since(conn, db.invoices, "invoice_no", since)
         tickets = store.source_rows_changed_since(conn, db.confirmations, "ticket_id", since)
+        waiting = store.confirmations_without_funds(conn)
     matched_invoices, matched_tickets = result.changed_by_match
-    return sorted({*invoices, *matched_invoices}), sorted({*tickets, *matched_tickets})
+    return sorted({*invoices, *matched_invoices}), sorted({*tickets, *matched_tickets, *waiting})
 
 
 def run(opts: RunOptions) -> RunResult:

@@ -1016,6 +1016,15 @@ def last_reported_run(conn: Connection, before: int) -> int:
 REPORTING_COMMANDS = ("run", "match")
 
 
+def confirmations_without_funds(conn: Connection) -> list[str]:
+    """Tickets still waiting without money (NO_FUNDS, or carrying that code)."""
+    c = db.confirmations.c
+    stmt = select(c.ticket_id).where(
+        (c.status == "NO_FUNDS") | c.codes.contains("CONFIRMATION_WITHOUT_FUNDS")
+    )
+    return [str(k) for k in _driver_frame(conn, stmt, ["ticket_id"])["ticket_id"]]
+
+
 def invoice_match_state(conn: Connection, invoice_nos: list[str]) -> pd.DataFrame:
     """Status, amount received (sen) and codes of these invoices as stored."""
     c = db.invoices.c

@@ -348,7 +348,11 @@ def run_stages(data: Path, db_url: str, work: Path, profile: bool, tag: str) -> 
             "lines_new": inc.counts.get("lines_new", 0),
             "rejected": len(inc.rejections),
             "load_sources_seconds": marks["sources.committed"] - marks["sources.begin"],
-            "sources": {k: v for k, v in inc.counts.items() if k.startswith(("invoices_", "conf"))},
+            "sources": {
+                k: v
+                for k, v in inc.counts.items()
+                if k.startswith(("invoices_new", "invoices_changed", "invoices_skipped", "conf"))
+            },
         },
         peak_rss=peak_rss_self(),
     )

@@ -255,7 +255,7 @@ def run_stages(data: Path, db_url: str, work: Path, profile: bool, tag: str) -> 
                 run_id = store.start_run(
                     conn,
                     as_of=opts.as_of,
-                    command="bench",
+                    command="run",  # a run like cron's: the incremental one reports after it
                     snapshot=snapshot(opts.rules),
                     now=datetime.now(),
                 )
@@ -287,7 +287,7 @@ def run_stages(data: Path, db_url: str, work: Path, profile: bool, tag: str) -> 
                 seen.append(pipeline.SeenLine(line_id, path.name, t.source_line, False))
             lines += len(outcome.rows)
         with clock.stage("load_sources"):
-            inv_nos, tickets = pipeline.load_sources(engine, opts, run_id, run)
+            pipeline.load_sources(engine, opts, run_id, run)
         with engine.connect() as conn:
             credits = store.load_credits(conn)
             invoices = store.load_invoices(conn)
@@ -298,6 +298,7 @@ def run_stages(data: Path, db_url: str, work: Path, profile: bool, tag: str) -> 
         with clock.stage("match"):
             considered = pipeline.match(engine, opts, run_id, run)
         with clock.stage("report"):
+            inv_nos, tickets = pipeline.touched_rows(engine, run_id, run)
             reports.write_run_reports(
                 engine,
                 opts,
@@ -309,13 +310,31 @@ def run_stages(data: Path, db_url: str, work: Path, profile: bool, tag: str) -> 
                 rejections=run.rejections,
             )
         clock.dump_profiles(tag)
+        with engine.begin() as conn:  # a completed run, as cron's: the next one may trust it
+            store.finish_run(
+                conn,
+                run_id,
+                status="COMPLETED",
+                exit_code=0,
+                now=datetime.now(),
+                counts=run.counts,
+                input_hashes=run.input_hashes,
+            )
         engine.dispose()
         # the next day's export over everything already imported
         next_opts = replace(run_options(data, work, db_url, "inbox_next"), out=work / "reports2")
         sampler.reset()
+        marks: dict[str, float] = {}
+
+        def mark(name: str, _detail: dict[str, Any]) -> None:
+            if name in ("sources.begin", "sources.committed"):
+                marks[name] = time.perf_counter()
+
+        pipeline.step_listeners.append(mark)
         started = time.perf_counter()
         inc = pipeline.run(next_opts)
         inc_seconds = time.perf_counter() - started
+        pipeline.step_listeners.remove(mark)
         inc_peak = sampler.peak
     result.update(
         lines=lines,
@@ -328,6 +347,12 @@ def run_stages(data: Path, db_url: str, work: Path, profile: bool, tag: str) -> 
             "peak_rss": inc_peak,
             "lines_new": inc.counts.get("lines_new", 0),
             "rejected": len(inc.rejections),
+            "load_sources_seconds": marks["sources.committed"] - marks["sources.begin"],
+            "sources": {
+                k: v
+                for k, v in inc.counts.items()
+                if k.startswith(("invoices_new", "invoices_changed", "invoices_skipped", "conf"))
+            },
         },
         peak_rss=peak_rss_self(),
     )
@@ -532,7 +557,9 @@ def render_results() -> str:
                 f"- matching / floor: **{ratio}** (floor found {fl['pairs']:,} pairs)",
                 f"- incremental run, {inc['lines_new']:,} new lines over {lines:,}: "
                 f"**{inc['seconds']:.2f} s**, peak RSS {_mib(inc['peak_rss'])} MiB, "
-                f"{inc['rejected']} rejected",
+                f"{inc['rejected']} rejected; its load_sources "
+                f"{inc.get('load_sources_seconds', float('nan')):.2f} s "
+                f"`{json.dumps(inc.get('sources', {}))}`",
                 f"- rejected files: {len(st['rejections'])}; counts: `{json.dumps(st['counts'])}`",
             ]
         e2e = r.get("e2e", {})

@@ -43,6 +43,7 @@ from reconcile.normalize import (
     find_invoice_numbers,
     find_typed_amount,
     find_typed_date,
+    invoice_key,
     invoice_numbers_from_claims,
     known_invoice_index,
     number_runs,
@@ -1158,10 +1159,134 @@ def load_confirmations(
     return confirmations_from_table(table, rules, known_invoice_nos, as_of)
 
 
+_SUBMITTED_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}"
+
+
+def _submitted_after(table: SourceTable, after: date) -> np.ndarray:
+    """Rows submitted after the day ``after``, and rows whose submission is not plain
+    ``YYYY-MM-DD HH:MM`` text (left for the full reader to read or refuse): a superset, so
+    that no row whose reading may differ is left out."""
+    cells = table.cells["submitted_at"]
+    if not table.text_only:
+        submitted = _read_distinct(cells, False, read_submitted_at)
+        days = np.array(
+            [v.date() if v is not None else date.max for v in submitted.values],
+            dtype="datetime64[D]",
+        )[submitted.codes]
+        return np.asarray(days > np.datetime64(after, "D"))
+    texts = pd.Series(cells, dtype=object)
+    plain = texts.str.match(_SUBMITTED_DAY).to_numpy(dtype=bool)
+    return ~plain | (texts.str.slice(0, 10) > after.isoformat()).to_numpy(dtype=bool)
+
+
+_DIGIT_RUN = re.compile(r"[0-9]+")
+
+
+def _mentioning(table: SourceTable, keys: set[str]) -> np.ndarray:
+    """Rows whose invoice-number field, subject or message holds one of ``keys`` (invoice
+    numbers' digits) anywhere in a run of digits: every row whose claims may name one."""
+    sizes = sorted({len(k) for k in keys})
+
+    def mentions(cell: Cell) -> bool:
+        for run in _DIGIT_RUN.findall("" if cell is None else str(cell)):
+            for size in sizes:
+                if size > len(run):
+                    break
+                if any(run[i : i + size] in keys for i in range(len(run) - size + 1)):
+                    return True
+        return False
+
+    rows = np.zeros(len(table), dtype=bool)
+    for column in ("invoice_no", "subject", "message"):
+        codes, uniques = _distinct_cells(table.cells[column], table.text_only)
+        hits = np.array([mentions(u) for u in uniques], dtype=bool)
+        rows |= hits[codes] if len(uniques) else False
+    return rows
+
+
+def load_confirmations_part(
+    path: Path,
+    rules: Rules,
+    known_invoice_nos: Callable[[], Iterable[str]],
+    as_of: date,
+    *,
+    submitted_after: date | None = None,
+    mentioning: Iterable[str] = (),
+) -> SourceResult | None:
+    """The confirmations of the export whose reading may differ from an earlier read of the
+    same file: those submitted after the day ``submitted_after`` (and those whose submission is
+    not plain text to compare: see :func:`_submitted_after`) when the run date moved, and
+    those mentioning an invoice number whose digits are in ``mentioning`` when invoices were
+    added. Read as :func:`load_confirmations` reads them; their unreadable rows are the
+    file's own, reported by the caller. None when a ticket number among them is also on
+    another row: which copy counts depends on the whole file, which must then be read.
+
+    ``known_invoice_nos`` gives the invoice numbers when some ticket is to be read; of them
+    only those a digit run of these tickets could name are indexed."""
+    table = read_source_table(
+        path,
+        CONFIRMATION_REQUIRED,
+        CONFIRMATION_OPTIONAL,
+        rules.sources.confirmation_columns,
+        "confirmation_columns",
+    )
+    part = np.zeros(len(table), dtype=bool)
+    if submitted_after is not None:
+        part |= _submitted_after(table, submitted_after)
+    keys = {k for k in mentioning if k}
+    if keys:
+        part |= _mentioning(table, keys)
+    if table.text_only:  # what _text(v).lstrip("#") gives, column-wise
+        tickets = (
+            pd.Series(table.cells["ticket_id"], dtype=object)
+            .str.replace("\u00a0", " ")
+            .str.split()
+            .str.join(" ")
+            .str.lstrip("#")
+        )
+    else:
+        tickets = pd.Series([_text(v).lstrip("#") for v in table.cells["ticket_id"]], dtype=object)
+    if (part & tickets.duplicated(keep=False).to_numpy()).any():
+        return None
+    if not part.any():
+        return SourceResult(confirmation_frame([]))
+    subset = SourceTable(
+        table.file,
+        table.lines[part],
+        {name: column[part] for name, column in table.cells.items()},
+        table.text_only,
+    )
+    known = _nameable(known_invoice_nos(), subset, rules.matching.invoice_number_digits)
+    return confirmations_from_table(subset, rules, known, as_of)
+
+
+def _nameable(numbers: Iterable[str], table: SourceTable, digits: tuple[int, int]) -> list[str]:
+    """The invoice numbers (in their order) whose key (:func:`invoice_key`) is a digit
+    sequence of the right length inside a digit run of the table's texts: the only ones its
+    claims can look up (a claim is such a sequence without leading zeros)."""
+    low, high = digits
+    nameable: set[str] = set()
+    for column in ("invoice_no", "subject", "message"):
+        _, uniques = _distinct_cells(table.cells[column], table.text_only)
+        for cell in uniques:
+            for run in _DIGIT_RUN.findall("" if cell is None else str(cell)):
+                for size in range(low, min(high, len(run)) + 1):
+                    nameable.update(run[i : i + size] for i in range(len(run) - size + 1))
+    listed = pd.Series(list(numbers), dtype=object)
+    if not len(listed):
+        return []
+    decimal = listed.str.isdecimal().to_numpy(dtype=bool)
+    stripped = listed.str.lstrip("0")
+    keys = np.array(stripped.where(stripped != "", listed), dtype=object)
+    keys[~decimal] = [invoice_key(no) for no in listed[~decimal]]
+    return listed[pd.Series(keys).isin(nameable).to_numpy()].tolist()
+
+
 __all__ = [
     "SourceResult",
     "SourceRow",
     "Unreadable",
     "load_confirmations",
+    "load_confirmations_part",
     "load_invoices",
 ]

@@ -172,7 +172,7 @@ invoices = Table(
     Column("codes", String(300), nullable=False, default=""),
     Column("reason", Text, nullable=False, default=""),
     Column("first_run_id", Integer, ForeignKey("runs.id")),
-    Column("updated_run_id", Integer, ForeignKey("runs.id")),
+    Column("updated_run_id", Integer, ForeignKey("runs.id"), index=True),
 )
 
 invoice_history = Table(
@@ -216,7 +216,33 @@ confirmations = Table(
     Column("line_ids", String(300), nullable=False, default=""),
     Column("reason", Text, nullable=False, default=""),
     Column("first_run_id", Integer, ForeignKey("runs.id")),
-    Column("updated_run_id", Integer, ForeignKey("runs.id")),
+    Column("updated_run_id", Integer, ForeignKey("runs.id"), index=True),
+)
+
+# What each load of a source read, so that the next run can tell whether it may skip it: the
+# latest row per kind describes what the invoices / confirmations tables hold from that source
+# (it commits in the same transaction as the rows it loaded).
+source_loads = Table(
+    "source_loads",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("kind", String(20), nullable=False),  # invoices | confirmations
+    Column("origin", Text, nullable=False),  # the file's resolved path, or whmcs
+    Column("sha256", String(64), nullable=False),  # of the file; "" for WHMCS
+    Column("settings", String(64), nullable=False),  # sha256 of the rules the reader uses
+    # confirmations: the intake's run date (the run's as-of, or the latest submission if
+    # earlier: later run dates read every typed date alike), the latest submission, and how
+    # many invoice numbers were known
+    Column("intake_as_of", Date),
+    Column("latest_submitted_on", Date),
+    Column("known_invoices", Integer),
+    Column("row_count", Integer, nullable=False),
+    Column("new_rows", Integer, nullable=False),
+    Column("changed_rows", Integer, nullable=False),
+    Column("rejected_rows", Text, nullable=False),  # JSON [[file, line, reason], ...]
+    Column("loaded_at", DateTime, nullable=False),
+    Index("ix_source_loads_kind_id", "kind", "id"),
 )
 
 decisions = Table(

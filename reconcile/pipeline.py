@@ -12,6 +12,7 @@ a file committed but not yet moved is seen again, its lines are recognised as al
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -23,12 +24,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from importers import ParseContext, read_statement_file
 from importers.base import sha256_file
-from reconcile import store
+from reconcile import db, store
 from reconcile.config import Rules, snapshot
 from reconcile.errors import FileRejected, ReconcileError
 from reconcile.migrate import upgrade
@@ -99,6 +101,8 @@ class RunResult:
     rejections: list[Rejection] = field(default_factory=list)
     reports: list[Path] = field(default_factory=list)
     input_hashes: dict[str, str] = field(default_factory=dict)
+    # invoice numbers and ticket ids whose matching state this run's match changes
+    changed_by_match: tuple[list[str], list[str]] = ([], [])
 
     def summary(self) -> str:
         c = self.counts
@@ -255,61 +259,311 @@ def _load_source(result: RunResult, label: str, loader: Callable[[], Any]) -> pd
     return frame
 
 
+# Bump when importers/billing.py or importers/whmcs.py read an unchanged file differently: the
+# next run then loads every source again instead of skipping it.
+SOURCE_READER_VERSION = 1
+
+
+def reader_settings(rules: Rules, kind: str) -> str:
+    """sha256 of what reading a source of ``kind`` depends on besides its bytes and the run date
+    (column names, the company accounts and invoice-number digits a confirmation is read
+    with, the reader's version)."""
+    import reconcile
+
+    parts: dict[str, Any] = {
+        "kind": kind,
+        "version": reconcile.__version__,
+        "reader": SOURCE_READER_VERSION,
+    }
+    if kind == "invoices":
+        parts["columns"] = rules.sources.invoice_columns
+    else:
+        parts["columns"] = rules.sources.confirmation_columns
+        parts["digits"] = list(rules.matching.invoice_number_digits)
+        parts["accounts"] = [a.model_dump(mode="json") for a in rules.accounts]
+        parts["department"] = rules.sources.whmcs_billing_department
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class _SourceFile:
+    """One source as this run sees it: where it comes from, its bytes' hash, its settings."""
+
+    kind: str
+    origin: str
+    sha256: str
+    settings: str
+
+
+def _source_file(kind: str, path: Path, rules: Rules, result: RunResult) -> _SourceFile | None:
+    if not path.exists():
+        return None  # the reader rejects it, naming the file
+    sha = sha256_file(path)
+    result.input_hashes[path.name] = sha
+    return _SourceFile(kind, str(path.resolve()), sha, reader_settings(rules, kind))
+
+
+def _unchanged(last: store.SourceLoad | None, now: _SourceFile | None) -> bool:
+    """The latest load of this kind read these very bytes with these settings, in a run that
+    completed (so nothing since has replaced what it loaded)."""
+    return (
+        last is not None
+        and now is not None
+        and last.run_completed
+        and (last.origin, last.sha256, last.settings) == (now.origin, now.sha256, now.settings)
+    )
+
+
+def intake_as_of(as_of: date, latest_submitted_on: date | None) -> date | None:
+    """The run date as a confirmation's intake sees it. A typed transfer date is refused when
+    it is after the submission or after the run date; once the run date reaches the latest
+    submission, every later run date reads the file alike."""
+    if latest_submitted_on is None:
+        return None
+    return min(as_of, latest_submitted_on)
+
+
+def _replay(result: RunResult, kind: str, last: store.SourceLoad) -> None:
+    """A skipped source: its unreadable rows are reported again, as a re-read would."""
+    for file, line, reason in last.rejected_rows:
+        result.rejections.append(Rejection(file, reason, line))
+    result.counts[f"{kind}_skipped"] = 1
+    log.info("%s unchanged since run %d: not read again", kind, last.run_id)
+
+
+def _rejected_rows(result: RunResult, before: int) -> list[tuple[str, int | None, str]]:
+    return [(r.file, r.line, r.reason) for r in result.rejections[before:]]
+
+
 def load_sources(
     engine: Engine, opts: RunOptions, run_id: int, result: RunResult
 ) -> tuple[list[str], list[str]]:
-    """Stage 2: invoices and confirmations (files or WHMCS), upserted in one transaction."""
+    """Stage 2: invoices and confirmations (files or WHMCS), upserted in one transaction.
+
+    A file byte-identical to the one the latest load read (in a completed run, with the same
+    reader settings) is not read again; confirmations also need the same set of invoice
+    numbers and the same intake run date (:func:`intake_as_of`). Returns the invoice numbers
+    and ticket ids this run inserted or changed.
+    """
+    with engine.begin() as conn:
+        _load_invoices(conn, opts, run_id, result)
+        _load_confirmations(conn, opts, run_id, result)
+        step("sources.uncommitted")
+        inv_nos = store.source_rows_changed_since(conn, db.invoices, "invoice_no", run_id - 1)
+        tickets = store.source_rows_changed_since(conn, db.confirmations, "ticket_id", run_id - 1)
+    return inv_nos, tickets
+
+
+def _load_invoices(conn: Connection, opts: RunOptions, run_id: int, result: RunResult) -> None:
     from importers import billing, whmcs
 
     rules = opts.rules
-    url = rules.sources.whmcs_url or ""
-    inv_frame: pd.DataFrame | None = None
-    conf_frame: pd.DataFrame | None = None
+    before = len(result.rejections)
     if rules.sources.invoices == "whmcs":
-        inv_frame = _load_source(
+        url = rules.sources.whmcs_url or ""
+        source = _SourceFile("invoices", "whmcs", "", reader_settings(rules, "invoices"))
+        frame = _load_source(
             result, "WHMCS invoices", lambda: whmcs.load_whmcs_invoices(url, rules)
         )
     elif opts.invoices is not None:
-        inv_path = opts.invoices
-        if inv_path.exists():
-            result.input_hashes[inv_path.name] = sha256_file(inv_path)
-        inv_frame = _load_source(
-            result, inv_path.name, lambda: billing.load_invoices(inv_path, rules)
-        )
-    with engine.connect() as conn:
-        known = set(store.load_invoices(conn)["invoice_no"])
-    if inv_frame is not None:
-        known |= set(inv_frame["invoice_no"])
+        path = opts.invoices
+        found = _source_file("invoices", path, rules, result)
+        last = store.last_source_load(conn, "invoices")
+        if last is not None and _unchanged(last, found):
+            _replay(result, "invoices", last)
+            return
+        source = found or _SourceFile("invoices", str(path), "", "")
+        frame = _load_source(result, path.name, lambda: billing.load_invoices(path, rules))
+    else:
+        return
+    if frame is None:
+        return  # refused (a rejection says why): what is stored stays as it is
+    stats = {"new": 0, "changed": 0}
+    if len(frame):
+        stats = store.upsert_invoices(conn, run_id=run_id, frame=frame, now=opts.clock())
+    result.counts["invoices_new"] = stats["new"]
+    result.counts["invoices_changed"] = stats["changed"]
+    store.record_source_load(
+        conn,
+        run_id=run_id,
+        kind="invoices",
+        origin=source.origin,
+        sha256=source.sha256,
+        settings=source.settings,
+        row_count=len(frame),
+        stats=stats,
+        rejected_rows=_rejected_rows(result, before),
+        now=opts.clock(),
+    )
+
+
+def _load_confirmations(conn: Connection, opts: RunOptions, run_id: int, result: RunResult) -> None:
+    from importers import billing, whmcs
+
+    rules = opts.rules
+    before = len(result.rejections)
+    known_count = store.count_rows(conn, db.invoices)
     if rules.sources.confirmations == "whmcs":
-        conf_frame = _load_source(
-            result,
-            "WHMCS tickets",
-            lambda: whmcs.load_whmcs_confirmations(url, rules, known, opts.as_of),
-        )
+        url = rules.sources.whmcs_url or ""
+        source = _SourceFile("confirmations", "whmcs", "", reader_settings(rules, "confirmations"))
+
+        known = store.invoice_numbers(conn)  # our database: its errors are not WHMCS's
+
+        def read() -> Any:
+            return whmcs.load_whmcs_confirmations(url, rules, known, opts.as_of)
+
+        frame = _load_source(result, "WHMCS tickets", read)
     elif opts.confirmations is not None:
-        conf_path = opts.confirmations
-        if conf_path.exists():
-            result.input_hashes[conf_path.name] = sha256_file(conf_path)
-        conf_frame = _load_source(
-            result,
-            conf_path.name,
-            lambda: billing.load_confirmations(conf_path, rules, known, opts.as_of),
+        path = opts.confirmations
+        found = _source_file("confirmations", path, rules, result)
+        last = store.last_source_load(conn, "confirmations")
+        if last is not None and _unchanged(last, found):
+            now_as_of = intake_as_of(opts.as_of, last.latest_submitted_on)
+            if last.known_invoices == known_count and last.intake_as_of == now_as_of:
+                _replay(result, "confirmations", last)
+                return
+            if _reread_part(conn, opts, run_id, result, last, now_as_of, known_count):
+                return
+        source = found or _SourceFile("confirmations", str(path), "", "")
+
+        known = store.invoice_numbers(conn)
+
+        def read() -> Any:
+            return billing.load_confirmations(path, rules, known, opts.as_of)
+
+        frame = _load_source(result, path.name, read)
+    else:
+        return
+    if frame is None:
+        return
+    stats = {"new": 0, "changed": 0}
+    if len(frame):
+        stats = store.upsert_confirmations(conn, run_id=run_id, frame=frame, now=opts.clock())
+    result.counts["confirmations_new"] = stats["new"]
+    result.counts["confirmations_changed"] = stats["changed"]
+    submitted = frame["submitted_at"].dropna() if len(frame) else pd.Series(dtype=object)
+    latest = pd.Timestamp(submitted.max()).date() if len(submitted) else None
+    store.record_source_load(
+        conn,
+        run_id=run_id,
+        kind="confirmations",
+        origin=source.origin,
+        sha256=source.sha256,
+        settings=source.settings,
+        row_count=len(frame),
+        stats=stats,
+        rejected_rows=_rejected_rows(result, before),
+        now=opts.clock(),
+        intake_as_of=intake_as_of(opts.as_of, latest),
+        latest_submitted_on=latest,
+        known_invoices=known_count,
+    )
+
+
+def changed_by_match(
+    engine: Engine, confirmations: pd.DataFrame, outcome: Any
+) -> tuple[list[str], list[str]]:
+    """The invoices and confirmations whose status, amount received, codes or linked lines a
+    match outcome changes (before it is persisted: compared with what is stored)."""
+    inv = outcome.invoices
+    with engine.connect() as conn:
+        stored = store.invoice_match_state(conn, inv["invoice_no"].astype(str).tolist())
+    merged = inv.merge(stored, on="invoice_no", how="left", suffixes=("", "_stored"))
+    differs = (
+        (merged["status"] != merged["status_stored"])
+        | (merged["received_sen"].astype("Int64") != merged["received_sen_stored"].astype("Int64"))
+        .fillna(True)
+        .astype(bool)
+        | (merged["codes"].fillna("") != merged["codes_stored"].fillna(""))
+    )
+    invoices = merged.loc[differs.to_numpy(dtype=bool), "invoice_no"].astype(str).tolist()
+    conf = outcome.confirmations
+    before = confirmations[["ticket_id", "status", "codes", "line_ids"]]
+    cmerged = conf.merge(before, on="ticket_id", how="left", suffixes=("", "_stored"))
+    cdiffers = np.zeros(len(cmerged), dtype=bool)
+    for f in ("status", "codes", "line_ids"):
+        new = cmerged[f].fillna("").astype(str).to_numpy()
+        old = cmerged[f"{f}_stored"].fillna("").astype(str).to_numpy()
+        cdiffers |= new != old
+    return invoices, cmerged.loc[cdiffers, "ticket_id"].astype(str).tolist()
+
+
+def _reread_part(
+    conn: Connection,
+    opts: RunOptions,
+    run_id: int,
+    result: RunResult,
+    last: store.SourceLoad,
+    now_as_of: date | None,
+    known_count: int,
+) -> bool:
+    """The confirmations file is unchanged since the latest load, but invoices were added or
+    the intake's run date moved: only some tickets can read differently. Those submitted
+    after the earlier of the two run dates (a typed date on or before its submission is on or
+    before both), and those whose texts hold the digits of an added invoice number (a ticket
+    names an invoice only through a run of digits). Reads and upserts those; False when the
+    whole file must be read instead."""
+    from importers import billing
+    from reconcile.normalize import invoice_key
+
+    assert opts.confirmations is not None
+    path, rules = opts.confirmations, opts.rules
+    after: date | None = None
+    if last.intake_as_of != now_as_of:
+        if last.intake_as_of is None or now_as_of is None:
+            return False
+        after = min(last.intake_as_of, now_as_of)
+    added: list[str] = []
+    if last.known_invoices != known_count:
+        added = store.invoices_added_after(conn, last.run_id)
+        if last.known_invoices is None or last.known_invoices + len(added) != known_count:
+            return False  # not only additions: read everything
+    try:
+        res = billing.load_confirmations_part(
+            path,
+            rules,
+            lambda: store.invoice_numbers(conn),
+            opts.as_of,
+            submitted_after=after,
+            mentioning={invoice_key(no) for no in added},
         )
-    with engine.begin() as conn:
-        if inv_frame is not None and len(inv_frame):
-            stats = store.upsert_invoices(conn, run_id=run_id, frame=inv_frame, now=opts.clock())
-            result.counts["invoices_new"] = stats["new"]
-            result.counts["invoices_changed"] = stats["changed"]
-        if conf_frame is not None and len(conf_frame):
-            stats = store.upsert_confirmations(
-                conn, run_id=run_id, frame=conf_frame, now=opts.clock()
-            )
-            result.counts["confirmations_new"] = stats["new"]
-            result.counts["confirmations_changed"] = stats["changed"]
-        step("sources.uncommitted")
-    inv_nos = [] if inv_frame is None else inv_frame["invoice_no"].tolist()
-    tickets = [] if conf_frame is None else conf_frame["ticket_id"].tolist()
-    return inv_nos, tickets
+    except FileRejected:
+        return False  # the full read reports it
+    if res is None:
+        return False
+    stats = {"new": 0, "changed": 0}
+    if len(res.frame):
+        stats = store.upsert_confirmations(conn, run_id=run_id, frame=res.frame, now=opts.clock())
+    for file, line, reason in last.rejected_rows:  # the file's refused rows, as a full read
+        result.rejections.append(Rejection(file, reason, line))
+    result.counts["confirmations_new"] = stats["new"]
+    result.counts["confirmations_changed"] = stats["changed"]
+    result.counts["confirmations_reread"] = len(res.frame)
+    store.record_source_load(
+        conn,
+        run_id=run_id,
+        kind="confirmations",
+        origin=last.origin,
+        sha256=last.sha256,
+        settings=last.settings,
+        row_count=last.row_count,
+        stats=stats,
+        rejected_rows=last.rejected_rows,
+        now=opts.clock(),
+        intake_as_of=now_as_of,
+        latest_submitted_on=last.latest_submitted_on,
+        known_invoices=known_count,
+    )
+    log.info(
+        "confirmations unchanged since run %d: %d read again (submitted after %s, or naming "
+        "one of %d added invoices)",
+        last.run_id,
+        len(res.frame),
+        after,
+        len(added),
+    )
+    return True
 
 
 def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> list[int]:
@@ -332,6 +586,7 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
         invoices=_changed(outcome.invoices, invoices, "invoice_no"),
         confirmations=_changed(outcome.confirmations, confirmations, "ticket_id"),
     )
+    result.changed_by_match = changed_by_match(engine, confirmations, outcome)
     step("match.decided")
     with engine.begin() as conn:
         stats = store.persist_match(conn, run_id=run_id, result=outcome, now=opts.clock())
@@ -402,6 +657,21 @@ def _changed(outcome: pd.DataFrame, stored: pd.DataFrame, key: str) -> pd.DataFr
     return outcome[~same].reset_index(drop=True)
 
 
+def touched_rows(engine: Engine, run_id: int, result: RunResult) -> tuple[list[str], list[str]]:
+    """What the run report lists (README "Output files"): the invoices and confirmations a
+    source load inserted or changed since the previous completed run that wrote a report (so
+    that what a killed run loaded is reported by the next one), and those this run's match
+    changed; and every confirmation still without funds, whose workbook sheet is an
+    exception list and stays complete; in key order."""
+    with engine.connect() as conn:
+        since = store.last_reported_run(conn, run_id)
+        invoices = store.source_rows_changed_since(conn, db.invoices, "invoice_no", since)
+        tickets = store.source_rows_changed_since(conn, db.confirmations, "ticket_id", since)
+        waiting = store.confirmations_without_funds(conn)
+    matched_invoices, matched_tickets = result.changed_by_match
+    return sorted({*invoices, *matched_invoices}), sorted({*tickets, *matched_tickets, *waiting})
+
+
 def run(opts: RunOptions) -> RunResult:
     """One complete run. Returns the result with its exit code; raises only on a defect."""
     from reconcile import reports
@@ -425,13 +695,13 @@ def run(opts: RunOptions) -> RunResult:
         try:
             seen = import_inbox(engine, opts, run_id, result)
             step("sources.begin")
-            inv_nos, tickets = (
-                load_sources(engine, opts, run_id, result) if opts.load_sources else ([], [])
-            )
+            if opts.load_sources:
+                load_sources(engine, opts, run_id, result)
             step("sources.committed")
             considered = match(engine, opts, run_id, result) if opts.match else []
             step("match.committed")
             if opts.write_reports:
+                inv_nos, tickets = touched_rows(engine, run_id, result)
                 result.reports = reports.write_run_reports(
                     engine,
                     opts,

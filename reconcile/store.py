@@ -14,17 +14,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import (
+    BigInteger,
     Connection,
     Engine,
+    String,
     and_,
     bindparam,
+    cast,
     create_engine,
     event,
     func,
     insert,
     select,
+    type_coerce,
     update,
 )
 
@@ -454,54 +459,253 @@ def _rows_by_key(conn: Connection, table: Any, key: str, keys: list[str]) -> dic
     return found
 
 
+# Above this many keys the stored side is read in one scan and filtered here: cheaper than
+# hundreds of IN lists when the incoming source is most of the table (a full export).
+SCAN_ABOVE = 20_000
+
+
+def _sen_column(column: Any, dialect: str) -> Any:
+    """A Money column as exact integer sen (stored so on SQLite; ``NUMERIC * 100`` elsewhere)."""
+    if dialect == "sqlite":
+        return type_coerce(column, BigInteger)
+    return cast(column * 100, BigInteger)
+
+
+def _text_column(column: Any, dialect: str) -> Any:
+    """A Date / DateTime column as the text the database holds (ISO order), unconverted."""
+    if dialect == "sqlite":
+        return type_coerce(column, String)
+    return cast(column, String)
+
+
+def _driver_frame(conn: Connection, stmt: Any, columns: Sequence[str]) -> pd.DataFrame:
+    """A select's rows as the driver returns them, without SQLAlchemy's per-row processing."""
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params: Any = compiled.params
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup or ())
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        rows = list(cursor.fetchall())
+    finally:
+        cursor.close()
+    return pd.DataFrame.from_records(rows, columns=list(columns), coerce_float=False)
+
+
+def _stored_by_keys(
+    conn: Connection, table: Any, key: str, columns: dict[str, Any], keys: list[str]
+) -> pd.DataFrame:
+    """The stored ``columns`` (name -> SQL expression) of the rows whose ``key`` is in
+    ``keys``: one IN query per chunk, or one scan when the keys are many."""
+    names = [key, *columns]
+    exprs = [table.c[key], *columns.values()]
+    if len(keys) > SCAN_ABOVE:
+        found = _driver_frame(conn, select(*exprs), names)
+        return found[found[key].isin(keys).to_numpy()].reset_index(drop=True)
+    parts = [
+        _driver_frame(conn, select(*exprs).where(table.c[key].in_(keys[i : i + CHUNK])), names)
+        for i in range(0, len(keys), CHUNK)
+    ]
+    if not parts:
+        return pd.DataFrame({n: pd.Series(dtype=object) for n in names})
+    return pd.concat(parts, ignore_index=True)
+
+
+def _texts(values: pd.Series) -> pd.Series:
+    """Text cells as str, a missing one as "" (how the row-by-row comparison read them)."""
+    return values.astype(object).where(values.notna(), "").astype(str)
+
+
+def _days(values: pd.Series) -> pd.Series:
+    """Dates (date objects, datetime64, ISO text, missing) as datetime64[ns] at midnight."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.astype("datetime64[ns]").dt.normalize()
+    days = pd.to_datetime(values.astype(object).where(values.notna(), None), format="ISO8601")
+    return days.astype("datetime64[ns]").dt.normalize()
+
+
+def _instants(values: pd.Series) -> pd.Series:
+    """Date-times (datetime objects, datetime64, ISO text, missing) as datetime64[ns]."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.astype("datetime64[ns]")
+    return pd.to_datetime(
+        values.astype(object).where(values.notna(), None), format="ISO8601"
+    ).astype("datetime64[ns]")
+
+
+def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Element-wise equality where two missing values are equal."""
+    a_na, b_na = a.isna().to_numpy(), b.isna().to_numpy()
+    equal = (a == b).fillna(False).to_numpy(dtype=bool) if len(a) else np.zeros(0, dtype=bool)
+    return (equal & ~a_na & ~b_na) | (a_na & b_na)
+
+
+def _sen_to_decimal(sen: pd.Series) -> np.ndarray:
+    """Integer sen (nullable) -> Decimal (None when missing), each distinct amount once."""
+    codes, uniques = pd.factorize(sen.astype("Int64"))
+    objects = np.empty(len(uniques) + 1, dtype=object)
+    objects[:-1] = [from_sen(int(u)) for u in uniques]
+    objects[-1] = None
+    return objects[codes]
+
+
+def _day_objects(values: pd.Series) -> np.ndarray:
+    """Dates as ``datetime.date`` (None when missing), each distinct day converted once."""
+    codes, uniques = pd.factorize(_days(values))
+    objects = np.empty(len(uniques) + 1, dtype=object)
+    objects[:-1] = [u.date() for u in uniques]
+    objects[-1] = None
+    return objects[codes]  # code -1 (missing) takes the last: None
+
+
+def _datetime_objects(values: pd.Series) -> list[datetime | None]:
+    return [None if pd.isna(v) else v.to_pydatetime() for v in _instants(values)]
+
+
+def bulk_insert_columns(conn: Connection, table: Any, columns: dict[str, Any]) -> int:
+    """:func:`bulk_insert` for rows given column by column (equal lengths); each column's
+    bind processor runs once per distinct value. Returns the number of rows."""
+    names = list(columns)
+    count = len(columns[names[0]]) if names else 0
+    if not count:
+        return 0
+    converted: list[Any] = []
+    for name in names:
+        values = columns[name]
+        values = np.full(count, values, dtype=object) if np.ndim(values) == 0 else values
+        proc = table.c[name].type._cached_bind_processor(conn.dialect)
+        if proc is None:
+            converted.append(np.asarray(values, dtype=object).tolist())
+            continue
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+        bound = np.empty(len(uniques) + 1, dtype=object)
+        bound[:-1] = [proc(u) for u in uniques]
+        bound[-1] = None
+        converted.append(bound[codes].tolist())
+    bulk_insert_rows(conn, table, names, list(zip(*converted, strict=True)))
+    return count
+
+
+def bulk_insert_rows(
+    conn: Connection, table: Any, names: list[str], values: list[tuple[Any, ...]]
+) -> None:
+    """Insert rows already in the driver's form: COPY on PostgreSQL, executemany elsewhere."""
+    joined = ", ".join(names)
+    cursor = conn.connection.cursor()
+    try:
+        if conn.dialect.name == "postgresql":
+            with cursor.copy(f"COPY {table.name} ({joined}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                for v in values:
+                    copy.write_row(v)
+        else:
+            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            marks = ", ".join([mark] * len(names))
+            cursor.executemany(f"INSERT INTO {table.name} ({joined}) VALUES ({marks})", values)  # noqa: S608
+    finally:
+        cursor.close()
+
+
+@dataclass
+class _Diff:
+    """The incoming rows split by the stored ones: new (not stored), and possibly changed."""
+
+    new: pd.DataFrame
+    maybe_changed: list[str]
+
+
+def _diff(incoming: pd.DataFrame, stored: pd.DataFrame, key: str, fields: list[str]) -> _Diff:
+    """``incoming`` and ``stored`` hold ``key`` and ``fields`` in comparable form (texts, sen,
+    datetime64): a row differs when any field differs."""
+    merged = incoming.merge(stored, on=key, how="left", suffixes=("", "_stored"), indicator=True)
+    known = (merged["_merge"] == "both").to_numpy()
+    differs = np.zeros(len(merged), dtype=bool)
+    for f in fields:
+        differs |= ~_same(merged[f], merged[f"{f}_stored"])
+    new_keys = merged.loc[~known, key]
+    return _Diff(
+        new=incoming[incoming[key].isin(new_keys).to_numpy()],
+        maybe_changed=merged.loc[known & differs, key].tolist(),
+    )
+
+
+def _invoice_values(rec: Any) -> dict[str, Any]:
+    return {
+        "client_name": rec.client_name or "",
+        "company_name": rec.company_name or "",
+        "email": rec.email or "",
+        "issued_on": _date_or_none(rec.issued_on),
+        "due_on": _date_or_none(rec.due_on),
+        "amount": from_sen(int(rec.amount_sen)),
+        "source_status": rec.source_status,
+    }
+
+
 def upsert_invoices(
     conn: Connection, *, run_id: int, frame: pd.DataFrame, now: datetime
 ) -> dict[str, int]:
-    """Insert new invoices; update changed ones, writing every change to invoice_history."""
+    """Insert new invoices; update changed ones, writing every change to invoice_history.
+
+    Set-based: the incoming frame is compared with the stored source fields in one query per
+    chunk (vectorised); only the rows that differ are read whole and updated, in one
+    executemany; new rows go in with one bulk insert. What matching or a person set (status,
+    amount received, codes) changes only as the source status and amount rules below say.
+    """
+    dialect = conn.dialect.name
     c = db.invoices.c
-    existing = _rows_by_key(conn, db.invoices, "invoice_no", frame["invoice_no"].tolist())
-    inserts: list[dict[str, Any]] = []
-    history: list[dict[str, Any]] = []
+    keys = frame["invoice_no"].astype(str).tolist()
+    stored = _stored_by_keys(
+        conn,
+        db.invoices,
+        "invoice_no",
+        {
+            "client_name": c.client_name,
+            "company_name": c.company_name,
+            "email": c.email,
+            "issued_on": _text_column(c.issued_on, dialect),
+            "due_on": _text_column(c.due_on, dialect),
+            "amount_sen": _sen_column(c.amount, dialect),
+            "source_status": c.source_status,
+        },
+        keys,
+    )
+    text_fields = ["client_name", "company_name", "email", "source_status"]
+    incoming = pd.DataFrame({"invoice_no": keys})
+    for f in text_fields:
+        incoming[f] = _texts(frame[f]).to_numpy()
+        stored[f] = _texts(stored[f])
+    for f in ("issued_on", "due_on"):
+        incoming[f] = _days(frame[f]).to_numpy()
+        stored[f] = _days(stored[f])
+    incoming["amount_sen"] = frame["amount_sen"].astype("int64").to_numpy()
+    stored["amount_sen"] = stored["amount_sen"].astype("Int64")
+    found = _diff(
+        incoming, stored, "invoice_no", [*text_fields, "issued_on", "due_on", "amount_sen"]
+    )
+
     changed = 0
-    for rec in frame.itertuples(index=False):
-        values = {
-            "client_name": rec.client_name or "",
-            "company_name": rec.company_name or "",
-            "email": rec.email or "",
-            "issued_on": _date_or_none(rec.issued_on),
-            "due_on": _date_or_none(rec.due_on),
-            "amount": from_sen(int(rec.amount_sen)),
-            "source_status": rec.source_status,
-        }
-        old = existing.get(rec.invoice_no)
-        if old is None:
-            inserts.append(
-                {
-                    "invoice_no": rec.invoice_no,
-                    **values,
-                    "status": _status_from_source(rec.source_status, None),
-                    "amount_received": Decimal("0.00"),
-                    "codes": "",
-                    "reason": "",
-                    "first_run_id": run_id,
-                    "updated_run_id": run_id,
-                }
-            )
-            continue
-        diffs = {k: v for k, v in values.items() if _as_str(getattr(old, k)) != _as_str(v)}
-        if not diffs:
-            continue
-        changed += 1
-        new_status = _status_from_source(values["source_status"], old.status)
-        if "amount" in diffs and old.status in ("PAID", "PARTIAL"):
-            new_status = "PAID" if old.amount_received >= values["amount"] else "PARTIAL"
-        upd = {**diffs, "updated_run_id": run_id}
-        if new_status != old.status:
-            upd["status"] = new_status
-            diffs["status"] = new_status
-        conn.execute(update(db.invoices).where(c.invoice_no == rec.invoice_no).values(**upd))
-        for k, v in diffs.items():
-            history.append(
+    updates: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
+    if found.maybe_changed:
+        old_rows = _rows_by_key(conn, db.invoices, "invoice_no", found.maybe_changed)
+        wanted = set(found.maybe_changed)
+        for rec in frame[frame["invoice_no"].isin(wanted)].itertuples(index=False):
+            old = old_rows[rec.invoice_no]
+            values = _invoice_values(rec)
+            diffs = {k: v for k, v in values.items() if _as_str(getattr(old, k)) != _as_str(v)}
+            if not diffs:
+                continue
+            changed += 1
+            new_status = _status_from_source(values["source_status"], old.status)
+            if "amount" in diffs and old.status in ("PAID", "PARTIAL"):
+                new_status = "PAID" if old.amount_received >= values["amount"] else "PARTIAL"
+            if new_status != old.status:
+                diffs["status"] = new_status
+            updates.append(
+                {"invoice_no": rec.invoice_no, **values, "status": new_status,
+                 "updated_run_id": run_id}
+            )  # fmt: skip
+            history.extend(
                 {
                     "invoice_no": rec.invoice_no,
                     "run_id": run_id,
@@ -510,11 +714,36 @@ def upsert_invoices(
                     "new_value": _as_str(v),
                     "changed_at": now,
                 }
+                for k, v in diffs.items()
             )
-    bulk_insert(conn, db.invoices, inserts)
+    bulk_update(conn, db.invoices, "invoice_no", updates)
+
+    new = found.new
+    new_frame = frame[frame["invoice_no"].astype(str).isin(set(new["invoice_no"]))]
+    statuses = {s: _status_from_source(s, None) for s in new_frame["source_status"].unique()}
+    inserted = bulk_insert_columns(
+        conn,
+        db.invoices,
+        {
+            "invoice_no": new["invoice_no"].to_numpy(),
+            "client_name": new["client_name"].to_numpy(),
+            "company_name": new["company_name"].to_numpy(),
+            "email": new["email"].to_numpy(),
+            "issued_on": _day_objects(new_frame["issued_on"]),
+            "due_on": _day_objects(new_frame["due_on"]),
+            "amount": _sen_to_decimal(new_frame["amount_sen"]),
+            "source_status": new["source_status"].to_numpy(),
+            "status": new_frame["source_status"].map(statuses).to_numpy(dtype=object),
+            "amount_received": Decimal("0.00"),
+            "codes": "",
+            "reason": "",
+            "first_run_id": run_id,
+            "updated_run_id": run_id,
+        },
+    )
     if history:
         conn.execute(insert(db.invoice_history), history)
-    return {"new": len(inserts), "changed": changed}
+    return {"new": inserted, "changed": changed}
 
 
 def _date_or_none(v: Any) -> date | None:
@@ -562,64 +791,263 @@ _CONF_FIELDS = (
 )
 
 
+def _confirmation_values(rec: dict[str, Any]) -> dict[str, Any]:
+    """One incoming confirmation's stored fields, as the row-by-row comparison reads them."""
+    amount = rec.get("amount_sen")
+    values: dict[str, Any] = {k: rec.get(k) for k in _CONF_FIELDS if k in rec}
+    values["submitted_at"] = _datetime_or_none(rec.get("submitted_at"))
+    values["transfer_date"] = _date_or_none(rec.get("transfer_date"))
+    values["amount"] = None if amount is None or pd.isna(amount) else from_sen(int(amount))
+    values["dest_not_ours"] = bool(rec.get("dest_not_ours", False))
+    for k in _CONF_FIELDS:
+        if k not in values or (
+            values[k] is not None
+            and not isinstance(values[k], bool | date | datetime | Decimal)
+            and pd.isna(values[k])
+        ):
+            values[k] = None if k in ("submitted_at", "transfer_date", "amount") else ""
+    return values
+
+
+_CONF_TEXT_FIELDS = [
+    f for f in _CONF_FIELDS if f not in ("submitted_at", "transfer_date", "amount", "dest_not_ours")
+]
+
+
 def upsert_confirmations(
     conn: Connection, *, run_id: int, frame: pd.DataFrame, now: datetime
 ) -> dict[str, int]:
-    """Insert new confirmations; a changed ticket is updated and the change audited."""
+    """Insert new confirmations; a changed ticket is updated and the change audited.
+
+    Set-based like :func:`upsert_invoices`. A changed ticket's status follows its new intake
+    only while no credit settled it (INVALID / AWAITING_FUNDS / NO_FUNDS).
+    """
+    dialect = conn.dialect.name
     c = db.confirmations.c
-    existing = _rows_by_key(conn, db.confirmations, "ticket_id", frame["ticket_id"].tolist())
-    inserts: list[dict[str, Any]] = []
+    keys = frame["ticket_id"].astype(str).tolist()
+    stored = _stored_by_keys(
+        conn,
+        db.confirmations,
+        "ticket_id",
+        {
+            **{f: c[f] for f in _CONF_TEXT_FIELDS},
+            "submitted_at": _text_column(c.submitted_at, dialect),
+            "transfer_date": _text_column(c.transfer_date, dialect),
+            "amount_sen": _sen_column(c.amount, dialect),
+            "dest_not_ours": c.dest_not_ours,
+        },
+        keys,
+    )
+    incoming = pd.DataFrame({"ticket_id": keys})
+    for f in _CONF_TEXT_FIELDS:
+        column = frame[f] if f in frame else pd.Series([""] * len(frame), dtype=object)
+        incoming[f] = _texts(column).to_numpy()
+        stored[f] = _texts(stored[f])
+    incoming["submitted_at"] = _instants(frame["submitted_at"]).to_numpy()
+    stored["submitted_at"] = _instants(stored["submitted_at"])
+    incoming["transfer_date"] = _days(frame["transfer_date"]).to_numpy()
+    stored["transfer_date"] = _days(stored["transfer_date"])
+    incoming["amount_sen"] = frame["amount_sen"].astype("Int64").to_numpy()
+    stored["amount_sen"] = stored["amount_sen"].astype("Int64")
+    incoming["dest_not_ours"] = frame["dest_not_ours"].fillna(False).astype(bool).to_numpy()
+    stored["dest_not_ours"] = stored["dest_not_ours"].fillna(False).astype(bool)
+    fields = [*_CONF_TEXT_FIELDS, "submitted_at", "transfer_date", "amount_sen", "dest_not_ours"]
+    found = _diff(incoming, stored, "ticket_id", fields)
+
     changed = 0
-    for rec in frame.to_dict("records"):
-        amount = rec.get("amount_sen")
-        values: dict[str, Any] = {k: rec.get(k) for k in _CONF_FIELDS if k in rec}
-        values["submitted_at"] = _datetime_or_none(rec.get("submitted_at"))
-        values["transfer_date"] = _date_or_none(rec.get("transfer_date"))
-        values["amount"] = None if amount is None or pd.isna(amount) else from_sen(int(amount))
-        values["dest_not_ours"] = bool(rec.get("dest_not_ours", False))
-        for k in _CONF_FIELDS:
-            if k not in values or (
-                values[k] is not None
-                and not isinstance(values[k], bool | date | datetime | Decimal)
-                and pd.isna(values[k])
-            ):
-                values[k] = None if k in ("submitted_at", "transfer_date", "amount") else ""
-        status = "INVALID" if values["intake_status"] == "INVALID" else "AWAITING_FUNDS"
-        old = existing.get(rec["ticket_id"])
-        if old is None:
-            inserts.append(
-                {
-                    "ticket_id": rec["ticket_id"],
-                    **values,
-                    "status": status,
-                    "codes": "",
-                    "line_ids": "",
-                    "reason": values["intake_reason"] or "",
-                    "first_run_id": run_id,
-                    "updated_run_id": run_id,
-                }
+    updates: list[dict[str, Any]] = []
+    if found.maybe_changed:
+        old_rows = _rows_by_key(conn, db.confirmations, "ticket_id", found.maybe_changed)
+        wanted = set(found.maybe_changed)
+        for rec in frame[frame["ticket_id"].isin(wanted)].to_dict("records"):
+            old = old_rows[rec["ticket_id"]]
+            values = _confirmation_values(rec)
+            diffs = {k: v for k, v in values.items() if _as_str(getattr(old, k)) != _as_str(v)}
+            if not diffs:
+                continue
+            changed += 1
+            status = "INVALID" if values["intake_status"] == "INVALID" else "AWAITING_FUNDS"
+            settled = old.status not in ("INVALID", "AWAITING_FUNDS", "NO_FUNDS")
+            updates.append(
+                {"ticket_id": rec["ticket_id"], **values,
+                 "status": old.status if settled else status, "updated_run_id": run_id}
+            )  # fmt: skip
+            audit(
+                conn,
+                actor="source",
+                action="confirmation_changed",
+                entity="confirmation",
+                entity_id=rec["ticket_id"],
+                detail={k: [_as_str(getattr(old, k)), _as_str(v)] for k, v in diffs.items()},
+                now=now,
+                run_id=run_id,
             )
-            continue
-        diffs = {k: v for k, v in values.items() if _as_str(getattr(old, k)) != _as_str(v)}
-        if not diffs:
-            continue
-        changed += 1
-        upd = {**diffs, "updated_run_id": run_id}
-        if old.status in ("INVALID", "AWAITING_FUNDS", "NO_FUNDS") and old.status != status:
-            upd["status"] = status
-        conn.execute(update(db.confirmations).where(c.ticket_id == rec["ticket_id"]).values(**upd))
-        audit(
-            conn,
-            actor="source",
-            action="confirmation_changed",
-            entity="confirmation",
-            entity_id=rec["ticket_id"],
-            detail={k: [_as_str(getattr(old, k)), _as_str(v)] for k, v in diffs.items()},
-            now=now,
-            run_id=run_id,
+    bulk_update(conn, db.confirmations, "ticket_id", updates)
+
+    new_frame = frame[frame["ticket_id"].astype(str).isin(set(found.new["ticket_id"]))]
+    inserted = bulk_insert_columns(
+        conn,
+        db.confirmations,
+        {
+            "ticket_id": found.new["ticket_id"].to_numpy(),
+            **{f: found.new[f].to_numpy() for f in _CONF_TEXT_FIELDS},
+            "submitted_at": _datetime_objects(new_frame["submitted_at"]),
+            "transfer_date": _day_objects(new_frame["transfer_date"]),
+            "amount": _sen_to_decimal(new_frame["amount_sen"]),
+            "dest_not_ours": found.new["dest_not_ours"].to_numpy(dtype=object),
+            "status": np.where(
+                found.new["intake_status"].to_numpy() == "INVALID", "INVALID", "AWAITING_FUNDS"
+            ),
+            "codes": "",
+            "line_ids": "",
+            "reason": found.new["intake_reason"].to_numpy(),
+            "first_run_id": run_id,
+            "updated_run_id": run_id,
+        },
+    )
+    return {"new": inserted, "changed": changed}
+
+
+# ---------------------------------------------------------------------------------------------
+# source loads: what the invoices / confirmations tables hold from which file
+
+
+@dataclass(frozen=True)
+class SourceLoad:
+    """The latest load of one kind of source, and whether the run that made it completed."""
+
+    run_id: int
+    run_completed: bool
+    origin: str
+    sha256: str
+    settings: str
+    intake_as_of: date | None
+    latest_submitted_on: date | None
+    known_invoices: int | None
+    row_count: int
+    rejected_rows: list[tuple[str, int | None, str]]
+
+
+def last_source_load(conn: Connection, kind: str) -> SourceLoad | None:
+    sl, r = db.source_loads.c, db.runs.c
+    row = conn.execute(
+        select(db.source_loads, r.status.label("run_status"))
+        .join(db.runs, r.id == sl.run_id)
+        .where(sl.kind == kind)
+        .order_by(sl.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return SourceLoad(
+        run_id=int(row.run_id),
+        run_completed=row.run_status == "COMPLETED",
+        origin=row.origin,
+        sha256=row.sha256,
+        settings=row.settings,
+        intake_as_of=row.intake_as_of,
+        latest_submitted_on=row.latest_submitted_on,
+        known_invoices=row.known_invoices,
+        row_count=int(row.row_count),
+        rejected_rows=[(f, n, why) for f, n, why in json.loads(row.rejected_rows)],
+    )
+
+
+def record_source_load(
+    conn: Connection,
+    *,
+    run_id: int,
+    kind: str,
+    origin: str,
+    sha256: str,
+    settings: str,
+    row_count: int,
+    stats: dict[str, int],
+    rejected_rows: Sequence[tuple[str, int | None, str]],
+    now: datetime,
+    intake_as_of: date | None = None,
+    latest_submitted_on: date | None = None,
+    known_invoices: int | None = None,
+) -> None:
+    conn.execute(
+        insert(db.source_loads),
+        {
+            "run_id": run_id,
+            "kind": kind,
+            "origin": origin,
+            "sha256": sha256,
+            "settings": settings,
+            "intake_as_of": intake_as_of,
+            "latest_submitted_on": latest_submitted_on,
+            "known_invoices": known_invoices,
+            "row_count": row_count,
+            "new_rows": stats.get("new", 0),
+            "changed_rows": stats.get("changed", 0),
+            "rejected_rows": json.dumps([list(r) for r in rejected_rows]),
+            "loaded_at": now,
+        },
+    )
+
+
+def invoice_numbers(conn: Connection) -> list[str]:
+    """Every stored invoice number (one column: what a confirmation's intake needs)."""
+    return _driver_frame(conn, select(db.invoices.c.invoice_no), ["invoice_no"])[
+        "invoice_no"
+    ].tolist()
+
+
+def invoices_added_after(conn: Connection, run_id: int) -> list[str]:
+    """Invoice numbers first loaded by a run after ``run_id``."""
+    c = db.invoices.c
+    stmt = select(c.invoice_no).where(and_(c.updated_run_id > run_id, c.first_run_id > run_id))
+    return [str(k) for k in _driver_frame(conn, stmt, ["invoice_no"])["invoice_no"]]
+
+
+def last_reported_run(conn: Connection, before: int) -> int:
+    """The latest completed run before ``before`` that wrote a run report (0 when none)."""
+    r = db.runs.c
+    found = conn.execute(
+        select(func.max(r.id)).where(
+            and_(r.id < before, r.status == "COMPLETED", r.command.in_(REPORTING_COMMANDS))
         )
-    bulk_insert(conn, db.confirmations, inserts)
-    return {"new": len(inserts), "changed": changed}
+    ).scalar_one()
+    return int(found or 0)
+
+
+REPORTING_COMMANDS = ("run", "match")
+
+
+def confirmations_without_funds(conn: Connection) -> list[str]:
+    """Tickets still waiting without money (NO_FUNDS, or carrying that code)."""
+    c = db.confirmations.c
+    stmt = select(c.ticket_id).where(
+        (c.status == "NO_FUNDS") | c.codes.contains("CONFIRMATION_WITHOUT_FUNDS")
+    )
+    return [str(k) for k in _driver_frame(conn, stmt, ["ticket_id"])["ticket_id"]]
+
+
+def invoice_match_state(conn: Connection, invoice_nos: list[str]) -> pd.DataFrame:
+    """Status, amount received (sen) and codes of these invoices as stored."""
+    c = db.invoices.c
+    found = _stored_by_keys(
+        conn,
+        db.invoices,
+        "invoice_no",
+        {
+            "status": c.status,
+            "received_sen": _sen_column(c.amount_received, conn.dialect.name),
+            "codes": c.codes,
+        },
+        invoice_nos,
+    )
+    return found.rename(columns={k: f"{k}_stored" for k in ("status", "received_sen", "codes")})
+
+
+def source_rows_changed_since(conn: Connection, table: Any, key: str, run_id: int) -> list[str]:
+    """Keys of the rows a source load inserted or changed after run ``run_id``, in key order."""
+    c = table.c
+    stmt = select(c[key]).where(c.updated_run_id > run_id).order_by(c[key])
+    return [str(k) for k in _driver_frame(conn, stmt, [key])[key]]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -688,3 +688,98 @@ def test_bulk_confirmations_with_typed_cells_equal_row_by_row(tmp_path: Path) ->
     )
     assert_same_result(fast, slow)
     assert fast.frame["amount_sen"].tolist() == [150000000, pd.NA, 75000000]
+
+
+_LATER_HEADER = (
+    "ticket_id,submitted_at,name,email,subject,department,related_service,message,invoice_no,"
+    "bank_destination,amount,transfer_date,account_name,attachment\n"
+)
+_LATER_ROWS = [
+    "481516,2026-03-02 21:05:11,Budi,budi@example.com,Konfirmasi #20431,Billing,,,#20431,bca,"
+    "Rp 1.500.000,02/03/2026,BUDI,\n",
+    "481525,2026-03-12 10:00:00,Siti,siti@example.com,Konfirmasi #20432,Billing,,,INV 20432,bca,"
+    "750rb,12/03/2026,SITI,\n",
+    "481526,kemarin sore,Agus,agus@example.com,Konfirmasi,Billing,,,,bca,300rb,01/03/2026,AGUS,\n",
+]
+
+
+def test_confirmations_submitted_after_a_day_read_as_the_whole_file_reads_them(
+    tmp_path: Path,
+) -> None:
+    from importers.billing import load_confirmations_part
+
+    path = tmp_path / "confirmations.csv"
+    path.write_text(_LATER_HEADER + "".join(_LATER_ROWS), encoding="utf-8")
+    as_of = date(2026, 3, 12)
+    whole = load_confirmations(path, RULES, ["20431", "20432"], as_of)
+
+    part = load_confirmations_part(
+        path, RULES, lambda: ["20431", "20432"], as_of, submitted_after=date(2026, 3, 10)
+    )
+
+    assert part is not None
+    # 481525 was submitted after 10 March; 481526's submission is not a time stamp: read too
+    # (and refused, as the whole file refuses it); 481516 is left out
+    assert part.frame["ticket_id"].tolist() == ["481525"]
+    pd.testing.assert_frame_equal(
+        part.frame.reset_index(drop=True),
+        whole.frame[whole.frame["ticket_id"] == "481525"].reset_index(drop=True),
+    )
+    assert [(e.line, e.column) for e in part.rejected_rows] == [(4, "submitted_at")]
+    assert [(e.line, e.column) for e in whole.rejected_rows] == [(4, "submitted_at")]
+
+
+def test_confirmations_submitted_after_a_day_need_the_whole_file_when_a_ticket_repeats(
+    tmp_path: Path,
+) -> None:
+    from importers.billing import load_confirmations_part
+
+    path = tmp_path / "confirmations.csv"
+    repeat = _LATER_ROWS[1].replace("481525", "481516")
+    path.write_text(_LATER_HEADER + _LATER_ROWS[0] + repeat, encoding="utf-8")
+
+    assert (
+        load_confirmations_part(
+            path, RULES, lambda: ["20431"], AS_OF, submitted_after=date(2026, 3, 10)
+        )
+        is None
+    )
+
+
+def test_confirmations_mentioning_added_invoice_numbers_read_as_the_whole_file_reads_them(
+    tmp_path: Path,
+) -> None:
+    from importers.billing import load_confirmations_part
+
+    path = tmp_path / "confirmations.csv"
+    path.write_text(_LATER_HEADER + "".join(_LATER_ROWS), encoding="utf-8")
+    known = ["20431", "020432"]  # 20432 was added, listed with a leading zero
+    whole = load_confirmations(path, RULES, known, date(2026, 3, 12))
+
+    part = load_confirmations_part(
+        path, RULES, lambda: known, date(2026, 3, 12), mentioning={"20432"}
+    )
+
+    assert part is not None
+    assert part.frame["ticket_id"].tolist() == ["481525"]  # 'INV 20432'; 481516 names 20431
+    pd.testing.assert_frame_equal(
+        part.frame.reset_index(drop=True),
+        whole.frame[whole.frame["ticket_id"] == "481525"].reset_index(drop=True),
+    )
+    assert part.frame["invoice_nos"].tolist() == ["020432"]
+
+
+def test_only_invoice_numbers_a_ticket_could_name_are_indexed_for_a_partial_read() -> None:
+    from importers.billing import SourceRow, SourceTable, _nameable
+
+    row = SourceRow(
+        "c.csv",
+        2,
+        {"invoice_no": "INV 20440", "subject": "bayar 2 tagihan", "message": "no 020431"},
+    )
+    table = SourceTable.from_rows("c.csv", [row], ["invoice_no", "subject", "message"])
+
+    listed = ["20431", "INV-0020440", "20442", "9999", "0020431"]
+    # keys 20431, 20440, 20442, 9999, 20431: only those inside '20440' or '020431' remain,
+    # in their order (the last number of a key still wins in the index)
+    assert _nameable(listed, table, (4, 8)) == ["20431", "INV-0020440", "0020431"]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from importers.whmcs import (
@@ -208,3 +209,66 @@ def test_whmcs_rows_read_in_bulk_equal_row_by_row(whmcs_url: str) -> None:
     pd.testing.assert_frame_equal(bulk.frame, by_row.frame)
     assert [str(e) for e in bulk.rejected_rows] == [str(e) for e in by_row.rejected_rows]
     assert len(bulk.frame) > 0
+
+
+def test_whmcs_sources_are_diffed_set_based_across_runs(whmcs_url: str, tmp_path: Path) -> None:
+    """No file to hash: every run reads WHMCS and writes only what differs from the store."""
+    from reconcile import db, pipeline, store
+    from reconcile.pipeline import RunOptions
+
+    rules = parse_rules(
+        f"""
+accounts:
+  - {{bank: bca, account_no: "0372543386", holder: RINA WULANDARI}}
+  - {{bank: bni, account_no: "0495227030", holder: RINA WULANDARI}}
+sources:
+  invoices: whmcs
+  confirmations: whmcs
+  whmcs_url: "{whmcs_url}"
+"""
+    )
+    url = f"sqlite:///{tmp_path / 'reconcile.db'}"
+
+    def run() -> dict[str, int]:
+        opts = RunOptions(
+            rules=rules,
+            inbox=tmp_path / "no-inbox",
+            out=tmp_path / "reports",
+            db_url=url,
+            as_of=AS_OF,
+            keep_inbox=True,
+            match=False,
+            write_reports=False,
+        )
+        counts = pipeline.run(opts).counts
+        return {k: v for k, v in counts.items() if k.startswith(("invoices", "confirmations"))}
+
+    assert run() == {
+        "invoices_new": 3,
+        "invoices_changed": 0,
+        "confirmations_new": 3,
+        "confirmations_changed": 0,
+    }
+    assert run() == {
+        "invoices_new": 0,
+        "invoices_changed": 0,
+        "confirmations_new": 0,
+        "confirmations_changed": 0,
+    }
+    engine = create_engine(whmcs_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE tblinvoices SET total = 1650000.00 WHERE id = 20431")
+    engine.dispose()
+
+    assert run() == {
+        "invoices_new": 0,
+        "invoices_changed": 1,
+        "confirmations_new": 0,
+        "confirmations_changed": 0,
+    }
+    ours = store.make_engine(url)
+    with ours.connect() as conn:
+        h = db.invoice_history.c
+        history = conn.execute(select(h.invoice_no, h.field, h.old_value, h.new_value)).all()
+    ours.dispose()
+    assert [tuple(r) for r in history] == [("20431", "amount", "1500000.00", "1650000.00")]

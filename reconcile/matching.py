@@ -230,10 +230,27 @@ def _viable_pairs(
     for lo, hi in itertools.pairwise(cuts):
         scored = score_pairs(pairs.iloc[lo:hi].reset_index(drop=True), cr, inv, cf, rules, calendar)
         best = _best_per_pair(scored, cf)
-        parts.append(best[best["score"] >= rules.review_threshold])
+        parts.append(_compact(best[best["score"] >= rules.review_threshold]))
     if not parts:
         return _best_per_pair(score_pairs(pairs, cr, inv, cf, rules, calendar), cf)
     return pd.concat(parts, ignore_index=True)
+
+
+_BLOCKING_ONLY = ("ref", "alias", "name_block", "amount_block", "exact_block", "ticket",
+                  "due_sen", "closed", "days_from_issue")  # fmt: skip
+_LEVELS = ("amount", "reference", "name", "confirmation", "date", "rarity")
+
+
+def _compact(viable: pd.DataFrame) -> pd.DataFrame:
+    """Viable pairs in small dtypes, without the columns only blocking and scoring needed: at 1M
+    lines ~10M viable pairs are kept for the assignment (levels as categories, small ints)."""
+    out = viable.drop(columns=[c for c in _BLOCKING_ONLY if c in viable])
+    narrow = {c: "category" for c in _LEVELS}
+    for column in out.columns:
+        kind = out[column].dtype.kind
+        if kind in "iu" and column not in ("cidx", "iidx", "fidx", "gap_sen", "raw_score", "score"):
+            narrow[column] = "int32"
+    return out.astype(narrow).reset_index(drop=True)
 
 
 def _split_groups(

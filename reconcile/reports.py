@@ -126,6 +126,26 @@ def frame_by_ids(
     return found[found[columns[0]].isin(ids).to_numpy()].reset_index(drop=True)
 
 
+def joined_per_key(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """``values`` joined with ``;`` per key, in frame order, indexed by key (first appearance
+    first); missing keys are dropped. Equal to ``groupby(keys, sort=False).agg(";".join)``
+    without a Python call per group: a key with one value (most invoices) takes it as it is,
+    only keys with several values are joined."""
+    codes, uniques = pd.factorize(keys.to_numpy(dtype=object), use_na_sentinel=True)
+    kept = np.flatnonzero(codes >= 0)
+    order = kept[np.argsort(codes[kept], kind="stable")]
+    grouped = codes[order]
+    texts = values.to_numpy(dtype=object)[order]
+    if len(order) == 0:
+        return pd.Series([], index=pd.Index([], dtype=object), dtype=object)
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    ends = np.r_[starts[1:], len(order)]
+    joined = texts[starts]
+    for k in np.flatnonzero(ends - starts > 1).tolist():
+        joined[k] = ";".join(texts[starts[k] : ends[k]].tolist())
+    return pd.Series(joined, index=pd.Index(uniques[grouped[starts]], dtype=object), dtype=object)
+
+
 # ---------------------------------------------------------------------------------------------
 # the frames behind the CSVs and the workbook
 
@@ -244,17 +264,13 @@ def invoice_frame(conn: Connection, invoice_nos: Sequence[str]) -> pd.DataFrame:
         ("invoice_no", "id", "bank_line_id"),
         a.invoice_no,
     ).sort_values("id", kind="stable")
-    line_ids = (
-        alloc.assign(bank_line_id=alloc["bank_line_id"].astype(str))
-        .groupby("invoice_no", sort=False)["bank_line_id"]
-        .agg(";".join)
-    )
+    line_ids = joined_per_key(alloc["invoice_no"], alloc["bank_line_id"].astype(str))
     tickets = frame(conn, select(cf.ticket_id, cf.invoice_nos), ("ticket_id", "invoice_nos"))
     named = tickets.assign(invoice_no=tickets["invoice_nos"].fillna("").str.split(";")).explode(
         "invoice_no"
     )
     named = named[named["invoice_no"].isin(inv.index)]
-    confs = named.groupby("invoice_no", sort=False)["ticket_id"].agg(";".join)
+    confs = joined_per_key(named["invoice_no"], named["ticket_id"])
     order = [no for no in nos if no in inv.index] if len(inv) != len(nos) else nos
     rows = inv.reindex(order)
     return pd.DataFrame(

@@ -565,6 +565,52 @@ def evidence_text(signals: str) -> str:
     return "; ".join(parts)
 
 
+_INT = "(0|-?[1-9][0-9]*)"
+_LEVEL = "([A-Za-z_][A-Za-z0-9_]*)"
+_SCORED = re.compile(
+    (
+        '{"amount": {"gap_sen": I, "level": "L", "weight": I}, '
+        '"confirmation": {"level": "L", "weight": I}, '
+        '"date": {"banking_days_after_due": I, "level": "L", "weight": I}, '
+        '"name": {"level": "L", "similarity": I, "weight": I}, '
+        '"rarity": {"level": "L", "weight": I}, "reference": {"level": "L", "weight": I}}'
+    )
+    .replace("{", r"\{")
+    .replace("}", r"\}")
+    .replace("I", _INT)
+    .replace('"L"', f'"{_LEVEL}"')
+)  # the layout matching._SIGNALS writes: integers and identifier levels only
+_SCORED_TEXT = (
+    "amount: {1} ({2}) [gap_sen {0}]; confirmation: {3} ({4}); "
+    "date: {6} ({7}) [banking_days_after_due {5}]; name: {8} ({10}) [similarity {9}]; "
+    "rarity: {11} ({12}); reference: {13} ({14})"
+)
+_WEIGHTS = (2, 4, 7, 10, 12, 14)
+
+
+def evidence_texts(signals: Sequence[str]) -> list[str]:
+    """``evidence_text`` of each value, each distinct value once. The matcher's own layout
+    (``matching._SIGNALS``) is read by one regular expression instead of a JSON parse; the
+    text is the same (a test compares both); anything else goes through ``evidence_text``."""
+    memo: dict[str, str] = {}
+    out: list[str] = []
+    for value in signals:
+        text = memo.get(value)
+        if text is None:
+            found = _SCORED.fullmatch(value)
+            if found is None:
+                text = evidence_text(value)
+            else:
+                parts = list(found.groups())
+                for k in _WEIGHTS:
+                    if parts[k][0] != "-":
+                        parts[k] = "+" + parts[k]
+                text = _SCORED_TEXT.format(*parts)
+            memo[value] = text
+        out.append(text)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # writing
 
@@ -836,7 +882,7 @@ def _line_details(engine: Engine, line_ids: Sequence[int]) -> pd.DataFrame:
     out["rule"] = decisions["rule"].reindex(out.index).fillna("")
     out["candidates"] = decisions["candidates"].reindex(out.index).fillna("")
     signals = decisions["signals"].reindex(out.index).fillna("").tolist()
-    out["evidence"] = [evidence_text(s) for s in signals]
+    out["evidence"] = evidence_texts(signals)
     texts = texts.set_index("line_id").reindex(out.index)
     message = texts["message"].fillna("")
     out["message"] = message.where(message != "", texts["description"].fillna(""))

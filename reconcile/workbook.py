@@ -480,9 +480,26 @@ def _explode_codes(codes: pd.Series, values: pd.Series) -> tuple[pd.Series, pd.S
     return exploded["code"], exploded["value"]
 
 
+def _sum_by_code(codes: pd.Series, sen: pd.Series) -> dict[str, tuple[int, Decimal]]:
+    """(lines, amount) per code of a ``;``-joined codes field, codes in order of first
+    appearance: summed per distinct field value first (a few dozen), then split."""
+    per = (
+        pd.DataFrame({"codes": codes.fillna("").to_numpy(dtype=object), "sen": sen.to_numpy()})
+        .groupby("codes", sort=False)["sen"]
+        .agg(["size", "sum"])
+    )
+    found: dict[str, list[int]] = {}
+    for text, n, total in zip(per.index, per["size"].tolist(), per["sum"].tolist(), strict=True):
+        for code in str(text).split(";"):
+            if code:
+                count_sum = found.setdefault(code, [0, 0])
+                count_sum[0] += int(n)
+                count_sum[1] += int(total)
+    return {code: (n, from_sen(total)) for code, (n, total) in found.items()}
+
+
 def code_totals(data: BookData) -> list[tuple[str, int, Decimal]]:
-    codes, sen = _explode_codes(data.lines["codes"], data.lines["amount_sen"])
-    totals: dict[str, tuple[int, Decimal]] = {k: (n, a) for k, n, a in _sum_by(codes, sen)}
+    totals = _sum_by_code(data.lines["codes"], data.lines["amount_sen"])
     conf = data.confirmations
     if len(conf):
         c_codes, c_sen = _explode_codes(conf["codes"], conf["amount_sen"])
@@ -958,8 +975,11 @@ def _write_line_sheet(
 
 
 def _has_code(lines: pd.DataFrame, *codes: str) -> pd.Series:
-    pattern = "(?:^|;)(?:" + "|".join(codes) + ")(?:;|$)"
-    return lines["codes"].str.contains(pattern, regex=True)
+    """Whether each line's codes hold one of ``codes``, decided once per distinct value."""
+    wanted = set(codes)
+    keys, distinct = pd.factorize(lines["codes"].to_numpy(dtype=object))
+    hit = np.array([not wanted.isdisjoint(str(v).split(";")) for v in distinct] + [False])
+    return pd.Series(hit[keys], index=lines.index)  # key -1 (missing): the appended False
 
 
 def _oldest_first(rows: pd.DataFrame) -> pd.DataFrame:

@@ -409,3 +409,19 @@ def test_evidence_of_any_other_signal_text_falls_back_to_the_json_reading() -> N
         "",
         "not json",
     ]
+
+
+def test_code_totals_split_joined_codes_and_keep_their_first_appearance() -> None:
+    codes = pd.Series(["", "NAME_MISMATCH;UNDERPAID", "UNDERPAID", None, "NAME_MISMATCH"])
+    sen = pd.Series([100, 149_350_000, 29_000_050, 7, 1])
+    assert workbook._sum_by_code(codes, sen) == {
+        "NAME_MISMATCH": (2, Decimal("1493500.01")),
+        "UNDERPAID": (2, Decimal("1783500.50")),
+    }
+
+
+def test_a_code_is_found_only_as_a_whole_code_of_the_field() -> None:
+    lines = pd.DataFrame({"codes": ["UNDERPAID", "OVERPAID;NAME_MISMATCH", "", "XUNDERPAID", None]})
+    assert workbook._has_code(lines, "UNDERPAID", "OVERPAID").tolist() == [
+        True, True, False, False, False,
+    ]  # fmt: skip

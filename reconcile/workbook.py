@@ -1222,6 +1222,46 @@ def write_workbook(
     """Write the run's workbook atomically (temporary name, then rename). ``lines`` and
     ``confirmations`` are reports.line_frame / confirmation_frame; ``invoices`` is accepted for
     the caller's symmetry (invoice detail lives in invoices.csv)."""
+    return build_workbook(
+        path,
+        engine,
+        opts,
+        run_id,
+        lines=lines,
+        invoices=invoices,
+        confirmations=confirmations,
+        rejections=rejections,
+    ).close()
+
+
+@dataclass
+class PendingWorkbook:
+    """A workbook whose sheets are written but not yet packaged: ``close`` compresses the
+    sheets into the .xlsx (zlib, which releases the GIL, so another thread can write the CSVs
+    meanwhile) and renames it into place."""
+
+    workbook: xlsxwriter.Workbook
+    tmp: Path
+    path: Path
+
+    def close(self) -> Path:
+        self.workbook.close()
+        os.replace(self.tmp, self.path)
+        return self.path
+
+
+def build_workbook(
+    path: Path,
+    engine: Engine,
+    opts: RunOptions,
+    run_id: int,
+    *,
+    lines: pd.DataFrame,
+    invoices: pd.DataFrame,
+    confirmations: pd.DataFrame,
+    rejections: Sequence[Rejection],
+) -> PendingWorkbook:
+    """Every sheet of the run's workbook, written to a temporary name; see write_workbook."""
     _ = invoices
     language = opts.rules.language
     labels = LABELS[language]
@@ -1304,6 +1344,4 @@ def write_workbook(
         data.rejections,
         csv_name="rejections.csv",
     )  # fmt: skip
-    wb.close()
-    os.replace(tmp, path)
-    return path
+    return PendingWorkbook(wb, tmp, path)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from reconcile import reports
 from reconcile.reports import joined_per_key
 
 
@@ -27,3 +31,29 @@ def test_joined_per_key_equals_a_groupby_join(pairs: list[tuple[str, str]]) -> N
     frame = pd.DataFrame(pairs, columns=["key", "value"], dtype=object)
     expected = frame.groupby("key", sort=False)["value"].agg(";".join).to_dict()
     assert joined_per_key(frame["key"], frame["value"]).to_dict() == expected
+
+
+def test_a_run_leaves_only_its_outputs_in_the_report_folder(tmp_path: Path) -> None:
+    from tests.reconcile.test_workbook import run_march
+
+    r = run_march(tmp_path)
+    assert sorted(p.name for p in r.out.iterdir()) == [
+        "bank_lines.csv",
+        "confirmations.csv",
+        "invoices.csv",
+        "reconcile_2026-03-10_run1.xlsx",
+        "rejections.csv",
+    ]
+
+
+def test_a_csv_that_cannot_be_written_fails_the_report_stage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.reconcile.test_workbook import run_march
+
+    def disk_full(path: Path, columns: list[str], data: pd.DataFrame) -> Path:
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(reports, "write_csv", disk_full)
+    with pytest.raises(OSError, match="No space left on device"):
+        run_march(tmp_path)

@@ -57,3 +57,46 @@ def test_a_csv_that_cannot_be_written_fails_the_report_stage(
     monkeypatch.setattr(reports, "write_csv", disk_full)
     with pytest.raises(OSError, match="No space left on device"):
         run_march(tmp_path)
+
+
+def _to_csv_bytes(path: Path, columns: list[str], data: pd.DataFrame) -> bytes:
+    data.to_csv(path, columns=columns, index=False, lineterminator="\n", encoding="utf-8")
+    return path.read_bytes()
+
+
+_FIELD = st.one_of(
+    st.none(),
+    st.text(alphabet=st.sampled_from(list("ab ,\"\n\r\t;'=é\u2028")), max_size=6),
+)
+
+
+@given(st.lists(st.tuples(st.integers(-(10**12), 10**12), _FIELD, _FIELD), max_size=12))
+def test_csv_bytes_equal_those_pandas_writes(
+    rows: list[tuple[int, str | None, str | None]],
+) -> None:
+    import tempfile
+
+    data = pd.DataFrame(
+        {
+            "line_id": pd.Series([r[0] for r in rows], dtype="int64"),
+            "counterparty": pd.Series([r[1] for r in rows], dtype=object),
+            "reason": pd.Series([r[2] for r in rows], dtype="str"),
+        }
+    )
+    columns = ["line_id", "counterparty", "reason"]
+    with tempfile.TemporaryDirectory() as tmp:
+        written = reports.write_csv(Path(tmp) / "out.csv", columns, data).read_bytes()
+        assert written == _to_csv_bytes(Path(tmp) / "pandas.csv", columns, data)
+
+
+def test_a_sender_with_a_comma_and_quotes_is_quoted_in_the_csv(tmp_path: Path) -> None:
+    data = pd.DataFrame({"line_id": [7, 8], "counterparty": ['PT "MAJU", TBK', None]})
+    path = reports.write_csv(tmp_path / "lines.csv", ["line_id", "counterparty"], data)
+    assert path.read_text(encoding="utf-8") == 'line_id,counterparty\n7,"PT ""MAJU"", TBK"\n8,\n'
+
+
+def test_columns_that_are_not_integers_or_text_are_written_by_pandas(tmp_path: Path) -> None:
+    data = pd.DataFrame({"a": [1.5, None], "b": [True, False], "c": ["x", 3]})
+    path = reports.write_csv(tmp_path / "mixed.csv", ["a", "b", "c"], data)
+    assert path.read_bytes() == _to_csv_bytes(tmp_path / "pandas.csv", ["a", "b", "c"], data)
+    assert path.read_text(encoding="utf-8") == "a,b,c\n1.5,True,x\n,False,3\n"

@@ -749,7 +749,17 @@ def xml_texts(values: Sequence[str]) -> list[str]:
 
 
 def _text_values(col: pd.Series) -> list[str]:
-    return ["" if v is None or v is pd.NA or v != v else str(v) for v in col.tolist()]
+    """The column as cell text, missing as ``""``: a text column as it is (one mask, no test
+    per value), anything else through ``str``."""
+    values = col.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        missing = col.isna().to_numpy()
+        if missing.any():
+            values = values.copy()
+            values[missing] = ""
+        texts: list[str] = values.tolist()
+        return texts
+    return ["" if v is None or v is pd.NA or v != v else str(v) for v in values.tolist()]
 
 
 def _cells(col: Column, values: pd.Series, rows: list[str], letter: str, f: Formats) -> list[str]:
@@ -785,8 +795,9 @@ def _cells(col: Column, values: pd.Series, rows: list[str], letter: str, f: Form
     else:  # int
         style = f.count._get_xf_index()
         ints = pd.array(values, dtype="Int64")
-        numbers = ints.astype(str).tolist()
-        numbers = ["" if m else v for v, m in zip(numbers, ints.isna(), strict=True)]
+        numbers = list(map(str, ints.to_numpy(dtype=np.int64, na_value=0).tolist()))
+        for k in np.flatnonzero(ints.isna()).tolist():
+            numbers[k] = ""
     return [
         f'<c r="{letter}{r}" s="{style}"><v>{v}</v></c>' if v else ""
         for r, v in zip(rows, numbers, strict=True)

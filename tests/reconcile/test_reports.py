@@ -100,3 +100,11 @@ def test_columns_that_are_not_integers_or_text_are_written_by_pandas(tmp_path: P
     path = reports.write_csv(tmp_path / "mixed.csv", ["a", "b", "c"], data)
     assert path.read_bytes() == _to_csv_bytes(tmp_path / "pandas.csv", ["a", "b", "c"], data)
     assert path.read_text(encoding="utf-8") == "a,b,c\n1.5,True,x\n,False,3\n"
+
+
+@given(st.lists(st.integers(min_value=-(2**62), max_value=2**62), max_size=30))
+def test_sorted_unique_equals_numpy_unique(values: list[int]) -> None:
+    import numpy as np
+
+    array = np.array(values, dtype=np.int64)
+    assert reports.sorted_unique(array).tolist() == np.unique(array).tolist()

@@ -244,12 +244,18 @@ def line_frame(
     out["status"] = np.where(duplicate, "DUPLICATE", ln["line_status"].to_numpy())
     for name in ("invoice_nos", "confirmation_ids", "codes", "reason"):
         out[name] = np.where(plain, dec[name].fillna("").to_numpy(), "")
-    score = dec["score"].astype("Int64").astype(str).to_numpy()
-    out["score"] = np.where(plain, score, "")
-    out.loc[duplicate, "reason"] = (
-        "repeats line " + out["line_id"].astype(str) + " (" + ln["stored_file"].to_numpy()
-        + " line " + ln["stored_line"].astype(str).to_numpy() + ")"
-    )[duplicate]  # fmt: skip
+    score = dec["score"].astype("Int64")
+    score_text = np.array(
+        list(map(str, score.to_numpy(dtype=np.int64, na_value=0).tolist())), dtype=object
+    )
+    score_text[score.isna().to_numpy()] = "<NA>"  # as Int64.astype(str); masked below
+    out["score"] = np.where(plain, score_text, "")
+    if duplicate.any():  # the text only for the repeats, not for every line
+        out.loc[duplicate, "reason"] = (
+            "repeats line " + out["line_id"][duplicate].astype(str) + " ("
+            + ln["stored_file"].to_numpy()[duplicate] + " line "
+            + ln["stored_line"][duplicate].astype(str).to_numpy() + ")"
+        )  # fmt: skip
     out.loc[ignored, "reason"] = np.where(
         ln["is_fee"].fillna(False).astype(bool).to_numpy()[ignored],
         "bank fee or internal movement",

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import xlsxwriter
 from sqlalchemy import Connection, Engine, and_, select
@@ -849,9 +850,11 @@ def _write_table(
     csv_name: str,
     cap: int | None = None,
     first_row: int = 0,
+    total: int | None = None,
 ) -> int:
     """Header, rows, frozen header, filter, widths. ``cap``: show at most that many rows (the
-    rest is in the CSV); Excel's row limit applies to every sheet. Returns the rows written."""
+    rest is in the CSV); Excel's row limit applies to every sheet. ``total``: the rows of the
+    category when ``rows`` holds only those to show. Returns the rows written."""
     header_row = first_row
     _page_setup(ws, header_row)
     ws.set_row(header_row, 30)
@@ -863,7 +866,7 @@ def _write_table(
     written = rows.iloc[:limit]
     _stream_rows(ws, f, columns, written, header_row + 1)
     last = header_row + len(written)
-    left = len(rows) - len(written)
+    left = (len(rows) if total is None else total) - len(written)
     if left:
         note = (
             labels["more_rows"].format(n=left, csv=csv_name)
@@ -970,16 +973,19 @@ def _write_line_sheet(
     run_id: int,
     language: str,
     cap: int | None = None,
+    total: int | None = None,
     age: bool = False,
     decisions: bool = False,
     candidates: bool = False,
 ) -> Worksheet:
+    """``rows``: the rows to show; ``total``: how many the category holds (default: all
+    shown), the rest is pointed to in bank_lines.csv."""
     ws = wb.add_worksheet(labels[name_key])
     columns = _line_columns(age=age, candidates=candidates)
     if decisions:
         rows = rows.assign(review_key=review_keys(rows, run_id).to_numpy())
         columns = [*DECISION_COLUMNS, *columns, Column("key", "key", 20, "review_key")]
-    n = _write_table(ws, f, labels, columns, rows, csv_name="bank_lines.csv", cap=cap)
+    n = _write_table(ws, f, labels, columns, rows, csv_name="bank_lines.csv", cap=cap, total=total)
     if decisions:
         _add_decision_inputs(ws, labels, n, language)
     return ws
@@ -991,13 +997,6 @@ def _has_code(lines: pd.DataFrame, *codes: str) -> pd.Series:
     keys, distinct = pd.factorize(lines["codes"].to_numpy(dtype=object))
     hit = np.array([not wanted.isdisjoint(str(v).split(";")) for v in distinct] + [False])
     return pd.Series(hit[keys], index=lines.index)  # key -1 (missing): the appended False
-
-
-def _oldest_first(rows: pd.DataFrame) -> pd.DataFrame:
-    order = np.lexsort(
-        (rows["line_id"].to_numpy(), -rows["age"].fillna(0).astype(np.int64).to_numpy())
-    )
-    return rows.iloc[order]
 
 
 def _no_funds_rows(data: BookData) -> pd.DataFrame:
@@ -1281,26 +1280,34 @@ def build_workbook(
         engine, opts, run_id, lines=lines, confirmations=confirmations, rejections=rejections
     )
     every = data.lines
-    credits = every[(every["direction"] == "CR").to_numpy()]
-    sheets: list[tuple[str, pd.DataFrame, dict[str, Any]]] = [
-        ("sheet.auto", credits[((credits["status"] == "MATCHED") & ~_human(credits)).to_numpy()],
+    line_id = every["line_id"].to_numpy()
+    status = every["status"].to_numpy()
+    credit = (every["direction"] == "CR").to_numpy()
+    age = every["age"].fillna(0).astype(np.int64).to_numpy()
+
+    def oldest_first(positions: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+        return positions[np.lexsort((line_id[positions], -age[positions]))]
+
+    # each sheet as positions into ``every``: only the rows a sheet shows are ever copied
+    sheets: list[tuple[str, npt.NDArray[np.intp], dict[str, Any]]] = [
+        ("sheet.auto",
+         np.flatnonzero(credit & (status == "MATCHED") & ~_human(every).to_numpy()),
          {"cap": cap}),
-        ("sheet.review", _oldest_first(credits[(credits["status"] == "REVIEW").to_numpy()]),
+        ("sheet.review", oldest_first(np.flatnonzero(credit & (status == "REVIEW"))),
          {"age": True, "decisions": True, "candidates": True}),
-        ("sheet.mismatch", credits[_has_code(credits, "UNDERPAID", "OVERPAID").to_numpy()], {}),
+        ("sheet.mismatch",
+         np.flatnonzero(credit & _has_code(every, "UNDERPAID", "OVERPAID").to_numpy()), {}),
         ("sheet.split",
-         credits[_has_code(credits, "SPLIT_PAYMENT", "COMBINED_PAYMENT").to_numpy()], {}),
+         np.flatnonzero(credit & _has_code(every, "SPLIT_PAYMENT", "COMBINED_PAYMENT").to_numpy()),
+         {}),
         ("sheet.duplicates",
-         every[((every["status"] == "DUPLICATE") | _has_code(every, "DUPLICATE_PAYMENT"))
-               .to_numpy()], {}),
-        ("sheet.unidentified",
-         _oldest_first(credits[(credits["status"] == "UNMATCHED").to_numpy()]),
+         np.flatnonzero((status == "DUPLICATE") | _has_code(every, "DUPLICATE_PAYMENT").to_numpy()),
+         {}),
+        ("sheet.unidentified", oldest_first(np.flatnonzero(credit & (status == "UNMATCHED"))),
          {"age": True, "decisions": True}),
     ]  # fmt: skip
-    shown = [rows.iloc[: min(ROW_LIMIT, kw.get("cap") or ROW_LIMIT)] for _, rows, kw in sheets]
-    details = _line_details(
-        engine, np.concatenate([r["line_id"].to_numpy() for r in shown]).tolist()
-    )
+    shown = [rows[: min(ROW_LIMIT, kw.get("cap") or ROW_LIMIT)] for _, rows, kw in sheets]
+    details = _line_details(engine, np.concatenate([line_id[r] for r in shown]).tolist())
 
     def with_details(rows: pd.DataFrame) -> pd.DataFrame:
         """The shown rows with their details (rows beyond them are counted, not rendered)."""
@@ -1325,8 +1332,8 @@ def build_workbook(
     _write_summary(wb, f, labels, data, run_id, opts.as_of, language)
     common: dict[str, Any] = {"run_id": run_id, "language": language}
     for (name_key, rows, kw), head in zip(sheets, shown, strict=True):
-        rendered = pd.concat([with_details(head), rows.iloc[len(head) :]])
-        _write_line_sheet(wb, f, labels, name_key, rendered, **common, **kw)
+        rendered = with_details(every.iloc[head])
+        _write_line_sheet(wb, f, labels, name_key, rendered, total=len(rows), **common, **kw)
 
     ws = wb.add_worksheet(labels["sheet.no_funds"])
     _write_table(

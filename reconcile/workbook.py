@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import xlsxwriter
 from sqlalchemy import Connection, Engine, and_, select
@@ -480,9 +481,26 @@ def _explode_codes(codes: pd.Series, values: pd.Series) -> tuple[pd.Series, pd.S
     return exploded["code"], exploded["value"]
 
 
+def _sum_by_code(codes: pd.Series, sen: pd.Series) -> dict[str, tuple[int, Decimal]]:
+    """(lines, amount) per code of a ``;``-joined codes field, codes in order of first
+    appearance: summed per distinct field value first (a few dozen), then split."""
+    per = (
+        pd.DataFrame({"codes": codes.fillna("").to_numpy(dtype=object), "sen": sen.to_numpy()})
+        .groupby("codes", sort=False)["sen"]
+        .agg(["size", "sum"])
+    )
+    found: dict[str, list[int]] = {}
+    for text, n, total in zip(per.index, per["size"].tolist(), per["sum"].tolist(), strict=True):
+        for code in str(text).split(";"):
+            if code:
+                count_sum = found.setdefault(code, [0, 0])
+                count_sum[0] += int(n)
+                count_sum[1] += int(total)
+    return {code: (n, from_sen(total)) for code, (n, total) in found.items()}
+
+
 def code_totals(data: BookData) -> list[tuple[str, int, Decimal]]:
-    codes, sen = _explode_codes(data.lines["codes"], data.lines["amount_sen"])
-    totals: dict[str, tuple[int, Decimal]] = {k: (n, a) for k, n, a in _sum_by(codes, sen)}
+    totals = _sum_by_code(data.lines["codes"], data.lines["amount_sen"])
     conf = data.confirmations
     if len(conf):
         c_codes, c_sen = _explode_codes(conf["codes"], conf["amount_sen"])
@@ -563,6 +581,52 @@ def evidence_text(signals: str) -> str:
         else:
             parts.append(f"{name}: {v}")
     return "; ".join(parts)
+
+
+_INT = "(0|-?[1-9][0-9]*)"
+_LEVEL = "([A-Za-z_][A-Za-z0-9_]*)"
+_SCORED = re.compile(
+    (
+        '{"amount": {"gap_sen": I, "level": "L", "weight": I}, '
+        '"confirmation": {"level": "L", "weight": I}, '
+        '"date": {"banking_days_after_due": I, "level": "L", "weight": I}, '
+        '"name": {"level": "L", "similarity": I, "weight": I}, '
+        '"rarity": {"level": "L", "weight": I}, "reference": {"level": "L", "weight": I}}'
+    )
+    .replace("{", r"\{")
+    .replace("}", r"\}")
+    .replace("I", _INT)
+    .replace('"L"', f'"{_LEVEL}"')
+)  # the layout matching._SIGNALS writes: integers and identifier levels only
+_SCORED_TEXT = (
+    "amount: {1} ({2}) [gap_sen {0}]; confirmation: {3} ({4}); "
+    "date: {6} ({7}) [banking_days_after_due {5}]; name: {8} ({10}) [similarity {9}]; "
+    "rarity: {11} ({12}); reference: {13} ({14})"
+)
+_WEIGHTS = (2, 4, 7, 10, 12, 14)
+
+
+def evidence_texts(signals: Sequence[str]) -> list[str]:
+    """``evidence_text`` of each value, each distinct value once. The matcher's own layout
+    (``matching._SIGNALS``) is read by one regular expression instead of a JSON parse; the
+    text is the same (a test compares both); anything else goes through ``evidence_text``."""
+    memo: dict[str, str] = {}
+    out: list[str] = []
+    for value in signals:
+        text = memo.get(value)
+        if text is None:
+            found = _SCORED.fullmatch(value)
+            if found is None:
+                text = evidence_text(value)
+            else:
+                parts = list(found.groups())
+                for k in _WEIGHTS:
+                    if parts[k][0] != "-":
+                        parts[k] = "+" + parts[k]
+                text = _SCORED_TEXT.format(*parts)
+            memo[value] = text
+        out.append(text)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -686,7 +750,17 @@ def xml_texts(values: Sequence[str]) -> list[str]:
 
 
 def _text_values(col: pd.Series) -> list[str]:
-    return ["" if v is None or v is pd.NA or v != v else str(v) for v in col.tolist()]
+    """The column as cell text, missing as ``""``: a text column as it is (one mask, no test
+    per value), anything else through ``str``."""
+    values = col.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        missing = col.isna().to_numpy()
+        if missing.any():
+            values = values.copy()
+            values[missing] = ""
+        texts: list[str] = values.tolist()
+        return texts
+    return ["" if v is None or v is pd.NA or v != v else str(v) for v in values.tolist()]
 
 
 def _cells(col: Column, values: pd.Series, rows: list[str], letter: str, f: Formats) -> list[str]:
@@ -722,8 +796,9 @@ def _cells(col: Column, values: pd.Series, rows: list[str], letter: str, f: Form
     else:  # int
         style = f.count._get_xf_index()
         ints = pd.array(values, dtype="Int64")
-        numbers = ints.astype(str).tolist()
-        numbers = ["" if m else v for v, m in zip(numbers, ints.isna(), strict=True)]
+        numbers = list(map(str, ints.to_numpy(dtype=np.int64, na_value=0).tolist()))
+        for k in np.flatnonzero(ints.isna()).tolist():
+            numbers[k] = ""
     return [
         f'<c r="{letter}{r}" s="{style}"><v>{v}</v></c>' if v else ""
         for r, v in zip(rows, numbers, strict=True)
@@ -775,9 +850,11 @@ def _write_table(
     csv_name: str,
     cap: int | None = None,
     first_row: int = 0,
+    total: int | None = None,
 ) -> int:
     """Header, rows, frozen header, filter, widths. ``cap``: show at most that many rows (the
-    rest is in the CSV); Excel's row limit applies to every sheet. Returns the rows written."""
+    rest is in the CSV); Excel's row limit applies to every sheet. ``total``: the rows of the
+    category when ``rows`` holds only those to show. Returns the rows written."""
     header_row = first_row
     _page_setup(ws, header_row)
     ws.set_row(header_row, 30)
@@ -789,7 +866,7 @@ def _write_table(
     written = rows.iloc[:limit]
     _stream_rows(ws, f, columns, written, header_row + 1)
     last = header_row + len(written)
-    left = len(rows) - len(written)
+    left = (len(rows) if total is None else total) - len(written)
     if left:
         note = (
             labels["more_rows"].format(n=left, csv=csv_name)
@@ -836,7 +913,7 @@ def _line_details(engine: Engine, line_ids: Sequence[int]) -> pd.DataFrame:
     out["rule"] = decisions["rule"].reindex(out.index).fillna("")
     out["candidates"] = decisions["candidates"].reindex(out.index).fillna("")
     signals = decisions["signals"].reindex(out.index).fillna("").tolist()
-    out["evidence"] = [evidence_text(s) for s in signals]
+    out["evidence"] = evidence_texts(signals)
     texts = texts.set_index("line_id").reindex(out.index)
     message = texts["message"].fillna("")
     out["message"] = message.where(message != "", texts["description"].fillna(""))
@@ -896,31 +973,30 @@ def _write_line_sheet(
     run_id: int,
     language: str,
     cap: int | None = None,
+    total: int | None = None,
     age: bool = False,
     decisions: bool = False,
     candidates: bool = False,
 ) -> Worksheet:
+    """``rows``: the rows to show; ``total``: how many the category holds (default: all
+    shown), the rest is pointed to in bank_lines.csv."""
     ws = wb.add_worksheet(labels[name_key])
     columns = _line_columns(age=age, candidates=candidates)
     if decisions:
         rows = rows.assign(review_key=review_keys(rows, run_id).to_numpy())
         columns = [*DECISION_COLUMNS, *columns, Column("key", "key", 20, "review_key")]
-    n = _write_table(ws, f, labels, columns, rows, csv_name="bank_lines.csv", cap=cap)
+    n = _write_table(ws, f, labels, columns, rows, csv_name="bank_lines.csv", cap=cap, total=total)
     if decisions:
         _add_decision_inputs(ws, labels, n, language)
     return ws
 
 
 def _has_code(lines: pd.DataFrame, *codes: str) -> pd.Series:
-    pattern = "(?:^|;)(?:" + "|".join(codes) + ")(?:;|$)"
-    return lines["codes"].str.contains(pattern, regex=True)
-
-
-def _oldest_first(rows: pd.DataFrame) -> pd.DataFrame:
-    order = np.lexsort(
-        (rows["line_id"].to_numpy(), -rows["age"].fillna(0).astype(np.int64).to_numpy())
-    )
-    return rows.iloc[order]
+    """Whether each line's codes hold one of ``codes``, decided once per distinct value."""
+    wanted = set(codes)
+    keys, distinct = pd.factorize(lines["codes"].to_numpy(dtype=object))
+    hit = np.array([not wanted.isdisjoint(str(v).split(";")) for v in distinct] + [False])
+    return pd.Series(hit[keys], index=lines.index)  # key -1 (missing): the appended False
 
 
 def _no_funds_rows(data: BookData) -> pd.DataFrame:
@@ -1156,6 +1232,46 @@ def write_workbook(
     """Write the run's workbook atomically (temporary name, then rename). ``lines`` and
     ``confirmations`` are reports.line_frame / confirmation_frame; ``invoices`` is accepted for
     the caller's symmetry (invoice detail lives in invoices.csv)."""
+    return build_workbook(
+        path,
+        engine,
+        opts,
+        run_id,
+        lines=lines,
+        invoices=invoices,
+        confirmations=confirmations,
+        rejections=rejections,
+    ).close()
+
+
+@dataclass
+class PendingWorkbook:
+    """A workbook whose sheets are written but not yet packaged: ``close`` compresses the
+    sheets into the .xlsx (zlib, which releases the GIL, so another thread can write the CSVs
+    meanwhile) and renames it into place."""
+
+    workbook: xlsxwriter.Workbook
+    tmp: Path
+    path: Path
+
+    def close(self) -> Path:
+        self.workbook.close()
+        os.replace(self.tmp, self.path)
+        return self.path
+
+
+def build_workbook(
+    path: Path,
+    engine: Engine,
+    opts: RunOptions,
+    run_id: int,
+    *,
+    lines: pd.DataFrame,
+    invoices: pd.DataFrame,
+    confirmations: pd.DataFrame,
+    rejections: Sequence[Rejection],
+) -> PendingWorkbook:
+    """Every sheet of the run's workbook, written to a temporary name; see write_workbook."""
     _ = invoices
     language = opts.rules.language
     labels = LABELS[language]
@@ -1164,26 +1280,34 @@ def write_workbook(
         engine, opts, run_id, lines=lines, confirmations=confirmations, rejections=rejections
     )
     every = data.lines
-    credits = every[(every["direction"] == "CR").to_numpy()]
-    sheets: list[tuple[str, pd.DataFrame, dict[str, Any]]] = [
-        ("sheet.auto", credits[((credits["status"] == "MATCHED") & ~_human(credits)).to_numpy()],
+    line_id = every["line_id"].to_numpy()
+    status = every["status"].to_numpy()
+    credit = (every["direction"] == "CR").to_numpy()
+    age = every["age"].fillna(0).astype(np.int64).to_numpy()
+
+    def oldest_first(positions: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+        return positions[np.lexsort((line_id[positions], -age[positions]))]
+
+    # each sheet as positions into ``every``: only the rows a sheet shows are ever copied
+    sheets: list[tuple[str, npt.NDArray[np.intp], dict[str, Any]]] = [
+        ("sheet.auto",
+         np.flatnonzero(credit & (status == "MATCHED") & ~_human(every).to_numpy()),
          {"cap": cap}),
-        ("sheet.review", _oldest_first(credits[(credits["status"] == "REVIEW").to_numpy()]),
+        ("sheet.review", oldest_first(np.flatnonzero(credit & (status == "REVIEW"))),
          {"age": True, "decisions": True, "candidates": True}),
-        ("sheet.mismatch", credits[_has_code(credits, "UNDERPAID", "OVERPAID").to_numpy()], {}),
+        ("sheet.mismatch",
+         np.flatnonzero(credit & _has_code(every, "UNDERPAID", "OVERPAID").to_numpy()), {}),
         ("sheet.split",
-         credits[_has_code(credits, "SPLIT_PAYMENT", "COMBINED_PAYMENT").to_numpy()], {}),
+         np.flatnonzero(credit & _has_code(every, "SPLIT_PAYMENT", "COMBINED_PAYMENT").to_numpy()),
+         {}),
         ("sheet.duplicates",
-         every[((every["status"] == "DUPLICATE") | _has_code(every, "DUPLICATE_PAYMENT"))
-               .to_numpy()], {}),
-        ("sheet.unidentified",
-         _oldest_first(credits[(credits["status"] == "UNMATCHED").to_numpy()]),
+         np.flatnonzero((status == "DUPLICATE") | _has_code(every, "DUPLICATE_PAYMENT").to_numpy()),
+         {}),
+        ("sheet.unidentified", oldest_first(np.flatnonzero(credit & (status == "UNMATCHED"))),
          {"age": True, "decisions": True}),
     ]  # fmt: skip
-    shown = [rows.iloc[: min(ROW_LIMIT, kw.get("cap") or ROW_LIMIT)] for _, rows, kw in sheets]
-    details = _line_details(
-        engine, np.concatenate([r["line_id"].to_numpy() for r in shown]).tolist()
-    )
+    shown = [rows[: min(ROW_LIMIT, kw.get("cap") or ROW_LIMIT)] for _, rows, kw in sheets]
+    details = _line_details(engine, np.concatenate([line_id[r] for r in shown]).tolist())
 
     def with_details(rows: pd.DataFrame) -> pd.DataFrame:
         """The shown rows with their details (rows beyond them are counted, not rendered)."""
@@ -1208,8 +1332,8 @@ def write_workbook(
     _write_summary(wb, f, labels, data, run_id, opts.as_of, language)
     common: dict[str, Any] = {"run_id": run_id, "language": language}
     for (name_key, rows, kw), head in zip(sheets, shown, strict=True):
-        rendered = pd.concat([with_details(head), rows.iloc[len(head) :]])
-        _write_line_sheet(wb, f, labels, name_key, rendered, **common, **kw)
+        rendered = with_details(every.iloc[head])
+        _write_line_sheet(wb, f, labels, name_key, rendered, total=len(rows), **common, **kw)
 
     ws = wb.add_worksheet(labels["sheet.no_funds"])
     _write_table(
@@ -1238,6 +1362,4 @@ def write_workbook(
         data.rejections,
         csv_name="rejections.csv",
     )  # fmt: skip
-    wb.close()
-    os.replace(tmp, path)
-    return path
+    return PendingWorkbook(wb, tmp, path)

@@ -373,3 +373,55 @@ def test_cell_text_is_escaped_for_xml_as_excel_expects() -> None:
         "_x005F_x0041_ literal",
         "plain",
     ]
+
+
+_LEVELS = st.sampled_from(["exact", "within_tolerance", "none", "client", "after_due", "x_1"])
+_INTS = st.integers(min_value=-(10**12), max_value=10**12)
+
+
+_SIGNAL_VALUES = st.tuples(*(_LEVELS if k in (1, 3, 6, 8, 11, 13) else _INTS for k in range(15)))
+
+
+@given(_SIGNAL_VALUES)
+def test_evidence_of_the_matchers_signal_layout_reads_as_the_json_does(values: tuple) -> None:
+    from reconcile.matching import _SIGNALS
+
+    signals = _SIGNALS.format(*values)
+    assert workbook._SCORED.fullmatch(signals) is not None
+    assert workbook.evidence_texts([signals, signals]) == [workbook.evidence_text(signals)] * 2
+
+
+def test_evidence_of_any_other_signal_text_falls_back_to_the_json_reading() -> None:
+    combined = '{"combined": {"identification_weight": 45, "invoices": ["20431", "20432"]}}'
+    floats = (
+        '{"amount": {"gap_sen": 0, "level": "exact", "weight": 50.5}, '
+        '"confirmation": {"level": "none", "weight": 0}, '
+        '"date": {"banking_days_after_due": 0, "level": "in_window", "weight": 5}, '
+        '"name": {"level": "client", "similarity": 100, "weight": 38}, '
+        '"rarity": {"level": "common", "weight": 0}, "reference": {"level": "none", "weight": 0}}'
+    )
+    assert workbook.evidence_texts([combined, floats, "", "{}", "not json"]) == [
+        'combined: identification_weight 45, invoices ["20431", "20432"]',
+        "amount: exact [gap_sen 0]; confirmation: none (+0); "
+        "date: in_window (+5) [banking_days_after_due 0]; name: client (+38) [similarity 100]; "
+        "rarity: common (+0); reference: none (+0)",
+        "",
+        "",
+        "not json",
+    ]
+
+
+def test_code_totals_split_joined_codes_and_keep_their_first_appearance() -> None:
+    codes = pd.Series(["", "NAME_MISMATCH;UNDERPAID", "UNDERPAID", None, "NAME_MISMATCH"])
+    sen = pd.Series([100, 149_350_000, 29_000_050, 7, 1])
+    assert workbook._sum_by_code(codes, sen) == {
+        "NAME_MISMATCH": (2, Decimal("1493500.01")),
+        "UNDERPAID": (2, Decimal("1783500.50")),
+    }
+
+
+def test_a_code_is_found_only_as_a_whole_code_of_the_field() -> None:
+    lines = pd.DataFrame({"codes": ["UNDERPAID", "OVERPAID;NAME_MISMATCH", "", "XUNDERPAID", None]})
+    assert workbook._has_code(lines, "UNDERPAID", "OVERPAID").tolist() == [
+        True, True, False, False, False,
+    ]  # fmt: skip

@@ -1,0 +1,110 @@
+"""Report frames: the pieces the CSVs are built from, with real values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reconcile import reports
+from reconcile.reports import joined_per_key
+
+
+def test_values_are_joined_per_key_in_frame_order_with_keys_in_first_seen_order() -> None:
+    keys = pd.Series(["20432", "20431", "20432", None, "20440", "20431", "20432"], dtype=object)
+    values = pd.Series(["7", "3", "9", "1", "12", "4", "15"], dtype=object)
+    joined = joined_per_key(keys, values)
+    assert joined.index.tolist() == ["20432", "20431", "20440"]
+    assert joined.tolist() == ["7;9;15", "3;4", "12"]
+
+
+def test_no_values_join_to_an_empty_series() -> None:
+    joined = joined_per_key(pd.Series([], dtype=object), pd.Series([], dtype=object))
+    assert joined.to_dict() == {}
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", "20431"]), st.text(max_size=4))))
+def test_joined_per_key_equals_a_groupby_join(pairs: list[tuple[str, str]]) -> None:
+    frame = pd.DataFrame(pairs, columns=["key", "value"], dtype=object)
+    expected = frame.groupby("key", sort=False)["value"].agg(";".join).to_dict()
+    assert joined_per_key(frame["key"], frame["value"]).to_dict() == expected
+
+
+def test_a_run_leaves_only_its_outputs_in_the_report_folder(tmp_path: Path) -> None:
+    from tests.reconcile.test_workbook import run_march
+
+    r = run_march(tmp_path)
+    assert sorted(p.name for p in r.out.iterdir()) == [
+        "bank_lines.csv",
+        "confirmations.csv",
+        "invoices.csv",
+        "reconcile_2026-03-10_run1.xlsx",
+        "rejections.csv",
+    ]
+
+
+def test_a_csv_that_cannot_be_written_fails_the_report_stage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.reconcile.test_workbook import run_march
+
+    def disk_full(path: Path, columns: list[str], data: pd.DataFrame) -> Path:
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(reports, "write_csv", disk_full)
+    with pytest.raises(OSError, match="No space left on device"):
+        run_march(tmp_path)
+
+
+def _to_csv_bytes(path: Path, columns: list[str], data: pd.DataFrame) -> bytes:
+    data.to_csv(path, columns=columns, index=False, lineterminator="\n", encoding="utf-8")
+    return path.read_bytes()
+
+
+_FIELD = st.one_of(
+    st.none(),
+    st.text(alphabet=st.sampled_from(list("ab ,\"\n\r\t;'=é\u2028")), max_size=6),
+)
+
+
+@given(st.lists(st.tuples(st.integers(-(10**12), 10**12), _FIELD, _FIELD), max_size=12))
+def test_csv_bytes_equal_those_pandas_writes(
+    rows: list[tuple[int, str | None, str | None]],
+) -> None:
+    import tempfile
+
+    data = pd.DataFrame(
+        {
+            "line_id": pd.Series([r[0] for r in rows], dtype="int64"),
+            "counterparty": pd.Series([r[1] for r in rows], dtype=object),
+            "reason": pd.Series([r[2] for r in rows], dtype="str"),
+        }
+    )
+    columns = ["line_id", "counterparty", "reason"]
+    with tempfile.TemporaryDirectory() as tmp:
+        written = reports.write_csv(Path(tmp) / "out.csv", columns, data).read_bytes()
+        assert written == _to_csv_bytes(Path(tmp) / "pandas.csv", columns, data)
+
+
+def test_a_sender_with_a_comma_and_quotes_is_quoted_in_the_csv(tmp_path: Path) -> None:
+    data = pd.DataFrame({"line_id": [7, 8], "counterparty": ['PT "MAJU", TBK', None]})
+    path = reports.write_csv(tmp_path / "lines.csv", ["line_id", "counterparty"], data)
+    assert path.read_text(encoding="utf-8") == 'line_id,counterparty\n7,"PT ""MAJU"", TBK"\n8,\n'
+
+
+def test_columns_that_are_not_integers_or_text_are_written_by_pandas(tmp_path: Path) -> None:
+    data = pd.DataFrame({"a": [1.5, None], "b": [True, False], "c": ["x", 3]})
+    path = reports.write_csv(tmp_path / "mixed.csv", ["a", "b", "c"], data)
+    assert path.read_bytes() == _to_csv_bytes(tmp_path / "pandas.csv", ["a", "b", "c"], data)
+    assert path.read_text(encoding="utf-8") == "a,b,c\n1.5,True,x\n,False,3\n"
+
+
+@given(st.lists(st.integers(min_value=-(2**62), max_value=2**62), max_size=30))
+def test_sorted_unique_equals_numpy_unique(values: list[int]) -> None:
+    import numpy as np
+
+    array = np.array(values, dtype=np.int64)
+    assert reports.sorted_unique(array).tolist() == np.unique(array).tolist()

@@ -175,20 +175,59 @@ def _candidate_pairs(
     if len(cf):
         links = confirmation_links(cr, cf, rules, calendar, refs, inv)
         parts.append(confirmation_pairs(links, cf, inv))
-    pairs = pd.concat(parts, ignore_index=True)
-    for column in ("ref", "alias", "name_block", "amount_block"):
-        pairs[column] = pairs[column].fillna(0).astype(np.int64) if column in pairs else 0
-    pairs["fidx"] = pairs["fidx"].fillna(-1).astype(np.int64) if "fidx" in pairs else -1
-    evidence = pairs.groupby(["cidx", "iidx"], as_index=False)[
-        ["ref", "alias", "name_block", "amount_block"]
-    ].max()
-    confs = pairs[["cidx", "iidx", "fidx"]].drop_duplicates()
-    merged = evidence.merge(confs, on=["cidx", "iidx"])
-    # a pair found without a confirmation keeps its "-1" row only if no confirmation links it
-    with_conf = merged.groupby(["cidx", "iidx"])["fidx"].transform("max") >= 0
-    merged = merged[(merged["fidx"] >= 0) | ~with_conf].reset_index(drop=True)
-    merged["exact_block"] = exact_block[merged["cidx"].to_numpy()]
-    return merged, exact_block
+    return _merge_evidence(parts, len(inv), exact_block), exact_block
+
+
+def _merge_evidence(
+    parts: list[pd.DataFrame], n_invoices: int, exact_block: npt.NDArray[np.int64]
+) -> pd.DataFrame:
+    """One row per (credit, invoice, confirmation) from the blocking parts: the strongest
+    evidence of each kind per (credit, invoice); a pair found without a confirmation keeps its
+    ``fidx = -1`` row only if no confirmation links it.
+
+    Flat numpy arrays, one sort (tens of millions of rows at 1M lines: pandas group-bys and a
+    merge over them took several GiB).
+    """
+
+    def column(part: pd.DataFrame, name: str, missing: int) -> npt.NDArray[np.int64]:
+        if name not in part:
+            return np.full(len(part), missing, dtype=np.int64)
+        values: npt.NDArray[np.int64] = part[name].fillna(missing).to_numpy(dtype=np.int64)
+        return values
+
+    key = np.concatenate([column(p, "cidx", 0) * n_invoices + column(p, "iidx", 0) for p in parts])
+    ref = np.concatenate([column(p, "ref", 0) for p in parts]).astype(np.int8)
+    bits = np.concatenate(
+        [column(p, "alias", 0) | column(p, "name_block", 0) << 1 | column(p, "amount_block", 0) << 2
+         for p in parts]
+    ).astype(np.int8)  # fmt: skip
+    fidx = np.concatenate([column(p, "fidx", -1) for p in parts]).astype(np.int32)
+    if not len(key):
+        none = np.zeros(0, dtype=np.int64)
+        return pd.DataFrame({c: none for c in ("cidx", "iidx", "ref", "alias", "name_block",
+                                               "amount_block", "fidx", "exact_block")})  # fmt: skip
+    order = np.lexsort((fidx, key))
+    key, ref, bits, fidx = key[order], ref[order], bits[order], fidx[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    group = np.cumsum(np.r_[False, key[1:] != key[:-1]])  # group number of each row
+    ref_max = np.maximum.reduceat(ref, starts)[group]
+    bits_any = np.bitwise_or.reduceat(bits, starts)[group]
+    has_conf = np.maximum.reduceat(fidx, starts)[group] >= 0
+    first_of_conf = np.r_[True, (key[1:] != key[:-1]) | (fidx[1:] != fidx[:-1])]
+    keep = first_of_conf & ((fidx >= 0) | ~has_conf)
+    cidx = key[keep] // n_invoices
+    return pd.DataFrame(
+        {
+            "cidx": cidx,
+            "iidx": key[keep] % n_invoices,
+            "ref": ref_max[keep].astype(np.int64),
+            "alias": (bits_any[keep] & 1).astype(np.int64),
+            "name_block": (bits_any[keep] >> 1 & 1).astype(np.int64),
+            "amount_block": (bits_any[keep] >> 2 & 1).astype(np.int64),
+            "fidx": fidx[keep].astype(np.int64),
+            "exact_block": exact_block[cidx],
+        }
+    )
 
 
 def _best_per_pair(scored: pd.DataFrame, cf: pd.DataFrame) -> pd.DataFrame:

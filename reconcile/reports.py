@@ -21,19 +21,16 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import (
-    BigInteger,
     Connection,
     Engine,
-    String,
     and_,
-    cast,
     false,
     select,
     true,
-    type_coerce,
 )
 
 from reconcile import db
+from reconcile.sqlframes import frame, iso_of, sen_of
 
 if TYPE_CHECKING:
     from reconcile.pipeline import Rejection, RunOptions, SeenLine
@@ -61,21 +58,6 @@ def _chunks(ids: Sequence[Any]) -> Iterable[Sequence[Any]]:
 # exact values straight from SQL (no per-value Decimal or date objects)
 
 
-def sen_of(column: Any, dialect: str) -> Any:
-    """A Money column as exact integer sen: stored as such on SQLite, ``NUMERIC * 100`` cast to
-    an integer elsewhere (exact: two places)."""
-    if dialect == "sqlite":
-        return type_coerce(column, BigInteger)
-    return cast(column * 100, BigInteger)
-
-
-def iso_of(column: Any, dialect: str) -> Any:
-    """A Date column as its ``YYYY-MM-DD`` text (what SQLite stores; a cast elsewhere)."""
-    if dialect == "sqlite":
-        return type_coerce(column, String)
-    return cast(column, String)
-
-
 def format_sen(sen: pd.Series) -> pd.Series:
     """Integer sen -> ``1500000.00`` (plain, two places, as money.format_amount), exact; a
     missing value becomes ``""``. Whole rupiah and sen are split by numpy, the text is one
@@ -94,27 +76,6 @@ def format_sen(sen: pd.Series) -> pd.Series:
     if missing.any():
         text[missing] = ""
     return pd.Series(text, index=sen.index, dtype=object)
-
-
-def _rows(conn: Connection, stmt: Any) -> list[Any]:
-    """The rows of a Core select as the driver returns them (plain tuples): the selected
-    columns are already in their final types (integer sen, ISO dates, text), so SQLAlchemy's
-    per-row result processing is skipped."""
-    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params: Any = compiled.params  # a property that builds a new dict: read it once
-    if compiled.positional:
-        params = tuple(params[name] for name in compiled.positiontup or ())
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(str(compiled), params)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
-def frame(conn: Connection, stmt: Any, columns: Sequence[str]) -> pd.DataFrame:
-    """A query's rows (driver tuples) as an object-column frame, no per-row inspection."""
-    return pd.DataFrame.from_records(_rows(conn, stmt), columns=list(columns), coerce_float=False)
 
 
 def frame_by_ids(

@@ -17,19 +17,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import (
-    BigInteger,
     Connection,
     Engine,
-    String,
     and_,
     bindparam,
-    cast,
     create_engine,
     event,
     func,
     insert,
     select,
-    type_coerce,
     update,
 )
 
@@ -37,7 +33,7 @@ from reconcile import db
 from reconcile.config import Rules
 from reconcile.dedup import keys_with_occurrence
 from reconcile.model import Direction, Statement, Transaction
-from reconcile.money import from_sen, to_sen
+from reconcile.money import from_sen
 from reconcile.sqlframes import frame, iso_of, sen_of
 
 CHUNK = 1000
@@ -464,35 +460,6 @@ def _rows_by_key(conn: Connection, table: Any, key: str, keys: list[str]) -> dic
 SCAN_ABOVE = 20_000
 
 
-def _sen_column(column: Any, dialect: str) -> Any:
-    """A Money column as exact integer sen (stored so on SQLite; ``NUMERIC * 100`` elsewhere)."""
-    if dialect == "sqlite":
-        return type_coerce(column, BigInteger)
-    return cast(column * 100, BigInteger)
-
-
-def _text_column(column: Any, dialect: str) -> Any:
-    """A Date / DateTime column as the text the database holds (ISO order), unconverted."""
-    if dialect == "sqlite":
-        return type_coerce(column, String)
-    return cast(column, String)
-
-
-def _driver_frame(conn: Connection, stmt: Any, columns: Sequence[str]) -> pd.DataFrame:
-    """A select's rows as the driver returns them, without SQLAlchemy's per-row processing."""
-    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params: Any = compiled.params
-    if compiled.positional:
-        params = tuple(params[name] for name in compiled.positiontup or ())
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(str(compiled), params)
-        rows = list(cursor.fetchall())
-    finally:
-        cursor.close()
-    return pd.DataFrame.from_records(rows, columns=list(columns), coerce_float=False)
-
-
 def _stored_by_keys(
     conn: Connection, table: Any, key: str, columns: dict[str, Any], keys: list[str]
 ) -> pd.DataFrame:
@@ -501,10 +468,10 @@ def _stored_by_keys(
     names = [key, *columns]
     exprs = [table.c[key], *columns.values()]
     if len(keys) > SCAN_ABOVE:
-        found = _driver_frame(conn, select(*exprs), names)
+        found = frame(conn, select(*exprs), names)
         return found[found[key].isin(keys).to_numpy()].reset_index(drop=True)
     parts = [
-        _driver_frame(conn, select(*exprs).where(table.c[key].in_(keys[i : i + CHUNK])), names)
+        frame(conn, select(*exprs).where(table.c[key].in_(keys[i : i + CHUNK])), names)
         for i in range(0, len(keys), CHUNK)
     ]
     if not parts:
@@ -662,9 +629,9 @@ def upsert_invoices(
             "client_name": c.client_name,
             "company_name": c.company_name,
             "email": c.email,
-            "issued_on": _text_column(c.issued_on, dialect),
-            "due_on": _text_column(c.due_on, dialect),
-            "amount_sen": _sen_column(c.amount, dialect),
+            "issued_on": iso_of(c.issued_on, dialect),
+            "due_on": iso_of(c.due_on, dialect),
+            "amount_sen": sen_of(c.amount, dialect),
             "source_status": c.source_status,
         },
         keys,
@@ -831,9 +798,9 @@ def upsert_confirmations(
         "ticket_id",
         {
             **{f: c[f] for f in _CONF_TEXT_FIELDS},
-            "submitted_at": _text_column(c.submitted_at, dialect),
-            "transfer_date": _text_column(c.transfer_date, dialect),
-            "amount_sen": _sen_column(c.amount, dialect),
+            "submitted_at": iso_of(c.submitted_at, dialect),
+            "transfer_date": iso_of(c.transfer_date, dialect),
+            "amount_sen": sen_of(c.amount, dialect),
             "dest_not_ours": c.dest_not_ours,
         },
         keys,
@@ -991,16 +958,14 @@ def record_source_load(
 
 def invoice_numbers(conn: Connection) -> list[str]:
     """Every stored invoice number (one column: what a confirmation's intake needs)."""
-    return _driver_frame(conn, select(db.invoices.c.invoice_no), ["invoice_no"])[
-        "invoice_no"
-    ].tolist()
+    return frame(conn, select(db.invoices.c.invoice_no), ["invoice_no"])["invoice_no"].tolist()
 
 
 def invoices_added_after(conn: Connection, run_id: int) -> list[str]:
     """Invoice numbers first loaded by a run after ``run_id``."""
     c = db.invoices.c
     stmt = select(c.invoice_no).where(and_(c.updated_run_id > run_id, c.first_run_id > run_id))
-    return [str(k) for k in _driver_frame(conn, stmt, ["invoice_no"])["invoice_no"]]
+    return [str(k) for k in frame(conn, stmt, ["invoice_no"])["invoice_no"]]
 
 
 def last_reported_run(conn: Connection, before: int) -> int:
@@ -1023,7 +988,7 @@ def confirmations_without_funds(conn: Connection) -> list[str]:
     stmt = select(c.ticket_id).where(
         (c.status == "NO_FUNDS") | c.codes.contains("CONFIRMATION_WITHOUT_FUNDS")
     )
-    return [str(k) for k in _driver_frame(conn, stmt, ["ticket_id"])["ticket_id"]]
+    return [str(k) for k in frame(conn, stmt, ["ticket_id"])["ticket_id"]]
 
 
 def invoice_match_state(conn: Connection, invoice_nos: list[str]) -> pd.DataFrame:
@@ -1035,7 +1000,7 @@ def invoice_match_state(conn: Connection, invoice_nos: list[str]) -> pd.DataFram
         "invoice_no",
         {
             "status": c.status,
-            "received_sen": _sen_column(c.amount_received, conn.dialect.name),
+            "received_sen": sen_of(c.amount_received, conn.dialect.name),
             "codes": c.codes,
         },
         invoice_nos,
@@ -1047,7 +1012,7 @@ def source_rows_changed_since(conn: Connection, table: Any, key: str, run_id: in
     """Keys of the rows a source load inserted or changed after run ``run_id``, in key order."""
     c = table.c
     stmt = select(c[key]).where(c.updated_run_id > run_id).order_by(c[key])
-    return [str(k) for k in _driver_frame(conn, stmt, [key])[key]]
+    return [str(k) for k in frame(conn, stmt, [key])[key]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1057,10 +1022,6 @@ def source_rows_changed_since(conn: Connection, table: Any, key: str, run_id: in
 def _read_frame(conn: Connection, stmt: Any) -> pd.DataFrame:
     result = conn.execute(stmt)
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-
-
-def _sen(series: pd.Series) -> pd.Series:
-    return series.map(lambda v: to_sen(Decimal(v)) if v is not None else 0).astype("int64")
 
 
 def load_credits(conn: Connection, line_ids: Iterable[int] | None = None) -> pd.DataFrame:

@@ -24,7 +24,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
@@ -461,34 +460,6 @@ def _load_confirmations(conn: Connection, opts: RunOptions, run_id: int, result:
     )
 
 
-def changed_by_match(
-    engine: Engine, confirmations: pd.DataFrame, outcome: Any
-) -> tuple[list[str], list[str]]:
-    """The invoices and confirmations whose status, amount received, codes or linked lines a
-    match outcome changes (before it is persisted: compared with what is stored)."""
-    inv = outcome.invoices
-    with engine.connect() as conn:
-        stored = store.invoice_match_state(conn, inv["invoice_no"].astype(str).tolist())
-    merged = inv.merge(stored, on="invoice_no", how="left", suffixes=("", "_stored"))
-    differs = (
-        (merged["status"] != merged["status_stored"])
-        | (merged["received_sen"].astype("Int64") != merged["received_sen_stored"].astype("Int64"))
-        .fillna(True)
-        .astype(bool)
-        | (merged["codes"].fillna("") != merged["codes_stored"].fillna(""))
-    )
-    invoices = merged.loc[differs.to_numpy(dtype=bool), "invoice_no"].astype(str).tolist()
-    conf = outcome.confirmations
-    before = confirmations[["ticket_id", "status", "codes", "line_ids"]]
-    cmerged = conf.merge(before, on="ticket_id", how="left", suffixes=("", "_stored"))
-    cdiffers = np.zeros(len(cmerged), dtype=bool)
-    for f in ("status", "codes", "line_ids"):
-        new = cmerged[f].fillna("").astype(str).to_numpy()
-        old = cmerged[f"{f}_stored"].fillna("").astype(str).to_numpy()
-        cdiffers |= new != old
-    return invoices, cmerged.loc[cdiffers, "ticket_id"].astype(str).tolist()
-
-
 def _reread_part(
     conn: Connection,
     opts: RunOptions,
@@ -586,7 +557,11 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
         invoices=_changed(outcome.invoices, invoices, "invoice_no"),
         confirmations=_changed(outcome.confirmations, confirmations, "ticket_id"),
     )
-    result.changed_by_match = changed_by_match(engine, confirmations, outcome)
+    # the rows the match changes (the outcome keeps only those): the run report lists them
+    result.changed_by_match = (
+        outcome.invoices["invoice_no"].astype(str).tolist(),
+        outcome.confirmations["ticket_id"].astype(str).tolist(),
+    )
     step("match.decided")
     with engine.begin() as conn:
         stats = store.persist_match(conn, run_id=run_id, result=outcome, now=opts.clock())

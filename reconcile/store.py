@@ -991,23 +991,6 @@ def confirmations_without_funds(conn: Connection) -> list[str]:
     return [str(k) for k in frame(conn, stmt, ["ticket_id"])["ticket_id"]]
 
 
-def invoice_match_state(conn: Connection, invoice_nos: list[str]) -> pd.DataFrame:
-    """Status, amount received (sen) and codes of these invoices as stored."""
-    c = db.invoices.c
-    found = _stored_by_keys(
-        conn,
-        db.invoices,
-        "invoice_no",
-        {
-            "status": c.status,
-            "received_sen": sen_of(c.amount_received, conn.dialect.name),
-            "codes": c.codes,
-        },
-        invoice_nos,
-    )
-    return found.rename(columns={k: f"{k}_stored" for k in ("status", "received_sen", "codes")})
-
-
 def source_rows_changed_since(conn: Connection, table: Any, key: str, run_id: int) -> list[str]:
     """Keys of the rows a source load inserted or changed after run ``run_id``, in key order."""
     c = table.c

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -273,6 +274,24 @@ def _viable_pairs(
     if not parts:
         return _best_per_pair(score_pairs(pairs, cr, inv, cf, rules, calendar), cf)
     return pd.concat(parts, ignore_index=True)
+
+
+def _row_finder(
+    frame: pd.DataFrame, n_invoices: int
+) -> Callable[[pd.DataFrame], npt.NDArray[np.int64]]:
+    """Positions in ``frame`` (one row per (cidx, iidx)) of the given (cidx, iidx) pairs: a
+    sorted packed key and a binary search instead of a hash join over millions of rows."""
+    keys = frame["cidx"].to_numpy(dtype=np.int64) * n_invoices + frame["iidx"].to_numpy(np.int64)
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+
+    def rows(pairs: pd.DataFrame) -> npt.NDArray[np.int64]:
+        wanted = pairs["cidx"].to_numpy(np.int64) * n_invoices + pairs["iidx"].to_numpy(np.int64)
+        at = np.searchsorted(sorted_keys, wanted)
+        found: npt.NDArray[np.int64] = order[at]
+        return found
+
+    return rows
 
 
 _BLOCKING_ONLY = ("ref", "alias", "name_block", "amount_block", "exact_block", "ticket",
@@ -649,11 +668,16 @@ def decide(
 
     # 3. global assignment of the rest
     rest = viable[~viable["cidx"].isin(taken_c) & ~viable["iidx"].isin(taken_i)]
+    del viable
+    rest = rest.reset_index(drop=True)
     result = assign(rest)
-    chosen = pd.concat(
+    picked = pd.concat(
         [result.accepted.assign(accepted=True), result.duplicates.assign(accepted=False)],
         ignore_index=True,
-    ).merge(rest, on=["cidx", "iidx"], how="left")
+    )
+    rows_of = _row_finder(rest, len(inv))
+    chosen = rest.iloc[rows_of(picked)].reset_index(drop=True)
+    chosen["accepted"] = picked["accepted"].to_numpy(dtype=bool)
     c, i = chosen["cidx"].to_numpy(), chosen["iidx"].to_numpy()
     inv_status = inv["status"].to_numpy()[i]
     is_open = np.isin(inv_status, OPEN_STATUSES)
@@ -697,9 +721,7 @@ def decide(
     links.append(chosen.loc[with_conf, ["cidx", "fidx"]])
     learned.append(chosen.loc[auto & with_conf & (name_level == "confirmation"), ["cidx", "iidx"]])
 
-    tied = result.ambiguous.merge(rest, on=["cidx", "iidx"], how="left").sort_values(
-        ["cidx", "iidx"]
-    )
+    tied = rest.iloc[rows_of(result.ambiguous)].sort_values(["cidx", "iidx"])
     if len(tied):
         links.append(tied.loc[tied["fidx"] >= 0, ["cidx", "fidx"]])  # money came; a person decides
         tied = tied.assign(no=inv_no[tied["iidx"].to_numpy()], rule=_rules(tied))

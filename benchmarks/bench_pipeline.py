@@ -283,9 +283,9 @@ def run_stages(data: Path, db_url: str, work: Path, profile: bool, tag: str) -> 
                     statements=statements,
                     now=datetime.now(),
                 )
-            for t, line_id in zip(outcome.rows, outcome.row_line_ids, strict=True):
-                seen.append(pipeline.SeenLine(line_id, path.name, t.source_line, False))
-            lines += len(outcome.rows)
+            for src, line_id in zip(outcome.source_lines, outcome.row_line_ids, strict=True):
+                seen.append(pipeline.SeenLine(line_id, path.name, src, False))
+            lines += len(outcome.source_lines)
         with clock.stage("load_sources"):
             inv_nos, tickets = pipeline.load_sources(engine, opts, run_id, run)
         with engine.connect() as conn:

@@ -263,16 +263,22 @@ def _existing_keys(
     ).first()
     if has_any is None:
         return found
-    unique = sorted(set(keys))
-    c = db.bank_lines.c
-    for i in range(0, len(unique), KEY_CHUNK):
-        chunk = unique[i : i + KEY_CHUNK]
-        for row in conn.execute(
-            select(c.id, c.dedup_key, c.occurrence, c.pending).where(
-                and_(c.account_no == account_no, c.dedup_key.in_(chunk))
+    # driver SQL: compiling an expanding IN of thousands of keys cost more than running it
+    unique = list(dict.fromkeys(keys))
+    mark = _mark(conn)
+    cursor = conn.connection.cursor()
+    try:
+        for i in range(0, len(unique), KEY_CHUNK):
+            chunk = unique[i : i + KEY_CHUNK]
+            cursor.execute(
+                "SELECT id, dedup_key, occurrence, pending FROM bank_lines "  # noqa: S608
+                f"WHERE account_no = {mark} AND dedup_key IN ({', '.join([mark] * len(chunk))})",
+                [account_no, *chunk],
             )
-        ):
-            found[(row.dedup_key, row.occurrence)] = (row.id, bool(row.pending))
+            for line_id, key, occurrence, pending in cursor.fetchall():
+                found[(key, int(occurrence))] = (int(line_id), bool(pending))
+    finally:
+        cursor.close()
     return found
 
 

@@ -4,9 +4,9 @@ Reading a file (detect, parse, prove the balances, encode the rows as columns: e
 the database) is independent of every other file; storing must happen in inbox order, one
 transaction per file, in the process that holds the run's lock and connection. So
 :func:`read_in_order` reads the first file in the calling process while a small pool of worker
-processes starts and reads the next ones, at most ``depth`` files ahead, and hands every result
-back in inbox order. A worker returns plain lists per column (:mod:`reconcile.lines`), never one
-pickled object per row.
+processes starts and reads the next ones (one file more than there are workers ahead), and
+hands every result back in inbox order. A worker returns plain lists per column
+(:mod:`reconcile.lines`), never one pickled object per row.
 
 Workers are started with ``spawn``: a forked child would inherit the run's lock (the SQLite
 lock file, the PostgreSQL session of the advisory lock) and could keep it held after the run
@@ -97,16 +97,18 @@ def _watch_parent(parent: int) -> None:
 
 
 def worker_count() -> int:
-    """Worker processes for reading: one per CPU this process may use, at most four."""
+    """Worker processes for reading: one per CPU this process may use beyond the one the run's
+    own process stores on, at most four (none on a single CPU). More workers than that only
+    take CPU time from the storing process, which sets the pace."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cpus = os.cpu_count() or 1
-    return max(1, min(cpus, 4))
+    return max(0, min(cpus - 1, 4))
 
 
 def use_pool(paths: list[Path], workers: int) -> bool:
-    if workers < 2 or len(paths) < 2:
+    if workers < 1 or len(paths) < 2:
         return False
     total = 0
     for p in paths:
@@ -149,7 +151,7 @@ def read_in_order(
             queue.append((path, pool.submit(read_file, path, as_of, dict(accounts), drivername)))
 
     try:
-        for _ in range(workers):
+        for _ in range(workers + 1):  # one read waits done while the caller stores
             submit_next()
         # the first file in this process, while the workers start and read the next ones
         yield read_file(paths[0], as_of, accounts, dialect)

@@ -62,7 +62,7 @@ def _import(
             m.setattr(readahead, "PARALLEL_MIN_BYTES", 0)
             m.setattr(readahead, "worker_count", lambda: 2)
         else:
-            m.setattr(readahead, "worker_count", lambda: 1)
+            m.setattr(readahead, "worker_count", lambda: 0)
         rules = _rules(work)
         opts = RunOptions(
             rules=rules,
@@ -164,7 +164,7 @@ def test_one_file_or_a_small_inbox_is_read_in_process(generated: tuple[Path, dat
     assert size < readahead.PARALLEL_MIN_BYTES
     assert not readahead.use_pool(files, workers=2)
     assert not readahead.use_pool(files[:1], workers=2)
-    assert not readahead.use_pool(files, workers=1)
+    assert not readahead.use_pool(files, workers=0)
 
 
 def test_a_large_inbox_is_read_by_workers(
@@ -173,8 +173,9 @@ def test_a_large_inbox_is_read_by_workers(
     inbox, _ = generated
     files = sorted(inbox.iterdir())
     monkeypatch.setattr(readahead, "PARALLEL_MIN_BYTES", files[0].stat().st_size + 1)
-    assert readahead.use_pool(files, workers=2)
-    assert not readahead.use_pool(files[:1], workers=2)
+    assert readahead.use_pool(files, workers=1)
+    assert not readahead.use_pool(files[:1], workers=1)
+    assert not readahead.use_pool(files, workers=0)
 
 
 _KILLED_PARENT = """

@@ -21,15 +21,15 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from importers import ParseContext, read_statement_file
 from importers.base import sha256_file
-from reconcile import db, store
+from reconcile import db, readahead, store
 from reconcile.config import Rules, snapshot
 from reconcile.errors import FileRejected, ReconcileError
 from reconcile.migrate import upgrade
@@ -82,7 +82,7 @@ class Rejection:
     line: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class SeenLine:
     """A bank line as this run saw it: new, or a repeat of a stored line."""
 
@@ -156,61 +156,78 @@ def prepare_database(engine: Engine, rules: Rules) -> None:
 def import_inbox(
     engine: Engine, opts: RunOptions, run_id: int, result: RunResult
 ) -> list[SeenLine]:
-    """Stage 1: every statement file in the inbox, each in its own transaction."""
+    """Stage 1: every statement file in the inbox, each in its own transaction, in inbox order.
+
+    Files are read (detect, parse, prove, encode) ahead in worker processes while this process
+    stores the previous one (:mod:`reconcile.readahead`); a refused file is recorded and moved
+    aside alone, the others go on.
+    """
     rules = opts.rules
     accounts = rules.account_banks()
-    ctx = ParseContext(as_of=opts.as_of, accounts=accounts)
     seen: list[SeenLine] = []
     archive = rules.path(rules.paths.archive)
     rejected = rules.path(rules.paths.rejected)
     assert archive is not None and rejected is not None
     files = inbox_files(opts.inbox)
     step("import.begin", total=len(files))
-    for path in files:
-        sha = sha256_file(path)
-        result.input_hashes[path.name] = sha
-        try:
-            importer, statements = read_statement_file(path, ctx, accounts)
-        except FileRejected as exc:
-            _reject(engine, opts, run_id, result, path, sha, str(exc), rejected)
-            continue
-        except Exception as exc:  # a defect in an importer must not stop the other files
-            log.exception("unexpected error while reading %s", path.name)
-            reason = f"{path.name}: unexpected error while reading the file ({type(exc).__name__}: {exc})"
-            _reject(engine, opts, run_id, result, path, sha, reason, rejected)
-            continue
-        step("import.parsed")
-        with engine.begin() as conn:
-            outcome = store.import_statements(
-                conn,
-                run_id=run_id,
-                file_name=path.name,
-                sha256=sha,
-                layout=importer.name,
-                statements=statements,
-                now=opts.clock(),
+    reads = readahead.read_in_order(
+        files, as_of=opts.as_of, accounts=accounts, dialect=engine.dialect
+    )
+    try:
+        for read in reads:
+            path, sha = read.path, read.sha256
+            result.input_hashes[path.name] = sha
+            if read.encoded is None:
+                assert read.reason is not None
+                if read.unexpected:
+                    log.error("unexpected error while reading %s\n%s", path.name, read.trace)
+                _reject(engine, opts, run_id, result, path, sha, read.reason, rejected)
+                continue
+            step("import.parsed")
+            with engine.begin() as conn:
+                outcome = store.import_encoded(
+                    conn,
+                    run_id=run_id,
+                    file_name=path.name,
+                    sha256=sha,
+                    encoded=read.encoded,
+                    now=opts.clock(),
+                )
+                step("import.uncommitted")
+            step("import.committed")
+            layout = read.encoded.layout
+            del read
+            seen += _seen_lines(path.name, outcome)
+            result.counts["lines_new"] = result.counts.get("lines_new", 0) + len(
+                outcome.new_line_ids
             )
-            step("import.uncommitted")
-        step("import.committed")
-        dup_lines = {src for src, _ in outcome.duplicates}
-        for t, line_id in zip(outcome.rows, outcome.row_line_ids, strict=True):
-            seen.append(SeenLine(line_id, path.name, t.source_line, t.source_line in dup_lines))
-        result.counts["lines_new"] = result.counts.get("lines_new", 0) + len(outcome.new_line_ids)
-        result.counts["lines_duplicate"] = result.counts.get("lines_duplicate", 0) + len(
-            outcome.duplicates
-        )
-        result.counts["files_imported"] = result.counts.get("files_imported", 0) + 1
-        log.info(
-            "imported %s (%s): %d new lines, %d already known",
-            path.name,
-            importer.name,
-            len(outcome.new_line_ids),
-            len(outcome.duplicates),
-        )
-        if not opts.keep_inbox:
-            move_aside(path, archive, sha)
-        step("import.archived")
+            result.counts["lines_duplicate"] = result.counts.get("lines_duplicate", 0) + len(
+                outcome.duplicates
+            )
+            result.counts["files_imported"] = result.counts.get("files_imported", 0) + 1
+            log.info(
+                "imported %s (%s): %d new lines, %d already known",
+                path.name,
+                layout,
+                len(outcome.new_line_ids),
+                len(outcome.duplicates),
+            )
+            if not opts.keep_inbox:
+                move_aside(path, archive, sha)
+            step("import.archived")
+    finally:
+        reads.close()  # stops the workers, also when storing failed
     return seen
+
+
+def _seen_lines(file_name: str, outcome: store.ImportOutcome) -> list[SeenLine]:
+    """One SeenLine per row of the file, in file order."""
+    if not outcome.duplicates:
+        dup = repeat(False)
+    else:
+        dup_lines = {src for src, _ in outcome.duplicates}
+        dup = (src in dup_lines for src in outcome.source_lines)  # type: ignore[assignment]
+    return list(map(SeenLine, outcome.row_line_ids, repeat(file_name), outcome.source_lines, dup))
 
 
 def _reject(

@@ -31,12 +31,13 @@ from sqlalchemy import (
 
 from reconcile import db
 from reconcile.config import Rules
-from reconcile.dedup import keys_with_occurrence
-from reconcile.model import Direction, Statement, Transaction
+from reconcile.lines import ROW_COLUMNS, EncodedFile, LineColumns, encode_file
+from reconcile.model import Statement
 from reconcile.money import from_sen
 from reconcile.sqlframes import frame, iso_of, sen_of
 
 CHUNK = 1000
+SQLITE_CACHE_KIB = 256 * 1024
 ACTIVE_LINE_STATUSES = ("UNMATCHED", "REVIEW")
 
 
@@ -55,6 +56,9 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
+            # up to 256 MiB of page cache (allocated as used) instead of 2 MiB: the unique index
+            # of a million bank lines (random hash keys) no longer spills dirty pages mid-file
+            cur.execute(f"PRAGMA cache_size={-SQLITE_CACHE_KIB}")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -77,7 +81,6 @@ def bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> Non
     elsewhere. Rows carry every column they set (ids included); money stays exact."""
     if not rows:
         return
-    dialect = conn.dialect.name
     columns = list(rows[0])
     # each column's own SQLAlchemy bind processor: dates, times and Money (integer sen on
     # SQLite) are stored exactly as the ORM path would store them
@@ -86,11 +89,20 @@ def bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> Non
         proc = table.c[c].type._cached_bind_processor(conn.dialect)
         col = [r[c] for r in rows]
         converted.append(col if proc is None else [None if v is None else proc(v) for v in col])
-    values = list(zip(*converted, strict=True))
+    insert_values(conn, table, columns, list(zip(*converted, strict=True)))
+
+
+def insert_values(
+    conn: Connection, table: Any, columns: Sequence[str], values: Sequence[Sequence[Any]]
+) -> None:
+    """Insert rows already in the driver's bind form (each column's bind processor applied),
+    in one round of driver calls: COPY on PostgreSQL, one executemany elsewhere."""
+    if not values:
+        return
     names = ", ".join(columns)
     cursor = conn.connection.cursor()
     try:
-        if dialect == "postgresql":
+        if conn.dialect.name == "postgresql":
             with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
                 for v in values:
                     copy.write_row(v)
@@ -100,11 +112,15 @@ def bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> Non
                     f"(SELECT MAX(id) FROM {table.name}))"
                 )
         else:
-            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            mark = _mark(conn)
             marks = ", ".join([mark] * len(columns))
             cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", values)  # noqa: S608
     finally:
         cursor.close()
+
+
+def _mark(conn: Connection) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
 def bulk_update(conn: Connection, table: Any, key: str, records: list[dict[str, Any]]) -> None:
@@ -210,7 +226,7 @@ class ImportOutcome:
     new_line_ids: list[int] = field(default_factory=list)
     # (source_line, existing line id) for every row that repeats a stored line
     duplicates: list[tuple[int, int]] = field(default_factory=list)
-    rows: list[Transaction] = field(default_factory=list)
+    source_lines: list[int] = field(default_factory=list)  # per row of the file, in file order
     row_line_ids: list[int] = field(default_factory=list)  # line id per row (new or existing)
 
 
@@ -240,6 +256,9 @@ def record_rejected_file(
     )
 
 
+KEY_CHUNK = 5000  # keys per lookup query: well under every driver's bind-parameter limit
+
+
 def _existing_keys(
     conn: Connection, account_no: str, keys: Sequence[str]
 ) -> dict[tuple[str, int], tuple[int, bool]]:
@@ -250,50 +269,42 @@ def _existing_keys(
     ).first()
     if has_any is None:
         return found
-    unique = sorted(set(keys))
-    c = db.bank_lines.c
-    for i in range(0, len(unique), CHUNK):
-        chunk = unique[i : i + CHUNK]
-        for row in conn.execute(
-            select(c.id, c.dedup_key, c.occurrence, c.pending).where(
-                and_(c.account_no == account_no, c.dedup_key.in_(chunk))
+    # driver SQL: compiling an expanding IN of thousands of keys cost more than running it
+    unique = list(dict.fromkeys(keys))
+    mark = _mark(conn)
+    cursor = conn.connection.cursor()
+    try:
+        for i in range(0, len(unique), KEY_CHUNK):
+            chunk = unique[i : i + KEY_CHUNK]
+            cursor.execute(
+                "SELECT id, dedup_key, occurrence, pending FROM bank_lines "  # noqa: S608
+                f"WHERE account_no = {mark} AND dedup_key IN ({', '.join([mark] * len(chunk))})",
+                [account_no, *chunk],
             )
-        ):
-            found[(row.dedup_key, row.occurrence)] = (row.id, bool(row.pending))
+            for line_id, key, occurrence, pending in cursor.fetchall():
+                found[(key, int(occurrence))] = (int(line_id), bool(pending))
+    finally:
+        cursor.close()
     return found
 
 
-def _line_row(
-    t: Transaction, key: str, occ: int, file_id: int, file_name: str, run_id: int
-) -> dict[str, Any]:
-    return {
-        "statement_file_id": file_id,
-        "source_file": file_name,
-        "source_line": t.source_line,
-        "bank": t.bank,
-        "layout": t.layout,
-        "account_no": t.account_no,
-        "posted_on": t.posted_on,
-        "posted_time": t.posted_time,
-        "value_on": t.value_on,
-        "initiated_on": t.initiated_on,
-        "pending": t.pending,
-        "direction": t.direction.value,
-        "amount": t.amount,
-        "balance": t.balance,
-        "description": t.description,
-        "channel": t.channel,
-        "counterparty": t.counterparty,
-        "sender_bank": t.sender_bank,
-        "sender_account": t.sender_account,
-        "message": t.message,
-        "bank_ref": t.bank_ref,
-        "is_fee": t.is_fee,
-        "dedup_key": key,
-        "occurrence": occ,
-        "status": "IGNORED" if (t.direction is Direction.DB or t.is_fee) else "UNMATCHED",
-        "first_run_id": run_id,
-    }
+def _stored_twins(conn: Connection, lines: LineColumns) -> dict[tuple[str, str, int], Any]:
+    """(account, dedup_key, occurrence) -> (line id, pending) for the file's rows already
+    stored: one lookup per account of the file (and per KEY_CHUNK keys), none for an account
+    that has no lines yet."""
+    cols = lines.columns
+    accounts, keys = cols["account_no"], cols["dedup_key"]
+    found: dict[tuple[str, str, int], Any] = {}
+    distinct = list(dict.fromkeys(accounts))
+    for acct in distinct:
+        mine = (
+            keys
+            if len(distinct) == 1
+            else [k for a, k in zip(accounts, keys, strict=True) if a == acct]
+        )
+        for (key, occ), hit in _existing_keys(conn, acct, mine).items():
+            found[(acct, key, occ)] = hit
+    return found
 
 
 def import_statements(
@@ -311,14 +322,48 @@ def import_statements(
     Rows whose (account, key, occurrence) is already stored are duplicates: nothing is
     inserted for them, except that a stored PEND row takes the posting date of its posted twin.
     """
+    return import_encoded(
+        conn,
+        run_id=run_id,
+        file_name=file_name,
+        sha256=sha256,
+        encoded=encode_file(layout, statements, conn.dialect),
+        now=now,
+    )
+
+
+def import_encoded(
+    conn: Connection,
+    *,
+    run_id: int,
+    file_name: str,
+    sha256: str,
+    encoded: EncodedFile,
+    now: datetime,
+) -> ImportOutcome:
+    """:func:`import_statements` for a file already turned into columns
+    (:func:`reconcile.lines.encode_file`, possibly in another process). The rows must have been
+    encoded for this connection's dialect."""
+    lines = encoded.lines
+    if lines.dialect != conn.dialect.name:
+        raise ValueError(f"lines encoded for {lines.dialect}, stored on {conn.dialect.name}")
+    statements = encoded.statements
+    cols = lines.columns
+    total = len(lines)
+    source_lines: list[int] = cols["source_line"]
     first = statements[0] if statements else None
-    total = sum(len(s.transactions) for s in statements)
     known_file = already_imported(conn, sha256)
     if known_file is not None:
         # the very same bytes again: every row resolves to its stored line; record nothing
-        resolved = _resolve_known_file(conn, known_file, statements)
-        if resolved is not None:
-            return resolved
+        twins = _stored_twins(conn, lines)
+        out = ImportOutcome(file_id=known_file, source_lines=source_lines)
+        for acct, key, occ, src in zip(
+            cols["account_no"], cols["dedup_key"], cols["occurrence"], source_lines, strict=True
+        ):
+            line_id, _ = twins[(acct, key, occ)]
+            out.duplicates.append((src, line_id))
+            out.row_line_ids.append(line_id)
+        return out
     file_id = int(
         conn.execute(
             insert(db.statement_files).returning(db.statement_files.c.id),
@@ -328,7 +373,7 @@ def import_statements(
                 "sha256": sha256,
                 "status": "IMPORTED",
                 "bank": first.bank if first else None,
-                "layout": layout,
+                "layout": encoded.layout,
                 "account_no": ";".join(sorted({s.account_no for s in statements})) or None,
                 "period_start": min(
                     (s.period_start for s in statements if s.period_start), default=None
@@ -348,38 +393,47 @@ def import_statements(
             },
         ).scalar_one()
     )
-    out = ImportOutcome(file_id=file_id)
-    c = db.bank_lines.c
-    for st in statements:
-        rows = st.transactions
-        keyed = keys_with_occurrence(rows)
-        existing = _existing_keys(conn, st.account_no, [k for k, _ in keyed])
-        new_rows: list[dict[str, Any]] = []
-        new_positions: list[int] = []
-        line_ids: list[int] = [0] * len(rows)
-        for i, (t, (key, occ)) in enumerate(zip(rows, keyed, strict=True)):
-            hit = existing.get((key, occ))
+    out = ImportOutcome(file_id=file_id, source_lines=source_lines)
+    twins = _stored_twins(conn, lines)
+    line_ids: list[int] = [0] * total
+    if not twins:
+        new_positions: list[int] | range = range(total)
+    else:
+        new_positions = []
+        posted_twins: list[tuple[Any, ...]] = []
+        posted_on, posted_time, pending = cols["posted_on"], cols["posted_time"], lines.pending_raw
+        for i, key in enumerate(
+            zip(cols["account_no"], cols["dedup_key"], cols["occurrence"], strict=True)
+        ):
+            hit = twins.get(key)
             if hit is None:
-                new_rows.append(_line_row(t, key, occ, file_id, file_name, run_id))
                 new_positions.append(i)
                 continue
             line_id, was_pending = hit
             line_ids[i] = line_id
-            out.duplicates.append((t.source_line, line_id))
-            if was_pending and not t.pending and t.posted_on is not None:
-                conn.execute(
-                    update(db.bank_lines)
-                    .where(c.id == line_id)
-                    .values(posted_on=t.posted_on, pending=False, posted_time=t.posted_time)
-                )
-        ids = next_ids(conn, db.bank_lines, len(new_rows))
-        for row, pos, line_id in zip(new_rows, new_positions, ids, strict=True):
-            row["id"] = line_id
-            line_ids[pos] = line_id
-            out.new_line_ids.append(line_id)
-        bulk_insert(conn, db.bank_lines, new_rows)
-        out.rows.extend(rows)
-        out.row_line_ids.extend(line_ids)
+            out.duplicates.append((source_lines[i], line_id))
+            if was_pending and not pending[i] and posted_on[i] is not None:
+                posted_twins.append((posted_on[i], posted_time[i], line_id))
+        _post_pending_twins(conn, posted_twins)
+    ids = next_ids(conn, db.bank_lines, len(new_positions))
+    for pos, line_id in zip(new_positions, ids, strict=True):
+        line_ids[pos] = line_id
+    out.new_line_ids = ids
+    if isinstance(new_positions, range):
+        picked = [cols[c] for c in ROW_COLUMNS]
+    else:
+        picked = [[cols[c][i] for i in new_positions] for c in ROW_COLUMNS]
+    count = len(ids)
+    values = list(
+        zip(ids, [file_id] * count, [file_name] * count, *picked, [run_id] * count, strict=True)
+    )
+    insert_values(
+        conn,
+        db.bank_lines,
+        ("id", "statement_file_id", "source_file", *ROW_COLUMNS, "first_run_id"),
+        values,
+    )
+    out.row_line_ids = line_ids
     conn.execute(
         update(db.statement_files)
         .where(db.statement_files.c.id == file_id)
@@ -388,19 +442,23 @@ def import_statements(
     return out
 
 
-def _resolve_known_file(
-    conn: Connection, file_id: int, statements: list[Statement]
-) -> ImportOutcome:
-    out = ImportOutcome(file_id=file_id)
-    for st in statements:
-        keyed = keys_with_occurrence(st.transactions)
-        existing = _existing_keys(conn, st.account_no, [k for k, _ in keyed])
-        for t, key in zip(st.transactions, keyed, strict=True):
-            line_id, _ = existing[key]
-            out.duplicates.append((t.source_line, line_id))
-            out.rows.append(t)
-            out.row_line_ids.append(line_id)
-    return out
+def _post_pending_twins(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """A stored PEND line takes the posting date and time of its posted twin (values in the
+    driver's bind form, as encoded)."""
+    if not rows:
+        return
+    pending_false = db.bank_lines.c.pending.type._cached_bind_processor(conn.dialect)
+    flag = pending_false(False) if pending_false is not None else False
+    mark = _mark(conn)
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(
+            f"UPDATE bank_lines SET posted_on = {mark}, pending = {mark}, "  # noqa: S608
+            f"posted_time = {mark} WHERE id = {mark}",
+            [(day, flag, clock, line_id) for day, clock, line_id in rows],
+        )
+    finally:
+        cursor.close()
 
 
 def already_imported(conn: Connection, sha256: str) -> int | None:

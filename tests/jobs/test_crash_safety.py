@@ -211,3 +211,34 @@ def test_run_killed_after_a_delay_converges_on_rerun(
     code = run_forked(rules, kill_after=base.seconds * fraction)
     assert code in (-9, 3)  # a slow machine may let the run finish first; both must converge
     _converges(root, url, rules, base)
+
+
+# the inbox files read by worker processes (reconcile.readahead), killed where the hand-over
+# between reading and storing could go wrong
+POOL_KILL_POINTS = [
+    "import.parsed:1",
+    "import.parsed:2",
+    "import.uncommitted:2",
+    "reject.committed:1",
+    "import.archived:3",
+]
+
+
+@pytest.mark.parametrize("point", POOL_KILL_POINTS)
+def test_run_reading_files_in_workers_killed_at_named_point_converges_on_rerun(
+    point: str,
+    backend_url: tuple[str, str],
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reconcile import readahead
+
+    backend, url = backend_url
+    base = baseline(backend, tmp_path_factory)
+    monkeypatch.setattr(readahead, "PARALLEL_MIN_BYTES", 0)  # inherited by the forked run
+    monkeypatch.setattr(readahead, "worker_count", lambda: 2)
+    root = tmp_path / "ws"
+    rules = make_workspace(root, url)
+    assert run_forked(rules, crash_at=point) == -9
+    _converges(root, url, rules, base)

@@ -189,8 +189,8 @@ def affected(
     new_amounts = np.unique(amount[selected])
     rest = np.flatnonzero(old & ~hit)
     sizes = window_block_sizes(amount[rest], posted.iloc[rest], invoices, rules, calendar)
-    for column, offset in enumerate(fee_offsets(rules)):
-        size = sizes[:, column]
+    for k, offset in enumerate(fee_offsets(rules)):
+        size = sizes[:, k]
         reach = (size > 0) & (size <= rules.max_block_size)
         value = amount[rest] + offset
         reach &= np.isin(value, changed_amounts) | (

@@ -1282,7 +1282,11 @@ def persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) 
     had = both["id"].notna().to_numpy()
     same = had.copy()
     for k in _DECISION_FIELDS:
-        same &= (both[k].astype(str) == both[f"{k}_old"].fillna("").astype(str)).to_numpy()
+        if k == "score":  # a line without a decision leaves NaN: compare as numbers
+            old_score = both["score_old"].to_numpy(dtype=float, na_value=np.nan)
+            same &= both["score"].to_numpy(dtype=float) == old_score
+        else:
+            same &= (both[k].astype(str) == both[f"{k}_old"].fillna("").astype(str)).to_numpy()
     superseded = both.loc[had & ~same, "id"].astype("int64").tolist()
     changed = fresh[~same]
     new_decisions: list[dict[str, Any]] = [

@@ -347,3 +347,52 @@ def test_confirmation_edited_between_runs_is_updated_and_audited(db_url: str) ->
         "amount": ["1500000.00", "1550000.00"],
         "amount_raw": ["Rp 1.500.000", "1,55 jt"],
     }
+
+
+def test_persisting_the_same_decisions_with_one_new_line_writes_only_the_new_one(
+    db_url: str,
+) -> None:
+    import pandas as pd
+
+    from reconcile.matching import MatchResult
+    from reconcile.store import persist_match
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+
+    def result(line_ids: list[int]) -> MatchResult:
+        n = len(line_ids)
+        lines = pd.DataFrame(
+            {
+                "line_id": line_ids, "status": ["REVIEW"] * n, "rule": ["name_amount"] * n,
+                "score": [93] * n, "signals": ["{}"] * n, "reason": ["amount exact"] * n,
+                "codes": ["AMBIGUOUS"] * n, "invoice_nos": [""] * n, "confirmation_ids": [""] * n,
+                "candidates": ["20461;20462"] * n,
+            }
+        )  # fmt: skip
+        empty = pd.DataFrame(
+            {"invoice_no": [], "status": [], "received_sen": [], "codes": [], "reason": []}
+        )
+        none = pd.DataFrame(
+            {"ticket_id": [], "status": [], "codes": [], "line_ids": [], "reason": []}
+        )
+        alloc = pd.DataFrame({"line_id": [], "invoice_no": [], "amount_sen": []})
+        aliases = pd.DataFrame({"sender_norm": [], "client_key": []})
+        return MatchResult(lines, alloc, empty, none, aliases)
+
+    with engine.begin() as conn:
+        sync_accounts(conn, RULES)
+        run_id = start_run(conn, as_of=date(2026, 3, 10), command="test", snapshot={}, now=NOW)
+        rows = [_line("165000", None, k, desc=f"TRSF {k}") for k in range(1, 4)]
+        stored = import_statements(
+            conn, run_id=run_id, file_name="a.csv", sha256="a" * 64,
+            layout="bca_klikbca_individual", statements=_stmt(rows), now=NOW,
+        )  # fmt: skip
+        ids = sorted(stored.new_line_ids)
+        first = persist_match(conn, run_id=run_id, result=result(ids[:2]), now=NOW)
+        again = persist_match(conn, run_id=run_id, result=result(ids), now=NOW)
+        active = conn.execute(
+            select(db.decisions.c.bank_line_id).where(db.decisions.c.active.is_(True))
+        ).all()
+    assert (first["decisions"], again["decisions"]) == (2, 1)
+    assert sorted(r[0] for r in active) == ids

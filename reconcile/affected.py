@@ -41,10 +41,11 @@ import pandas as pd
 from reconcile.calendar import BankingCalendar
 from reconcile.candidates import (
     OPEN_STATUSES,
-    TYPICAL_FEES_SEN,
+    amount_windows,
     block_keys,
     day_numbers,
     expand_ranges,
+    fee_offsets,
     invoice_key,
     packed,
 )
@@ -87,20 +88,8 @@ def window_block_sizes(
     is_open = invoices["status"].isin(OPEN_STATUSES).to_numpy()
     due = (invoices["amount_sen"] - invoices["received_sen"]).to_numpy(dtype=np.int64)[is_open]
     keys = np.sort(packed(due, day_numbers(invoices["issued_on"][is_open])))
-    posted = day_numbers(posted_on)
-    start = calendar.add(posted_on, -rules.date_window_days).astype(np.int64)
-    start = np.minimum(start, posted)
-    sizes = []
-    for offset in fee_offsets(rules):
-        lo = np.searchsorted(keys, packed(amount_sen + offset, start), side="left")
-        hi = np.searchsorted(keys, packed(amount_sen + offset, posted), side="right")
-        sizes.append(hi - lo)
-    return np.stack(sizes, axis=1)
-
-
-def fee_offsets(rules: Matching) -> list[int]:
-    limit_sen = int(rules.underpaid_tolerance.absolute * 100)
-    return [0, *[f for f in TYPICAL_FEES_SEN if f <= limit_sen]]
+    windows = amount_windows(keys, amount_sen, posted_on, rules, calendar)
+    return np.stack([hi - lo for _, lo, hi in windows], axis=1)
 
 
 def _claimable_keys(

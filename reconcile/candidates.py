@@ -185,23 +185,16 @@ def amount_pairs(
     (``TYPICAL_FEES_SEN``) are looked up too.
     """
     open_inv = _open_positions(invoices)
-    order = np.argsort(
-        packed(open_inv["outstanding_sen"].to_numpy(), day_numbers(open_inv["issued_on"])),
-        kind="stable",
+    invoice_keys = packed(
+        open_inv["outstanding_sen"].to_numpy(), day_numbers(open_inv["issued_on"])
     )
-    keys = packed(open_inv["outstanding_sen"].to_numpy(), day_numbers(open_inv["issued_on"]))[order]
+    order = np.argsort(invoice_keys, kind="stable")
+    keys = invoice_keys[order]
     positions = open_inv["iidx"].to_numpy()[order]
-    posted = day_numbers(credits["posted_on"])
-    start = calendar.add(credits["posted_on"], -rules.date_window_days).astype(np.int64)
-    start = np.minimum(start, posted)
-    limit_sen = int(rules.underpaid_tolerance.absolute * 100)
-    offsets = [0, *[f for f in TYPICAL_FEES_SEN if f <= limit_sen]]
     amount = credits["amount_sen"].to_numpy().astype(np.int64)
     frames = []
     exact_block = np.zeros(len(credits), dtype=np.int64)
-    for offset in offsets:  # a handful of fee sizes, each a vectorised lookup
-        lo = np.searchsorted(keys, packed(amount + offset, start), side="left")
-        hi = np.searchsorted(keys, packed(amount + offset, posted), side="right")
+    for offset, lo, hi in amount_windows(keys, amount, credits["posted_on"], rules, calendar):
         size = hi - lo
         if offset == 0:
             exact_block = size
@@ -211,6 +204,34 @@ def amount_pairs(
         frames.append(pd.DataFrame({"cidx": cidx, "iidx": positions[pos]}))
     pairs = pd.concat(frames, ignore_index=True).drop_duplicates().assign(amount_block=1)
     return pairs, exact_block
+
+
+def fee_offsets(rules: Matching) -> list[int]:
+    """0 and the typical transfer fees within the under-payment tolerance, in sen."""
+    limit_sen = int(rules.underpaid_tolerance.absolute * 100)
+    return [0, *[f for f in TYPICAL_FEES_SEN if f <= limit_sen]]
+
+
+def amount_windows(
+    sorted_keys: npt.NDArray[np.int64],
+    amount_sen: npt.NDArray[np.int64],
+    posted_on: pd.Series,
+    rules: Matching,
+    calendar: BankingCalendar,
+) -> list[tuple[int, npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
+    """Per fee offset, each credit's range [lo, hi) in ``sorted_keys`` (packed open amount and
+    issue day): open invoices of its amount (+ offset) issued from ``date_window_days`` banking
+    days before its posting date up to that date (a handful of vectorised lookups)."""
+    posted = day_numbers(posted_on)
+    start = np.minimum(calendar.add(posted_on, -rules.date_window_days).astype(np.int64), posted)
+    return [
+        (
+            offset,
+            np.searchsorted(sorted_keys, packed(amount_sen + offset, start), side="left"),
+            np.searchsorted(sorted_keys, packed(amount_sen + offset, posted), side="right"),
+        )
+        for offset in fee_offsets(rules)
+    ]
 
 
 def confirmation_links(

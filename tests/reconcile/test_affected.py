@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from reconcile.affected import affected, quoted_numbers
+from reconcile.affected import affected
 from reconcile.calendar import BankingCalendar
 from reconcile.config import Matching
 from tests.reconcile.test_matching import confirmation, credit, invoice
@@ -176,9 +176,3 @@ def test_new_credit_quoting_an_invoice_brings_back_the_earlier_one_quoting_it() 
 def test_review_credit_proposing_a_changed_invoice_is_decided_again() -> None:
     earlier = credit(4, "123000", "X", day="2026-03-02") | {"candidates": "20461;20462"}
     assert _selected(_frames([*EARLIER, earlier], BOOK), new=[], invoices=["20462"]) == [4]
-
-
-def test_quoted_numbers_finds_every_bare_digit_run_per_text() -> None:
-    texts = pd.Series(["INV 020431 dan 20432", "", "tgl 12/03 ref 1234567890", None, "#5555"])
-    found = quoted_numbers(texts, (4, 8))
-    assert found.values.tolist() == [[0, "20431"], [0, "20432"], [4, "5555"]]

@@ -23,7 +23,9 @@ def _text_by_text(texts: list[str]) -> list[tuple[int, str, int]]:
 
 def _scanned(texts: list[str]) -> list[tuple[int, str, int]]:
     found = quoted_refs(texts, RULES)
-    return list(zip(found["row"].tolist(), found["key"].tolist(), found["ref"].tolist(), strict=True))
+    return list(
+        zip(found["row"].tolist(), found["key"].tolist(), found["ref"].tolist(), strict=True)
+    )
 
 
 def test_marked_and_bare_numbers_are_told_apart() -> None:

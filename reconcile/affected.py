@@ -8,9 +8,8 @@ changed since the last matching run. The tests are the blocking keys of
 changed is selected (a few more are harmless: deciding them again gives the same decision):
 
 1. **name**: its sender's block key (first ten characters of the normalised name) is the key of
-   a changed
-   invoice's client or company, of a changed confirmation's "Nama di Rekening", or of a payer
-   alias learned since;
+   a changed invoice's client or company, of a changed confirmation's "Nama di Rekening", or
+   of a payer alias a person added since;
 2. **amount**: its amount, or its amount plus a typical transfer fee, is the amount due of a
    changed invoice, and open invoices of that amount issued in its date window are few enough
    (≤ ``max_block_size``) for amount-only candidates to exist;
@@ -18,19 +17,22 @@ changed is selected (a few more are harmless: deciding them again gives the same
    the confirmation window of its posting date (how ``confirmation_links`` pairs them);
 4. **number**: its message or description quotes the number of a changed invoice or of an
    invoice a changed confirmation names;
-5. **rival**: it had candidates (REVIEW with invoices proposed) and a new credit may claim the
-   same invoice: the same sender key, where that key can reach an invoice (a client's or
-   company's, an open confirmation's, an alias sender's), the same rare amount, or the same
-   quoted invoice number; or a changed invoice is among its candidates. A credit that had no
-   candidate loses none to a newcomer: only changed evidence can give it one.
+5. **rival**: it had candidates (REVIEW with invoices proposed) and one of them is among the
+   invoices a new credit could be matched with (``matching.claimable_invoices``: the new
+   credits' viable pairs), so the two must be decided together; or a changed invoice is among
+   its proposals. A credit that had no candidate loses none to a newcomer: only changed
+   evidence can give it one.
+6. **settled**: it was decided before the last matching run and proposes an invoice that run
+   paid or changed, or its sender's key is that of an alias that run learned (what a run settles is seen by the credits it decided, and by the others
+   on the next run: effects of effects settle within a run or two, each deciding few lines).
 
-What a run itself changes (an invoice it pays) is a change for the next run, so effects of
-effects settle within a run or two, each deciding few lines. A credit left out keeps its
-decision; the reasons of crowded-amount credits ("fits N open invoices") are not refreshed for
-every invoice paid meanwhile.
+A credit left out keeps its decision; the reasons of crowded-amount credits ("fits N open
+invoices") are not refreshed for every invoice paid meanwhile.
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 import numpy as np
 import numpy.typing as npt
@@ -72,32 +74,6 @@ def window_block_sizes(
     return np.stack([hi - lo for _, lo, hi in windows], axis=1)
 
 
-def _claimable_keys(
-    invoices: pd.DataFrame, confirmations: pd.DataFrame, aliases: pd.DataFrame
-) -> set[str]:
-    """Sender keys through which two credits can claim the same invoice: those of clients and
-    companies with an invoice a name can reach (open, or marked paid with no money seen), of
-    open confirmations' account names, and of alias senders. Two payers sharing any other key
-    have no name candidate to compete for."""
-    status = invoices["status"]
-    reachable = status.isin(OPEN_STATUSES) | ((status == "PAID") & (invoices["received_sen"] == 0))
-    names = (
-        pd.concat(
-            [
-                invoices.loc[reachable, "client_name"],
-                invoices.loc[reachable, "company_name"],
-                confirmations["account_name"] if len(confirmations) else pd.Series(dtype=object),
-            ]
-        )
-        .dropna()
-        .astype(str)
-        .drop_duplicates()
-    )
-    keys = set(block_keys(normalise_names(names.tolist())).tolist())
-    keys |= set(block_keys(aliases["sender_norm"].astype(str).reset_index(drop=True)).tolist())
-    return keys
-
-
 def affected(
     credits: pd.DataFrame,
     invoices: pd.DataFrame,
@@ -108,6 +84,10 @@ def affected(
     changed_invoices: Mask,
     changed_confirmations: Mask,
     changed_aliases: Mask,
+    settled_aliases: Mask,
+    settled_invoices: Mask,
+    stale: Mask,
+    claimable: Collection[str],
     rules: Matching,
     calendar: BankingCalendar,
 ) -> Mask:
@@ -115,7 +95,9 @@ def affected(
 
     Frames as ``reconcile.store`` loads them (credits with ``candidates`` and ``invoice_nos``
     of their current decision, invoices with ``amount_sen``/``received_sen``); each mask is
-    aligned with its frame.
+    aligned with its frame. ``settled_invoices``, ``settled_aliases``: those the last matching
+    run changed or learned; ``stale``: credits decided before that run; ``claimable``: invoice numbers the new lines
+    could be matched with.
     """
     selected = np.asarray(new_lines, dtype=bool).copy()
     old = ~selected
@@ -138,9 +120,6 @@ def affected(
     # 1. name
     sender_key = block_keys(normalise_names(credits["counterparty"].tolist())).to_numpy()
     by_key = pd.Series(sender_key)
-    rival_keys = set(sender_key[selected].tolist()) & _claimable_keys(
-        invoices, confirmations, aliases
-    )
     keys: set[str] = set()
     for column in ("client_name", "company_name"):
         keys |= set(block_keys(normalise_names(inv_c[column].tolist())).tolist())
@@ -148,23 +127,21 @@ def affected(
     alias_senders = aliases.loc[np.asarray(changed_aliases, dtype=bool), "sender_norm"]
     keys |= set(block_keys(alias_senders.astype(str).reset_index(drop=True)).tolist())
     keys.discard("")
-    rival_keys.discard("")
     hit |= old & by_key.isin(keys).to_numpy()  # hashed; np.isin would sort objects
-    hit |= rivals & by_key.isin(rival_keys).to_numpy()
+    learned = aliases.loc[np.asarray(settled_aliases, dtype=bool), "sender_norm"]
+    learned_keys = set(block_keys(learned.astype(str).reset_index(drop=True)).tolist()) - {""}
+    hit |= old & np.asarray(stale, dtype=bool) & by_key.isin(learned_keys).to_numpy()
 
     # 2. amount (only where amount-only candidates exist)
     due_changed = (inv_c["amount_sen"] - inv_c["received_sen"]).to_numpy(dtype=np.int64)
     changed_amounts = np.union1d(due_changed, inv_c["amount_sen"].to_numpy(dtype=np.int64))
-    new_amounts = np.unique(amount[selected])
     rest = np.flatnonzero(old & ~hit)
     sizes = window_block_sizes(amount[rest], posted.iloc[rest], invoices, rules, calendar)
     for k, offset in enumerate(fee_offsets(rules)):
         size = sizes[:, k]
         reach = (size > 0) & (size <= rules.max_block_size)
         value = amount[rest] + offset
-        reach &= np.isin(value, changed_amounts) | (
-            rivals[rest] & np.isin(amount[rest], new_amounts)
-        )
+        reach &= np.isin(value, changed_amounts)
         hit[rest[reach]] = True
 
     # 3. confirmation by amount and date
@@ -188,26 +165,22 @@ def affected(
     numbers = set(invoice_key(inv_c["invoice_no"]).tolist())
     for quoted in cf_c["invoice_nos"].fillna("").astype(str).str.split(";"):
         numbers |= {q.lstrip("#").lstrip("0") for q in quoted if q}
-    text = credits["message"].fillna("").astype(str) + " " + credits["description"].fillna("")
-    known = set(invoice_key(invoices["invoice_no"]).tolist())
-    fresh = quoted_refs(text[selected].tolist(), rules)
-    rival_numbers = set(fresh["key"].tolist()) & known
     numbers.discard("")
-    if numbers or rival_numbers:
+    if numbers:
+        text = credits["message"].fillna("").astype(str) + " " + credits["description"].fillna("")
         rest = np.flatnonzero(old & ~hit)
         quotes = quoted_refs(text.iloc[rest].tolist(), rules)
         row = quotes["row"].to_numpy()
-        reach = quotes["key"].isin(numbers).to_numpy() | (
-            quotes["key"].isin(rival_numbers).to_numpy() & rivals[rest[row]]
-        )
-        hit[rest[row[reach]]] = True
+        hit[rest[row[quotes["key"].isin(numbers).to_numpy()]]] = True
 
-    # 5. proposal
-    if len(inv_c):
-        rows = np.flatnonzero(rivals & ~hit)
-        changed_nos = set(inv_c["invoice_no"].astype(str).tolist())
-        named = proposed.iloc[rows].str.split(";").tolist()
-        touched = np.fromiter((not changed_nos.isdisjoint(p) for p in named), bool, len(rows))
-        hit[rows[touched]] = True
+    # 5. rival and 6. settled: what the earlier credit proposed, one row per invoice
+    rows = np.flatnonzero(rivals & ~hit)
+    named = proposed.iloc[rows].str.split(";").explode()
+    owner = rows[np.repeat(np.arange(len(rows)), proposed.iloc[rows].str.count(";") + 1)]
+    settled = set(invoices.loc[np.asarray(settled_invoices, dtype=bool), "invoice_no"].astype(str))
+    reach = named.isin(set(claimable) | set(inv_c["invoice_no"].astype(str))).to_numpy() | (
+        named.isin(settled).to_numpy() & np.asarray(stale, dtype=bool)[owner]
+    )
+    hit[owner[reach]] = True
 
     return selected | (old & hit)

@@ -95,9 +95,23 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
         raise ReconcileError(f"decide(): the {what} frame lacks column(s) {', '.join(missing)}")
 
 
-def _prepare(
-    credits: pd.DataFrame, invoices: pd.DataFrame, confirmations: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+@dataclass(frozen=True)
+class Book:
+    """Invoices and confirmations prepared for matching (positions fixed by key order, names
+    normalised, block keys): prepared once per run and shared by :func:`claimable_invoices`
+    and :func:`decide`."""
+
+    invoices: pd.DataFrame
+    confirmations: pd.DataFrame
+
+
+def prepare_book(invoices: pd.DataFrame, confirmations: pd.DataFrame) -> Book:
+    _require(invoices, INVOICE_COLUMNS, "invoices")
+    _require(confirmations, CONFIRMATION_COLUMNS, "confirmations")
+    return Book(_prepare_invoices(invoices), _prepare_confirmations(confirmations))
+
+
+def _prepare_credits(credits: pd.DataFrame) -> pd.DataFrame:
     cr = credits.sort_values("line_id", kind="stable").reset_index(drop=True)
     cr = cr.assign(
         posted_on=pd.to_datetime(cr["posted_on"]).dt.normalize(),
@@ -108,6 +122,10 @@ def _prepare(
     )
     cr["sender_key"] = block_keys(cr["sender_norm"]).to_numpy()
     cr["sender_kept"] = _degree_kept(cr["counterparty"], cr["sender_norm"])
+    return cr
+
+
+def _prepare_invoices(invoices: pd.DataFrame) -> pd.DataFrame:
     inv = invoices.sort_values("invoice_no", kind="stable").reset_index(drop=True)
     inv = inv.assign(
         inv_key=invoice_key(inv["invoice_no"]).to_numpy(),
@@ -122,6 +140,10 @@ def _prepare(
     inv["outstanding_sen"] = inv["amount_sen"] - inv["received_sen"]
     inv["client_block"] = block_keys(inv["client_norm"]).to_numpy()
     inv["company_block"] = block_keys(inv["company_norm"]).to_numpy()
+    return inv
+
+
+def _prepare_confirmations(confirmations: pd.DataFrame) -> pd.DataFrame:
     cf = confirmations.sort_values("ticket_id", kind="stable").reset_index(drop=True)
     transfer_day = pd.to_datetime(cf["transfer_date"]).dt.normalize()
     cf = cf.assign(
@@ -142,7 +164,7 @@ def _prepare(
     for column in ("intake_reason", "codes", "line_ids", "reason"):  # earlier runs' outcome
         values = cf[column] if column in cf else pd.Series("", index=cf.index, dtype=object)
         cf[column] = values.fillna("").astype(str)
-    return cr, inv, cf
+    return cf
 
 
 def _degree_kept(raw: pd.Series, normalised: pd.Series) -> npt.NDArray[np.object_]:
@@ -562,6 +584,26 @@ def _first_per(frame: pd.DataFrame, key: str, value: str) -> pd.Series:
     return frame.groupby(key, sort=True)[value].agg(";".join)
 
 
+def claimable_invoices(
+    credits: pd.DataFrame, book: Book, aliases: pd.DataFrame, rules: Matching
+) -> npt.NDArray[np.object_]:
+    """The open invoice numbers these credits could be matched with: those of their viable
+    pairs (scored at least ``review_threshold``), the only pairs assignment, instalments and
+    combined payments use. What a new credit may take from an earlier one (a closed invoice
+    is taken by nobody)."""
+    _require(credits, CREDIT_COLUMNS, "credits")
+    if not len(credits):
+        return np.zeros(0, dtype=object)
+    calendar = BankingCalendar(rules.extra_holidays)
+    cr, inv, cf = _prepare_credits(credits), book.invoices, book.confirmations
+    pairs, _ = _candidate_pairs(cr, inv, cf, aliases, rules, calendar)
+    viable = _viable_pairs(pairs, cr, inv, cf, rules, calendar)
+    iidx = np.unique(viable["iidx"].to_numpy(dtype=np.int64))
+    iidx = iidx[inv["status"].isin(OPEN_STATUSES).to_numpy()[iidx]]
+    numbers: npt.NDArray[np.object_] = inv["invoice_no"].astype(str).to_numpy()[iidx]
+    return numbers.astype(object)
+
+
 def decide(
     credits: pd.DataFrame,
     invoices: pd.DataFrame,
@@ -569,14 +611,18 @@ def decide(
     aliases: pd.DataFrame,
     rules: Matching,
     as_of: date,
+    *,
+    book: Book | None = None,
 ) -> MatchResult:
-    """Match incoming credits to invoices and confirmations; see docs/DESIGN.md."""
+    """Match incoming credits to invoices and confirmations; see docs/DESIGN.md.
+
+    ``book``: ``prepare_book(invoices, confirmations)`` when the caller has it already.
+    """
     _require(credits, CREDIT_COLUMNS, "credits")
-    _require(invoices, INVOICE_COLUMNS, "invoices")
-    _require(confirmations, CONFIRMATION_COLUMNS, "confirmations")
     _require(aliases, ("sender_norm", "client_key"), "aliases")
     calendar = BankingCalendar(rules.extra_holidays)
-    cr, inv, cf = _prepare(credits, invoices, confirmations)
+    book = book or prepare_book(invoices, confirmations)
+    cr, inv, cf = _prepare_credits(credits), book.invoices, book.confirmations
     pairs, exact_block = _candidate_pairs(cr, inv, cf, aliases, rules, calendar)
     viable = _viable_pairs(pairs, cr, inv, cf, rules, calendar)
     del pairs

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from itertools import repeat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import Connection, Engine
@@ -33,6 +33,9 @@ from reconcile import db, readahead, store
 from reconcile.config import Rules, snapshot
 from reconcile.errors import FileRejected, ReconcileError
 from reconcile.migrate import upgrade
+
+if TYPE_CHECKING:
+    from reconcile.matching import Book
 
 log = logging.getLogger("reconcile")
 
@@ -556,7 +559,7 @@ def _reread_part(
 
 def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> list[int]:
     """Stage 3: the pure matcher over what is still open; decisions committed atomically."""
-    from reconcile.matching import decide
+    from reconcile.matching import decide, prepare_book
 
     with engine.connect() as conn:
         credits = store.load_credits(conn)
@@ -565,10 +568,12 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
         aliases = store.load_aliases(conn)
         mark = store.last_match(conn)
     open_lines = len(credits)
-    credits = _to_decide(credits, invoices, confirmations, aliases, mark, opts)
+    book = prepare_book(invoices, confirmations)
+    credits = _to_decide(credits, invoices, confirmations, aliases, book, mark, opts)
     result.counts["lines_considered"] = len(credits)
     result.counts["lines_left_as_decided"] = open_lines - len(credits)
-    outcome = decide(credits, invoices, confirmations, aliases, opts.rules.matching, opts.as_of)
+    rules = opts.rules.matching
+    outcome = decide(credits, invoices, confirmations, aliases, rules, opts.as_of, book=book)
     outcome = replace(
         outcome,
         invoices=_changed(outcome.invoices, invoices, "invoice_no"),
@@ -598,6 +603,7 @@ def _to_decide(
     invoices: pd.DataFrame,
     confirmations: pd.DataFrame,
     aliases: pd.DataFrame,
+    book: Book,
     mark: store.MatchMark | None,
     opts: RunOptions,
 ) -> pd.DataFrame:
@@ -606,6 +612,7 @@ def _to_decide(
     that what changed since can reach."""
     from reconcile.affected import affected
     from reconcile.calendar import BankingCalendar
+    from reconcile.matching import claimable_invoices
 
     rules = opts.rules.matching
     if mark is None or mark.matching != json.dumps(
@@ -614,15 +621,22 @@ def _to_decide(
         return credits
     since = mark.run_id
     conf_changed = confirmations["updated_run_id"].fillna(confirmations["first_run_id"]).fillna(0)
+    new_lines = credits["decision_run_id"].isna().to_numpy()
+    # an alias learned automatically since the mark was learned by that matching run itself
+    since_mark = pd.to_datetime(aliases["created_at"]) >= mark.started_at
     chosen = affected(
         credits,
         invoices,
         confirmations,
         aliases,
-        new_lines=credits["decision_run_id"].isna().to_numpy(),
+        new_lines=new_lines,
         changed_invoices=(invoices["changed_run_id"] > since).to_numpy(),
         changed_confirmations=(conf_changed.astype("int64") > since).to_numpy(),
-        changed_aliases=(pd.to_datetime(aliases["created_at"]) >= mark.started_at).to_numpy(),
+        changed_aliases=(since_mark & (aliases["created_by"] != "auto")).to_numpy(),
+        settled_aliases=(since_mark & (aliases["created_by"] == "auto")).to_numpy(),
+        settled_invoices=(invoices["changed_run_id"] == since).to_numpy(),
+        stale=(credits["decision_run_id"].fillna(since) < since).to_numpy(),
+        claimable=claimable_invoices(credits[new_lines], book, aliases, rules).tolist(),
         rules=rules,
         calendar=BankingCalendar(rules.extra_holidays),
     )

@@ -12,10 +12,10 @@ import csv
 import io
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -24,13 +24,11 @@ from sqlalchemy import (
     Connection,
     Engine,
     and_,
-    false,
     select,
-    true,
 )
 
 from reconcile import db
-from reconcile.sqlframes import frame, iso_of, sen_of
+from reconcile.sqlframes import frame, frame_by_ids, iso_of, sen_of
 
 if TYPE_CHECKING:
     from reconcile.pipeline import Rejection, RunOptions, SeenLine
@@ -45,13 +43,7 @@ INVOICES_COLUMNS = [
     "confirmation_ids", "reason",
 ]  # fmt: skip
 CONFIRMATIONS_COLUMNS = ["ticket_id", "invoice_no", "status", "codes", "line_ids", "reason"]
-ID_CHUNK = 20_000  # ids bound per ``IN (...)`` query, below every driver's parameter limit
 EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
-
-
-def _chunks(ids: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(ids), ID_CHUNK):
-        yield ids[i : i + ID_CHUNK]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -76,29 +68,6 @@ def format_sen(sen: pd.Series) -> pd.Series:
     if missing.any():
         text[missing] = ""
     return pd.Series(text, index=sen.index, dtype=object)
-
-
-def frame_by_ids(
-    conn: Connection,
-    build: Callable[[Any], Any],
-    ids: Sequence[Any],
-    columns: Sequence[str],
-    key: Any,
-) -> pd.DataFrame:
-    """Rows whose ``key`` column is one of ``ids``. Few ids: ``IN (...)`` per ID_CHUNK. Many
-    integer ids: one range scan ``BETWEEN min AND max`` (a run's lines are mostly contiguous),
-    filtered here. Many text keys: one scan, filtered here. ``build(condition)`` gives the
-    select; the first of ``columns`` is the key."""
-    if len(ids) <= ID_CHUNK:
-        parts = [frame(conn, build(key.in_(chunk)), columns) for chunk in _chunks(ids)]
-        return (
-            pd.concat(parts, ignore_index=True) if parts else frame(conn, build(false()), columns)
-        )
-    if isinstance(ids[0], int | np.integer):
-        found = frame(conn, build(key.between(int(min(ids)), int(max(ids)))), columns)
-    else:
-        found = frame(conn, build(true()), columns)
-    return found[found[columns[0]].isin(ids).to_numpy()].reset_index(drop=True)
 
 
 def sorted_unique(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

@@ -9,11 +9,15 @@ of a two-place number cast to an integer).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, Connection, String, cast, type_coerce
+from sqlalchemy import BigInteger, Connection, String, cast, false, true, type_coerce
+
+ID_CHUNK = 20_000  # ids bound per ``IN (...)`` query, below every driver's parameter limit
+DENSE = 4  # a range scan reads at most this many rows per id wanted
 
 
 def sen_of(column: Any, dialect: str) -> Any:
@@ -50,3 +54,37 @@ def frame(conn: Connection, stmt: Any, columns: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records(
         driver_rows(conn, stmt), columns=list(columns), coerce_float=False
     )
+
+
+def _chunks(ids: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(ids), ID_CHUNK):
+        yield ids[i : i + ID_CHUNK]
+
+
+def frame_by_ids(
+    conn: Connection,
+    build: Callable[[Any], Any],
+    ids: Sequence[Any],
+    columns: Sequence[str],
+    key: Any,
+) -> pd.DataFrame:
+    """Rows whose ``key`` column is one of ``ids``; ``build(condition)`` gives the select, the
+    first of ``columns`` is the key.
+
+    Few ids, or integer ids scattered over a wide range (an incremental run's lines among a
+    million): ``IN (...)`` per ID_CHUNK, index lookups. Many integer ids close together (a
+    first run's lines): one range scan ``BETWEEN min AND max``, filtered here. Many text keys:
+    one scan, filtered here.
+    """
+    integer = len(ids) > 0 and isinstance(ids[0], int | np.integer)
+    span = int(max(ids)) - int(min(ids)) + 1 if integer else 0
+    if len(ids) <= ID_CHUNK or (integer and span > DENSE * len(ids)):
+        parts = [frame(conn, build(key.in_(chunk)), columns) for chunk in _chunks(ids)]
+        return (
+            pd.concat(parts, ignore_index=True) if parts else frame(conn, build(false()), columns)
+        )
+    if integer:
+        found = frame(conn, build(key.between(int(min(ids)), int(max(ids)))), columns)
+    else:
+        found = frame(conn, build(true()), columns)
+    return found[found[columns[0]].isin(ids).to_numpy()].reset_index(drop=True)

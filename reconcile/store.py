@@ -34,7 +34,7 @@ from reconcile.config import Rules
 from reconcile.lines import ROW_COLUMNS, EncodedFile, LineColumns, encode_file
 from reconcile.model import Statement
 from reconcile.money import from_sen
-from reconcile.sqlframes import frame, iso_of, sen_of
+from reconcile.sqlframes import frame, frame_by_ids, iso_of, sen_of
 
 CHUNK = 1000
 SQLITE_CACHE_KIB = 256 * 1024
@@ -1159,7 +1159,10 @@ def load_confirmations(conn: Connection) -> pd.DataFrame:
 def load_aliases(conn: Connection) -> pd.DataFrame:
     c = db.payer_aliases.c
     return _read_frame(
-        conn, select(c.sender_norm, c.client_key, c.created_at).where(c.removed_at.is_(None))
+        conn,
+        select(c.sender_norm, c.client_key, c.created_by, c.created_at).where(
+            c.removed_at.is_(None)
+        ),
     )
 
 
@@ -1235,29 +1238,16 @@ _DECISION_FIELDS = (
 
 def _active_decisions(conn: Connection, line_ids: Any) -> pd.DataFrame:
     """The active decision (latest) of each of ``line_ids``: id, bank_line_id and the fields
-    a new decision is compared on. Many ids: one range scan, filtered here."""
+    a new decision is compared on."""
     d = db.decisions.c
     columns = ["id", "bank_line_id", *[f"{k}_old" for k in _DECISION_FIELDS]]
     fields = [d.id, d.bank_line_id, *[d[k] for k in _DECISION_FIELDS]]
     active = d.active.is_(True)
     ids = [int(x) for x in line_ids]
-    if not ids:
-        return pd.DataFrame(
-            {
-                c: pd.Series(dtype="int64" if c in ("id", "bank_line_id") else object)
-                for c in columns
-            }
-        )
-    if len(ids) <= 20 * CHUNK:
-        parts = [
-            frame(conn, select(*fields).where(and_(active, d.bank_line_id.in_(ids[i : i + CHUNK]))), columns)
-            for i in range(0, len(ids), CHUNK)
-        ]  # fmt: skip
-        found = pd.concat(parts, ignore_index=True)
-    else:
-        span = d.bank_line_id.between(min(ids), max(ids))
-        found = frame(conn, select(*fields).where(and_(active, span)), columns)
-        found = found[found["bank_line_id"].isin(ids)]
+    found = frame_by_ids(
+        conn, lambda where: select(*fields).where(and_(active, where)), ids, columns,
+        d.bank_line_id,
+    )  # fmt: skip
     found = found.sort_values("id").drop_duplicates("bank_line_id", keep="last")
     return found.astype({"bank_line_id": "int64"})
 

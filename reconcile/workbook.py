@@ -49,7 +49,8 @@ from xlsxwriter.worksheet import Worksheet
 from reconcile import db
 from reconcile.calendar import BankingCalendar
 from reconcile.money import ZERO, from_sen
-from reconcile.reports import format_sen, frame_by_ids
+from reconcile.reports import format_sen
+from reconcile.sqlframes import frame_by_ids
 
 if TYPE_CHECKING:
     from reconcile.pipeline import Rejection, RunOptions

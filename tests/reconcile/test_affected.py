@@ -8,6 +8,7 @@ import pandas as pd
 from reconcile.affected import affected
 from reconcile.calendar import BankingCalendar
 from reconcile.config import Matching
+from reconcile.matching import claimable_invoices, prepare_book
 from tests.reconcile.test_matching import confirmation, credit, invoice
 
 RULES = Matching()
@@ -37,14 +38,24 @@ def _selected(
     invoices: list[str] = (),  # type: ignore[assignment]
     tickets: list[str] = (),  # type: ignore[assignment]
     aliases: int = 0,
+    learned: int = 0,
+    settled: list[str] = (),  # type: ignore[assignment]
+    stale: list[int] = (),  # type: ignore[assignment]
 ) -> list[int]:
     cr, inv, cf, al = frames
+    new_lines = cr["line_id"].isin(new).to_numpy()
+    decided = cr["line_id"].isin(stale).to_numpy()
+    claimable = claimable_invoices(cr[new_lines], prepare_book(inv, cf), al, RULES)
     mask = affected(
         cr, inv, cf, al,
-        new_lines=cr["line_id"].isin(new).to_numpy(),
+        new_lines=new_lines,
         changed_invoices=inv["invoice_no"].isin(invoices).to_numpy(),
         changed_confirmations=cf["ticket_id"].isin(tickets).to_numpy() if len(cf) else np.zeros(0, bool),
         changed_aliases=np.arange(len(al)) >= len(al) - aliases,
+        settled_aliases=np.arange(len(al)) >= len(al) - learned,
+        settled_invoices=inv["invoice_no"].isin(settled).to_numpy(),
+        stale=decided,
+        claimable=claimable.tolist(),
         rules=RULES, calendar=CALENDAR,
     )  # fmt: skip
     return cr.loc[mask, "line_id"].tolist()
@@ -176,3 +187,28 @@ def test_new_credit_quoting_an_invoice_brings_back_the_earlier_one_quoting_it() 
 def test_review_credit_proposing_a_changed_invoice_is_decided_again() -> None:
     earlier = credit(4, "123000", "X", day="2026-03-02") | {"candidates": "20461;20462"}
     assert _selected(_frames([*EARLIER, earlier], BOOK), new=[], invoices=["20462"]) == [4]
+
+
+def test_namesake_paying_another_invoice_leaves_the_earlier_credit_alone() -> None:
+    # same block key "BUDI SANTO", but the newcomer can only take Budi Santoso's invoices
+    earlier = credit(4, "450000", "BUDI SANTOSA", day="2026-03-02") | {"candidates": "20470"}
+    frames = _frames([*EARLIER, earlier, credit(9, "165000", "BUDI SANTOSO")], BOOK)
+    assert _selected(frames, new=[9]) == [9]
+
+
+def test_credit_decided_before_the_last_run_proposing_an_invoice_it_settled_comes_back() -> None:
+    earlier = credit(4, "123000", "X", day="2026-03-02") | {"candidates": "20461;20462"}
+    frames = _frames([*EARLIER, earlier], BOOK)
+    assert _selected(frames, new=[], settled=["20462"], stale=[4]) == [4]
+
+
+def test_credit_the_last_run_decided_already_saw_what_that_run_settled() -> None:
+    earlier = credit(4, "123000", "X", day="2026-03-02") | {"candidates": "20461;20462"}
+    frames = _frames([*EARLIER, earlier], BOOK)
+    assert _selected(frames, new=[], settled=["20462"], stale=[]) == []
+
+
+def test_alias_the_last_run_learned_brings_back_only_credits_decided_before_it() -> None:
+    frames = _frames(EARLIER, BOOK, aliases=[("RINA WATI", "budi.santoso@example.com")])
+    assert _selected(frames, new=[], learned=1, stale=[2]) == [2]
+    assert _selected(frames, new=[], learned=1, stale=[]) == []

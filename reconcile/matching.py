@@ -111,6 +111,14 @@ def prepare_book(invoices: pd.DataFrame, confirmations: pd.DataFrame) -> Book:
     return Book(_prepare_invoices(invoices), _prepare_confirmations(confirmations))
 
 
+def _with_codes(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """``<column>_code``: each name's position among the column's distinct names, so that
+    scoring pairs names by number (``scoring._table``)."""
+    for column in columns:
+        frame[f"{column}_code"] = pd.factorize(frame[column], use_na_sentinel=False)[0]
+    return frame
+
+
 def _prepare_credits(credits: pd.DataFrame) -> pd.DataFrame:
     cr = credits.sort_values("line_id", kind="stable").reset_index(drop=True)
     cr = cr.assign(
@@ -122,7 +130,7 @@ def _prepare_credits(credits: pd.DataFrame) -> pd.DataFrame:
     )
     cr["sender_key"] = block_keys(cr["sender_norm"]).to_numpy()
     cr["sender_kept"] = _degree_kept(cr["counterparty"], cr["sender_norm"])
-    return cr
+    return _with_codes(cr, "sender_norm", "sender_kept")
 
 
 def _prepare_invoices(invoices: pd.DataFrame) -> pd.DataFrame:
@@ -140,7 +148,7 @@ def _prepare_invoices(invoices: pd.DataFrame) -> pd.DataFrame:
     inv["outstanding_sen"] = inv["amount_sen"] - inv["received_sen"]
     inv["client_block"] = block_keys(inv["client_norm"]).to_numpy()
     inv["company_block"] = block_keys(inv["company_norm"]).to_numpy()
-    return inv
+    return _with_codes(inv, "client_norm", "company_norm")
 
 
 def _prepare_confirmations(confirmations: pd.DataFrame) -> pd.DataFrame:
@@ -161,10 +169,11 @@ def _prepare_confirmations(confirmations: pd.DataFrame) -> pd.DataFrame:
         .map(lambda parts: [p.lstrip("#").lstrip("0") for p in parts if p]),
     )
     cf["name_key"] = block_keys(cf["name_norm"]).to_numpy()
+    cf["ticket_rank"] = cf["ticket_id"].astype(str).rank(method="first").to_numpy(np.int64) - 1
     for column in ("intake_reason", "codes", "line_ids", "reason"):  # earlier runs' outcome
         values = cf[column] if column in cf else pd.Series("", index=cf.index, dtype=object)
         cf[column] = values.fillna("").astype(str)
-    return cf
+    return _with_codes(cf, "name_norm")
 
 
 def _degree_kept(raw: pd.Series, normalised: pd.Series) -> npt.NDArray[np.object_]:
@@ -254,17 +263,21 @@ def _merge_evidence(
 
 
 def _best_per_pair(scored: pd.DataFrame, cf: pd.DataFrame) -> pd.DataFrame:
-    ticket = np.where(
-        scored["fidx"] >= 0,
-        cf["ticket_id"].astype(str).to_numpy()[np.maximum(scored["fidx"].to_numpy(), 0)]
-        if len(cf)
-        else "",
-        "",
-    )
-    ordered = scored.assign(ticket=ticket).sort_values(
-        ["cidx", "iidx", "raw_score", "ticket"], ascending=[True, True, False, True]
-    )
-    return ordered.drop_duplicates(["cidx", "iidx"]).reset_index(drop=True)
+    """Per (credit, invoice) the row of the best-scored confirmation (``raw_score``, then the
+    lowest ticket; none before any): one numpy lexsort over integer keys."""
+    fidx = scored["fidx"].to_numpy(dtype=np.int64)
+    has = fidx >= 0
+    ranks = cf["ticket_rank"].to_numpy(dtype=np.int64) if len(cf) else np.zeros(1, np.int64)
+    ticket_rank = np.where(has, ranks[np.maximum(fidx, 0)], -1)
+    cidx, iidx = scored["cidx"].to_numpy(), scored["iidx"].to_numpy()
+    order = np.lexsort((ticket_rank, -scored["raw_score"].to_numpy(dtype=np.int64), iidx, cidx))
+    cidx, iidx = cidx[order], iidx[order]
+    first = np.r_[True, (cidx[1:] != cidx[:-1]) | (iidx[1:] != iidx[:-1])] if len(order) else order
+    rows = order[first.astype(bool)]
+    kept = fidx[rows]
+    tickets = cf["ticket_id"].astype(str).to_numpy() if len(cf) else np.array([""], dtype=object)
+    ticket = np.where(kept >= 0, tickets[np.maximum(kept, 0)], "")
+    return scored.iloc[rows].assign(ticket=ticket).reset_index(drop=True)
 
 
 SCORE_BLOCK_PAIRS = 1_000_000  # pairs scored at once: bounds the memory of the scoring frames

@@ -388,15 +388,28 @@ def name_similarity_pairs(
     """
     left = np.asarray(a, dtype=object)
     right = np.asarray(b, dtype=object)
-    if len(left) == 0:
-        return np.zeros(0, dtype=np.int64)
     left_codes, left_names = pd.factorize(left, use_na_sentinel=False)
     right_codes, right_names = pd.factorize(right, use_na_sentinel=False)
-    pair_codes, pairs = pd.factorize(left_codes.astype(np.int64) * len(right_names) + right_codes)
-    scores = _similarity_of_pairs(
-        np.asarray(left_names, dtype=object)[pairs // len(right_names)],
-        np.asarray(right_names, dtype=object)[pairs % len(right_names)],
-    )
+    return coded_similarity(
+        left_codes, np.asarray(left_names, dtype=object),
+        right_codes, np.asarray(right_names, dtype=object),
+    )  # fmt: skip
+
+
+def coded_similarity(
+    left_codes: npt.NDArray[np.integer],
+    left_names: npt.NDArray[np.object_],
+    right_codes: npt.NDArray[np.integer],
+    right_names: npt.NDArray[np.object_],
+) -> npt.NDArray[np.int64]:
+    """:func:`name_similarity_pairs` of names given as positions in tables of names: pairs of
+    positions are numbers, so finding the distinct pairs hashes no text (tens of millions of
+    candidate pairs share a few hundred thousand names)."""
+    if len(left_codes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    width = max(len(right_names), 1)
+    pair_codes, pairs = pd.factorize(left_codes.astype(np.int64) * width + right_codes)
+    scores = _similarity_of_pairs(left_names[pairs // width], right_names[pairs % width])
     return np.asarray(scores[pair_codes], dtype=np.int64)
 
 

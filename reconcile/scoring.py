@@ -70,7 +70,7 @@ from rapidfuzz.distance import Prefix
 from reconcile.calendar import BankingCalendar
 from reconcile.candidates import TYPICAL_FEES_SEN
 from reconcile.config import Matching, Tolerance
-from reconcile.names import name_similarity_pairs
+from reconcile.names import coded_similarity
 
 WEAK_NAME_MIN = 70
 
@@ -115,9 +115,25 @@ def tolerance_sen(tolerance: Tolerance, base_sen: npt.NDArray[np.int64]) -> npt.
 
 def _select(
     conditions: list[npt.NDArray[np.bool_]], labels: list[str], default: str
-) -> npt.NDArray[np.object_]:
-    chosen: npt.NDArray[np.object_] = np.select(conditions, labels, default=default).astype(object)
-    return chosen
+) -> pd.Categorical:
+    """The first level whose condition holds, else ``default``: one small integer per pair
+    (a categorical over the levels in their listed order), no text per pair."""
+    choices = [np.int8(k) for k in range(len(labels))]
+    codes = np.select(conditions, choices, default=np.int8(len(labels))).astype(np.int8)
+    return pd.Categorical.from_codes(codes, categories=[*labels, default])
+
+
+def _table(
+    frame: pd.DataFrame, column: str
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]:
+    """Each row's position in the table of ``column``'s distinct values (``<column>_code``,
+    set when matching prepares its frames), and that table; one more entry, "", at the end
+    stands for "no name"."""
+    codes = frame[f"{column}_code"].to_numpy(dtype=np.int64)
+    names = np.empty((codes.max() + 1 if len(codes) else 0) + 1, dtype=object)
+    names[codes] = frame[column].to_numpy(dtype=object)
+    names[-1] = ""
+    return codes, names
 
 
 def _first_tokens(
@@ -149,12 +165,15 @@ def given_names_agree(
 
 
 def _agree_where(
-    mask: npt.NDArray[np.bool_], a: npt.NDArray[np.object_], b: npt.NDArray[np.object_]
+    mask: npt.NDArray[np.bool_],
+    a: tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]],
+    b: tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]],
 ) -> npt.NDArray[np.bool_]:
-    """``mask & given_names_agree(a, b)``, comparing first names only where ``mask`` holds."""
+    """``mask & given_names_agree(a, b)`` for names given as (positions, table), comparing
+    first names only where ``mask`` holds."""
     out = np.zeros(len(mask), dtype=bool)
     if mask.any():
-        out[mask] = given_names_agree(a[mask], b[mask])
+        out[mask] = given_names_agree(a[1][a[0][mask]], b[1][b[0][mask]])
     return out
 
 
@@ -197,21 +216,31 @@ def score_pairs(
     ref_value = pairs["ref"].to_numpy()
     reference = _select([ref_value == 2, ref_value == 1], ["marked", "bare"], "none")
 
-    sender = credits["sender_norm"].to_numpy()[c]
+    # names as positions in tables of distinct names (see _table)
+    sender_codes, sender_names = _table(credits, "sender_norm")
+    kept_codes, kept_names = _table(credits, "sender_kept")
+    client_codes, client_names = _table(invoices, "client_norm")
+    company_codes, company_names = _table(invoices, "company_norm")
+    sender_norm = credits["sender_norm"].to_numpy(dtype=object)
     # the sender as printed, a trailing "degree" kept: banks cut "SETIAWAN" to "SE" (see names)
-    sender_kept = credits["sender_kept"].to_numpy()[c] if "sender_kept" in credits else sender
-    clients = invoices["client_norm"].to_numpy()[i]
-    companies = invoices["company_norm"].to_numpy()[i]
+    kept_differs = credits["sender_kept"].to_numpy(dtype=object) != sender_norm
+    sc, kc = sender_codes[c], kept_codes[c]
+    cut = kept_differs[c]
+    no_sender = (sender_norm == "")[c]
+    clients, companies = client_codes[i], company_codes[i]
 
-    def similarity(other: npt.NDArray[np.object_]) -> npt.NDArray[np.int64]:
-        sim = name_similarity_pairs(sender, other)
-        cut = sender_kept != sender
+    def similarity(
+        codes: npt.NDArray[np.int64], names: npt.NDArray[np.object_]
+    ) -> npt.NDArray[np.int64]:
+        sim = coded_similarity(sc, sender_names, codes, names)
         if cut.any():
-            sim[cut] = np.maximum(sim[cut], name_similarity_pairs(sender_kept[cut], other[cut]))
+            sim[cut] = np.maximum(
+                sim[cut], coded_similarity(kc[cut], kept_names, codes[cut], names)
+            )
         return sim
 
-    client_sim = similarity(clients)
-    company_sim = similarity(companies)
+    client_sim = similarity(clients, client_names)
+    company_sim = similarity(companies, company_names)
     safe_f = np.maximum(f, 0)
 
     def conf_column(column: str, default: object) -> npt.NDArray[np.object_]:
@@ -223,11 +252,17 @@ def score_pairs(
         return chosen
 
     strong = rules.name_match_min
-    conf_names = conf_column("name_norm", "")
-    conf_sim = similarity(conf_names)
+    if len(confirmations):
+        conf_codes, conf_table = _table(confirmations, "name_norm")
+    else:
+        conf_codes, conf_table = np.zeros(0, dtype=np.int64), np.array([""], dtype=object)
+    no_name = len(conf_table) - 1
+    conf_names = np.where(has_conf, conf_codes[safe_f] if len(conf_codes) else no_name, no_name)
+    conf_sim = similarity(conf_names, conf_table)
     # a confirmation typed by another payer (its name not the sender's, nor the start of it)
     # is not this transfer's: it is no evidence here, not even "disagreeing"
-    other_payer = has_conf & (sender != "") & (conf_names != "") & (conf_sim < 100)
+    conf_named = (conf_table != "")[conf_names]
+    other_payer = has_conf & ~no_sender & conf_named & (conf_sim < 100)
     # nor is one for another amount when this credit is only part of the invoice: 165.000
     # against a confirmed 550.000 for a 500.000 invoice (a mistyped amount beside money that
     # pays the invoice, or over-pays it, stays linked: CONFIRMATION_AMOUNT_MISMATCH)
@@ -235,13 +270,14 @@ def score_pairs(
     part = amount == "partial"
     other_payer |= has_conf & (conf_amount_all >= 0) & (conf_amount_all != credit_sen) & part
     has_conf = has_conf & ~other_payer
-    conf_names = np.where(other_payer, "", conf_names)
+    conf_names = np.where(other_payer, no_name, conf_names)
     conf_sim = np.where(other_payer, 0, conf_sim)
     best_sim = np.maximum(np.maximum(client_sim, company_sim), conf_sim)
+    sender = (sc, sender_names)
     fuzzy = (
-        _agree_where(client_sim >= strong, sender, clients)
-        | _agree_where(company_sim >= strong, sender, companies)
-        | _agree_where(conf_sim >= strong, sender, conf_names)
+        _agree_where(client_sim >= strong, sender, (clients, client_names))
+        | _agree_where(company_sim >= strong, sender, (companies, company_names))
+        | _agree_where(conf_sim >= strong, sender, (conf_names, conf_table))
     )
     name = _select(
         [
@@ -249,7 +285,7 @@ def score_pairs(
             client_sim == 100,
             company_sim == 100,
             conf_sim == 100,
-            sender == "",
+            no_sender,
             fuzzy,
             best_sim >= WEAK_NAME_MIN,
         ],
@@ -259,16 +295,16 @@ def score_pairs(
 
     # how much of the name agrees: a longer common name is the better fit ("BAMBANG DHARMA LES"
     # over "BAMBANG DHARMA" for "Bambang Dharma Lestari"); ranks equal scores (assign.rank_of)
-    def chars(values: npt.NDArray[np.object_]) -> npt.NDArray[np.int64]:
-        codes, names = pd.factorize(values)  # lengths counted once per distinct name
-        lengths = np.fromiter((len(v) for v in names.tolist()), dtype=np.int64, count=len(names))
-        return np.append(lengths, 0)[codes]
+    def lengths(names: npt.NDArray[np.object_]) -> npt.NDArray[np.int64]:
+        return np.fromiter(map(len, names.tolist()), dtype=np.int64, count=len(names))
 
-    sender_chars = chars(np.where(sender_kept != sender, sender_kept, sender))
+    sender_chars = np.where(kept_differs, lengths(kept_names)[kept_codes],
+                            lengths(sender_names)[sender_codes])[c]  # fmt: skip
     name_chars = np.select(
         [name == "alias", name == "client", name == "company", name == "confirmation"],
-        [sender_chars, np.minimum(sender_chars, chars(clients)),
-         np.minimum(sender_chars, chars(companies)), np.minimum(sender_chars, chars(conf_names))],
+        [sender_chars, np.minimum(sender_chars, lengths(client_names)[clients]),
+         np.minimum(sender_chars, lengths(company_names)[companies]),
+         np.minimum(sender_chars, lengths(conf_table)[conf_names])],
         0,
     )  # fmt: skip
 
@@ -282,7 +318,7 @@ def score_pairs(
         [
             # the payer's name, or the invoice number the credit itself quotes, ties the
             # confirmation to this transfer
-            has_conf & ~wrong_account & ~conf_amount_differs & ((sender != "") | (ref_value > 0)),
+            has_conf & ~wrong_account & ~conf_amount_differs & (~no_sender | (ref_value > 0)),
             has_conf & ~wrong_account & ~conf_amount_differs,
             has_conf,
         ],
@@ -331,15 +367,16 @@ def score_pairs(
     )
     total = np.zeros(len(pairs), dtype=np.int64)
     for comparison, levels in COMPARISONS.items():
-        codes, labels = pd.factorize(scored[comparison].to_numpy())  # a handful of labels
-        weights = np.array([levels[x] for x in labels], dtype=np.int64)[codes]
+        level = scored[comparison].cat
+        table = np.array([levels[x] for x in level.categories], dtype=np.int64)
+        weights = table[level.codes.to_numpy()]
         scored[f"w_{comparison}"] = weights
         total += weights
     scored["score"] = np.clip(total, 0, 100)
     scored["raw_score"] = total  # ranks candidates: evidence beyond 100 still counts
     scored["identified"] = (
         (reference != "none")
-        | np.isin(name, ("alias", "client", "company", "confirmation", "fuzzy"))
+        | name.isin(["alias", "client", "company", "confirmation", "fuzzy"])
         | (confirmation == "agrees")
         | (rarity == "sole_open")
     )

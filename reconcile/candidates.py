@@ -67,10 +67,10 @@ def quoted_refs(texts: Sequence[str], rules: Matching) -> pd.DataFrame:
     """(row, key, ref) for every invoice-number-like run in each text, as ``ref_pattern`` reads
     it text by text: ``key`` without leading zeros, ``ref`` 2 with a marker (INV, #, NO), else 1.
 
-    Two passes over all texts joined by NUL (neither a digit, a separator nor a marker, so no
-    match spans two texts): the digit runs, then per run the full pattern over the few
-    characters before it, from where the previous run ended (so the marker is found exactly
-    where a left-to-right scan of that text finds it).
+    Passes over all texts joined by NUL (neither a digit, a separator nor a marker, so no match
+    spans two texts): the digit runs; the runs a marker precedes; for those, the full pattern
+    over the few characters before the run, from where the previous run ended (so the marker
+    is found exactly where a left-to-right scan of that text finds it).
     """
     if not len(texts):
         return pd.DataFrame(
@@ -78,17 +78,29 @@ def quoted_refs(texts: Sequence[str], rules: Matching) -> pd.DataFrame:
         )
     joined = "\x00".join(texts)
     full = ref_pattern(rules)
-    starts: list[int] = []
-    numbers: list[str] = []
+    runs = [(m.start(), m.end(), m.group()) for m in _digit_runs(rules).finditer(joined)]
+    # a run can carry a marker only where a marker precedes it: check the few that have one
+    lo, hi = rules.invoice_number_digits
+    maybe = {
+        m.start(1)
+        for m in re.finditer(
+            rf"(?:INV(?:OICE)?|#|NO)[\s.:/#\-]{{0,3}}(?<!\d)(?<!\d[.,])(\d{{{lo},{hi}}})",
+            joined,
+            re.IGNORECASE,
+        )
+    }
     marked: list[bool] = []
     previous_end = 0
-    for run in _digit_runs(rules).finditer(joined):
-        start, end = run.span()
-        found = full.search(joined, max(previous_end, start - _MARK_REACH), end)
+    for start, end, _ in runs:
+        found = (
+            full.search(joined, max(previous_end, start - _MARK_REACH), end)
+            if start in maybe
+            else None
+        )
         marked.append(found is not None and found.group("mark") is not None)
-        starts.append(start)
-        numbers.append(run.group())
         previous_end = end
+    starts = [r[0] for r in runs]
+    numbers = [r[2] for r in runs]
     text_ends = np.cumsum([len(t) + 1 for t in texts])  # text i ends before text_ends[i]
     rows = np.searchsorted(text_ends, np.asarray(starts, dtype=np.int64), side="right")
     return pd.DataFrame(
@@ -131,9 +143,10 @@ def _open_positions(invoices: pd.DataFrame, *, marked_paid: bool = False) -> pd.
 def name_pairs(
     credits: pd.DataFrame, invoices: pd.DataFrame, aliases: pd.DataFrame, rules: Matching
 ) -> pd.DataFrame:
-    """(cidx, iidx, name_block, alias) from the sender name to clients' open invoices, and to
-    those marked paid without money seen: a transfer of that amount may be their payment, so
-    another open invoice of the same amount is no longer the only fit."""
+    """(cidx, iidx, name_block, alias) from the sender name to clients' open invoices (a pair
+    once per key kind: name keys, then learned aliases), and to those marked paid without
+    money seen: a transfer of that amount may be their payment, so another open invoice of
+    the same amount is no longer the only fit."""
     open_inv = _open_positions(invoices, marked_paid=True)
     senders = pd.DataFrame(
         {"cidx": np.arange(len(credits)), "key": credits["sender_key"].to_numpy()}
@@ -151,7 +164,8 @@ def name_pairs(
         client_long=_long_keys(open_inv["client_norm"]),
         company_long=_long_keys(open_inv["company_norm"]),
     )
-    frames = []
+    width = max(len(invoices), 1)
+    packed_pairs = []
     for column in ("client_block", "company_block", "client_long", "company_long", "client_norm",
                    "company_norm"):  # fmt: skip
         side = open_inv[["iidx", column]].rename(columns={column: "key"})
@@ -160,7 +174,11 @@ def name_pairs(
         side = side[size <= rules.max_block_size]  # "BUDI" alone is not a client
         suffix = column.rsplit("_", 1)[1]
         left = senders if suffix == "block" else long if suffix == "long" else whole
-        frames.append(left.merge(side, on="key")[["cidx", "iidx"]].assign(alias=0))
+        found = left.merge(side, on="key")
+        packed_pairs.append(found["cidx"].to_numpy(np.int64) * width + found["iidx"].to_numpy())
+    # one pair per (credit, invoice) however many keys found it: distinct packed numbers
+    by_name = pd.unique(np.concatenate(packed_pairs))
+    frames = [pd.DataFrame({"cidx": by_name // width, "iidx": by_name % width, "alias": 0})]
     if len(aliases):
         learned = pd.DataFrame(
             {"sender_norm": aliases["sender_norm"], "client_key": aliases["client_key"]}
@@ -173,8 +191,9 @@ def name_pairs(
             open_inv[["iidx", "client_key"]], on="client_key"
         )
         frames.append(linked[["cidx", "iidx"]].assign(alias=1))
-    pairs = pd.concat(frames, ignore_index=True)
-    return pairs.groupby(["cidx", "iidx"], as_index=False)["alias"].max().assign(name_block=1)
+    # a pair found both by a name key and by an alias appears twice: the evidence merge
+    # (matching._merge_evidence) keeps one row per pair with the strongest of each signal
+    return pd.concat(frames, ignore_index=True).astype(np.int64).assign(name_block=1)
 
 
 def _long_keys(normalised: pd.Series) -> npt.NDArray[np.object_]:

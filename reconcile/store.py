@@ -20,7 +20,6 @@ from sqlalchemy import (
     Connection,
     Engine,
     and_,
-    bindparam,
     create_engine,
     event,
     func,
@@ -124,16 +123,27 @@ def _mark(conn: Connection) -> str:
 
 
 def bulk_update(conn: Connection, table: Any, key: str, records: list[dict[str, Any]]) -> None:
-    """``UPDATE table SET <other fields> WHERE key = …`` for many records in one executemany."""
-    if not records:
+    """``UPDATE table SET <other fields> WHERE key = …`` for many records."""
+    if records:
+        fields = list(records[0])
+        update_columns(conn, table, key, {f: [r[f] for r in records] for f in fields})
+
+
+def update_columns(conn: Connection, table: Any, key: str, columns: dict[str, Any]) -> None:
+    """``UPDATE table SET <other columns> WHERE key = …`` for rows given column by column (a
+    scalar fills its column), values bound once per distinct value, one executemany of plain
+    tuples on the driver's cursor (no per-row parameter dictionaries)."""
+    fields = [f for f in columns if f != key]
+    rows = _bound_rows(conn, table, {**{f: columns[f] for f in fields}, key: columns[key]})
+    if not rows or not fields:
         return
-    fields = [f for f in records[0] if f != key]
-    stmt = (
-        update(table)
-        .where(table.c[key] == bindparam("k_key"))
-        .values({f: bindparam(f"v_{f}") for f in fields})
-    )
-    conn.execute(stmt, [{"k_key": r[key], **{f"v_{f}": r[f] for f in fields}} for r in records])
+    mark = _mark(conn)
+    sets = ", ".join(f"{f} = {mark}" for f in fields)
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(f"UPDATE {table.name} SET {sets} WHERE {key} = {mark}", rows)  # noqa: S608
+    finally:
+        cursor.close()
 
 
 def sync_accounts(conn: Connection, rules: Rules) -> None:
@@ -588,13 +598,11 @@ def _datetime_objects(values: pd.Series) -> list[datetime | None]:
     return [None if pd.isna(v) else v.to_pydatetime() for v in _instants(values)]
 
 
-def bulk_insert_columns(conn: Connection, table: Any, columns: dict[str, Any]) -> int:
-    """:func:`bulk_insert` for rows given column by column (equal lengths); each column's
-    bind processor runs once per distinct value. Returns the number of rows."""
+def _bound_rows(conn: Connection, table: Any, columns: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Rows in the driver's form from columns of equal length (a scalar fills its column):
+    each column's SQLAlchemy bind processor runs once per distinct value."""
     names = list(columns)
-    count = len(columns[names[0]]) if names else 0
-    if not count:
-        return 0
+    count = max((len(v) for v in columns.values() if np.ndim(v) != 0), default=0)
     converted: list[Any] = []
     for name in names:
         values = columns[name]
@@ -608,27 +616,15 @@ def bulk_insert_columns(conn: Connection, table: Any, columns: dict[str, Any]) -
         bound[:-1] = [proc(u) for u in uniques]
         bound[-1] = None
         converted.append(bound[codes].tolist())
-    bulk_insert_rows(conn, table, names, list(zip(*converted, strict=True)))
-    return count
+    return list(zip(*converted, strict=True))
 
 
-def bulk_insert_rows(
-    conn: Connection, table: Any, names: list[str], values: list[tuple[Any, ...]]
-) -> None:
-    """Insert rows already in the driver's form: COPY on PostgreSQL, executemany elsewhere."""
-    joined = ", ".join(names)
-    cursor = conn.connection.cursor()
-    try:
-        if conn.dialect.name == "postgresql":
-            with cursor.copy(f"COPY {table.name} ({joined}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-                for v in values:
-                    copy.write_row(v)
-        else:
-            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-            marks = ", ".join([mark] * len(names))
-            cursor.executemany(f"INSERT INTO {table.name} ({joined}) VALUES ({marks})", values)  # noqa: S608
-    finally:
-        cursor.close()
+def bulk_insert_columns(conn: Connection, table: Any, columns: dict[str, Any]) -> int:
+    """:func:`bulk_insert` for rows given column by column (equal lengths; a scalar fills its
+    column). Returns the number of rows."""
+    rows = _bound_rows(conn, table, columns)
+    insert_values(conn, table, list(columns), rows)
+    return len(rows)
 
 
 @dataclass
@@ -1278,11 +1274,7 @@ def persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) 
         else:
             same &= (both[k].astype(str) == both[f"{k}_old"].fillna("").astype(str)).to_numpy()
     superseded = both.loc[had & ~same, "id"].astype("int64").tolist()
-    changed = fresh[~same]
-    new_decisions: list[dict[str, Any]] = [
-        {**rec, "run_id": run_id, "decided_by": "auto", "active": True, "created_at": now}
-        for rec in changed.to_dict("records")
-    ]
+    changed = fresh[~same].reset_index(drop=True)
     dc = db.decisions.c
     if superseded:
         for i in range(0, len(superseded), CHUNK):
@@ -1291,35 +1283,44 @@ def persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) 
                 .where(dc.id.in_(superseded[i : i + CHUNK]))
                 .values(active=False)
             )
-    decision_of_line: dict[int, int] = {}
-    for row, decision_id in zip(
-        new_decisions, next_ids(conn, db.decisions, len(new_decisions)), strict=True
-    ):
-        row["id"] = decision_id
-        row["reverses_decision_id"] = None
-        row["note"] = None
-        decision_of_line[row["bank_line_id"]] = decision_id
-    bulk_insert(conn, db.decisions, new_decisions)
-    allocs = [
+    first_id = next_ids(conn, db.decisions, 1)[0]
+    decision_ids = np.arange(first_id, first_id + len(changed), dtype=np.int64)
+    bulk_insert_columns(
+        conn,
+        db.decisions,
         {
-            "bank_line_id": int(a["line_id"]),
-            "invoice_no": a["invoice_no"],
-            "amount": from_sen(int(a["amount_sen"])),
-            "decision_id": decision_of_line[int(a["line_id"])],
+            "id": decision_ids.tolist(),
+            **{c: changed[c].tolist() for c in changed.columns},
+            "run_id": run_id,
+            "decided_by": "auto",
+            "active": True,
+            "created_at": now,
+            "reverses_decision_id": None,
+            "note": None,
+        },
+    )
+    decision_of_line = pd.Series(decision_ids, index=changed["bank_line_id"].to_numpy())
+    allocations = result.allocations
+    allocations = allocations[allocations["line_id"].isin(decision_of_line.index)]
+    first_alloc = next_ids(conn, db.allocations, 1)[0]
+    bulk_insert_columns(
+        conn,
+        db.allocations,
+        {
+            "id": list(range(first_alloc, first_alloc + len(allocations))),
+            "bank_line_id": allocations["line_id"].astype("int64").tolist(),
+            "invoice_no": allocations["invoice_no"].tolist(),
+            "amount": [from_sen(int(v)) for v in allocations["amount_sen"].tolist()],
+            "decision_id": decision_of_line.loc[allocations["line_id"].to_numpy()].tolist(),
             "run_id": run_id,
             "active": True,
-        }
-        for a in result.allocations.to_dict("records")
-        if int(a["line_id"]) in decision_of_line
-    ]
-    for alloc, alloc_id in zip(allocs, next_ids(conn, db.allocations, len(allocs)), strict=True):
-        alloc["id"] = alloc_id
-    bulk_insert(conn, db.allocations, allocs)
-    bulk_update(
+        },
+    )
+    update_columns(
         conn,
         db.bank_lines,
         "id",
-        [{"id": row["bank_line_id"], "status": row["status"]} for row in new_decisions],
+        {"id": changed["bank_line_id"].tolist(), "status": changed["status"].tolist()},
     )
     bulk_update(
         conn,
@@ -1353,7 +1354,7 @@ def persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) 
         ],
     )
     learned = learn_aliases(conn, getattr(result, "aliases", None), now=now, run_id=run_id)
-    return {"decisions": len(new_decisions), "allocations": len(allocs), "aliases": learned}
+    return {"decisions": len(changed), "allocations": len(allocations), "aliases": learned}
 
 
 def learn_aliases(

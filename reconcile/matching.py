@@ -293,8 +293,10 @@ def _viable_pairs(
     Scoring is per pair, so blocks give the same rows as one pass; only the peak memory of the
     ~40 scoring columns is bounded (15M candidate pairs at 1M lines).
     """
-    pairs = pairs.sort_values("cidx", kind="stable").reset_index(drop=True)
     cidx = pairs["cidx"].to_numpy()
+    if len(cidx) and (np.diff(cidx) < 0).any():  # _merge_evidence gives them sorted already
+        pairs = pairs.sort_values("cidx", kind="stable").reset_index(drop=True)
+        cidx = pairs["cidx"].to_numpy()
     cuts = [0]
     while cuts[-1] < len(pairs):
         end = min(cuts[-1] + SCORE_BLOCK_PAIRS, len(pairs))
@@ -342,7 +344,9 @@ def _compact(viable: pd.DataFrame) -> pd.DataFrame:
     for column in out.columns:
         kind = out[column].dtype.kind
         if kind in "iu" and column not in ("cidx", "iidx", "fidx", "gap_sen", "raw_score", "score"):
-            narrow[column] = "int32"
+            # weights, similarities (0-100) and name lengths are small; day counts are not
+            small = column.startswith("w_") or column.endswith(("_sim", "_chars"))
+            narrow[column] = "int16" if small else "int32"
     return out.astype(narrow).reset_index(drop=True)
 
 

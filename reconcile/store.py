@@ -602,11 +602,15 @@ def _bound_rows(conn: Connection, table: Any, columns: dict[str, Any]) -> list[t
     """Rows in the driver's form from columns of equal length (a scalar fills its column):
     each column's SQLAlchemy bind processor runs once per distinct value."""
     names = list(columns)
-    count = max((len(v) for v in columns.values() if np.ndim(v) != 0), default=0)
+
+    def is_column(v: Any) -> bool:  # np.ndim(list) would build an array of it
+        return isinstance(v, list | tuple | np.ndarray | pd.Series | pd.Index)
+
+    count = max((len(v) for v in columns.values() if is_column(v)), default=0)
     converted: list[Any] = []
     for name in names:
         values = columns[name]
-        values = np.full(count, values, dtype=object) if np.ndim(values) == 0 else values
+        values = values if is_column(values) else np.full(count, values, dtype=object)
         proc = table.c[name].type._cached_bind_processor(conn.dialect)
         if proc is None:
             converted.append(np.asarray(values, dtype=object).tolist())
@@ -1306,7 +1310,7 @@ def persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) 
             "id": list(range(first_alloc, first_alloc + len(allocations))),
             "bank_line_id": allocations["line_id"].astype("int64").tolist(),
             "invoice_no": allocations["invoice_no"].tolist(),
-            "amount": [from_sen(int(v)) for v in allocations["amount_sen"].tolist()],
+            "amount": _sen_to_decimal(allocations["amount_sen"]).tolist(),
             "decision_id": decision_of_line.loc[allocations["line_id"].to_numpy()].tolist(),
             "run_id": run_id,
             "active": True,
@@ -1318,36 +1322,36 @@ def persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) 
         "id",
         {"id": changed["bank_line_id"].tolist(), "status": changed["status"].tolist()},
     )
-    bulk_update(
+
+    def texts(frame: pd.DataFrame, column: str) -> list[str]:
+        if column not in frame:
+            return [""] * len(frame)
+        return frame[column].fillna("").astype(str).tolist()
+
+    inv = result.invoices
+    update_columns(
         conn,
         db.invoices,
         "invoice_no",
-        [
-            {
-                "invoice_no": r["invoice_no"],
-                "status": r["status"],
-                "amount_received": from_sen(int(r["received_sen"])),
-                "codes": r.get("codes") or "",
-                "reason": r.get("reason") or "",
-                "updated_run_id": run_id,  # a change the next run's matching takes into account
-            }
-            for r in result.invoices.to_dict("records")
-        ],
+        {
+            "invoice_no": inv["invoice_no"].tolist(),
+            "status": inv["status"].tolist(),
+            "amount_received": _sen_to_decimal(inv["received_sen"]).tolist(),
+            "codes": texts(inv, "codes"),
+            "reason": texts(inv, "reason"),
+            "updated_run_id": run_id,  # a change the next run's matching takes into account
+        },
     )
-    bulk_update(
+    conf = result.confirmations
+    update_columns(
         conn,
         db.confirmations,
         "ticket_id",
-        [
-            {
-                "ticket_id": r["ticket_id"],
-                "status": r["status"],
-                "codes": r.get("codes") or "",
-                "line_ids": r.get("line_ids") or "",
-                "reason": r.get("reason") or "",
-            }
-            for r in result.confirmations.to_dict("records")
-        ],
+        {
+            "ticket_id": conf["ticket_id"].tolist(),
+            "status": conf["status"].tolist(),
+            **{c: texts(conf, c) for c in ("codes", "line_ids", "reason")},
+        },
     )
     learned = learn_aliases(conn, getattr(result, "aliases", None), now=now, run_id=run_id)
     return {"decisions": len(changed), "allocations": len(allocations), "aliases": learned}

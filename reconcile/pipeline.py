@@ -563,12 +563,12 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
 
     with engine.connect() as conn:
         credits = store.load_credits(conn)
-        invoices = store.load_invoices(conn)
-        confirmations = store.load_confirmations(conn)
+        # only the prepared copies are kept (a million-line book is held through the match)
+        book = prepare_book(store.load_invoices(conn), store.load_confirmations(conn))
         aliases = store.load_aliases(conn)
         mark = store.last_match(conn)
+    invoices, confirmations = book.invoices, book.confirmations
     open_lines = len(credits)
-    book = prepare_book(invoices, confirmations)
     credits = _to_decide(credits, invoices, confirmations, aliases, book, mark, opts)
     result.counts["lines_considered"] = len(credits)
     result.counts["lines_left_as_decided"] = open_lines - len(credits)

@@ -68,7 +68,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Prefix
 
 from reconcile.calendar import BankingCalendar
-from reconcile.candidates import TYPICAL_FEES_SEN
+from reconcile.candidates import OPEN_STATUSES, TYPICAL_FEES_SEN
 from reconcile.config import Matching, Tolerance
 from reconcile.names import coded_similarity
 
@@ -191,8 +191,7 @@ def score_pairs(
     f = pairs["fidx"].to_numpy()
     has_conf = f >= 0
     credit_sen = credits["amount_sen"].to_numpy()[c].astype(np.int64)
-    status = invoices["status"].to_numpy()[i]
-    closed = ~np.isin(status, ("OPEN", "PARTIAL", "REVIEW"))
+    closed = ~invoices["status"].isin(OPEN_STATUSES).to_numpy()[i]
     due_sen = np.where(
         closed,
         invoices["amount_sen"].to_numpy()[i],

@@ -185,8 +185,9 @@ def _degree_kept(raw: pd.Series, normalised: pd.Series) -> npt.NDArray[np.object
     normalised again (with a digit token after it, which protects it, then removed).
     """
     kept = normalised.to_numpy(dtype=object).copy()
-    last = raw.fillna("").astype(str).str.upper().str.strip().str.rsplit(" ", n=1).str[-1]
-    cut = last.str.replace(".", "", regex=False).isin(DEGREES_AT_END).to_numpy()
+    codes, printed = pd.factorize(raw.fillna("").astype(str).to_numpy(dtype=object))
+    last = pd.Series(printed).str.upper().str.strip().str.rsplit(" ", n=1).str[-1]  # per name
+    cut = last.str.replace(".", "", regex=False).isin(DEGREES_AT_END).to_numpy()[codes]
     if cut.any():
         again = normalise_names((raw[cut].astype(str) + " 0").tolist())
         kept[cut] = again.str.removesuffix(" 0").to_numpy(dtype=object)

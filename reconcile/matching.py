@@ -241,24 +241,28 @@ def _merge_evidence(
                                                "amount_block", "fidx", "exact_block")})  # fmt: skip
     order = np.lexsort((fidx, key))
     key, ref, bits, fidx = key[order], ref[order], bits[order], fidx[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    group = np.cumsum(np.r_[False, key[1:] != key[:-1]])  # group number of each row
-    ref_max = np.maximum.reduceat(ref, starts)[group]
-    bits_any = np.bitwise_or.reduceat(bits, starts)[group]
-    has_conf = np.maximum.reduceat(fidx, starts)[group] >= 0
-    first_of_conf = np.r_[True, (key[1:] != key[:-1]) | (fidx[1:] != fidx[:-1])]
+    del order
+    new_pair = np.r_[True, key[1:] != key[:-1]]
+    starts = np.flatnonzero(new_pair)
+    sizes = np.diff(np.r_[starts, len(key)])
+    # per (credit, invoice) reductions, spread back over its rows (small dtypes throughout)
+    ref_max = np.repeat(np.maximum.reduceat(ref, starts), sizes)
+    bits_any = np.repeat(np.bitwise_or.reduceat(bits, starts), sizes)
+    has_conf = np.repeat(np.maximum.reduceat(fidx, starts) >= 0, sizes)
+    first_of_conf = new_pair | np.r_[True, fidx[1:] != fidx[:-1]]
     keep = first_of_conf & ((fidx >= 0) | ~has_conf)
-    cidx = key[keep] // n_invoices
+    kept = key[keep]
+    cidx = kept // n_invoices
     return pd.DataFrame(
         {
             "cidx": cidx,
-            "iidx": key[keep] % n_invoices,
-            "ref": ref_max[keep].astype(np.int64),
-            "alias": (bits_any[keep] & 1).astype(np.int64),
-            "name_block": (bits_any[keep] >> 1 & 1).astype(np.int64),
-            "amount_block": (bits_any[keep] >> 2 & 1).astype(np.int64),
-            "fidx": fidx[keep].astype(np.int64),
-            "exact_block": exact_block[cidx],
+            "iidx": kept % n_invoices,
+            "ref": ref_max[keep],
+            "alias": bits_any[keep] & 1,
+            "name_block": bits_any[keep] >> 1 & 1,
+            "amount_block": bits_any[keep] >> 2 & 1,
+            "fidx": fidx[keep],
+            "exact_block": exact_block[cidx].astype(np.int32),
         }
     )
 

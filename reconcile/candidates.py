@@ -41,7 +41,12 @@ _DAY_BITS = 20  # day numbers since 1970 fit in 20 bits until 4840
 
 def invoice_key(values: pd.Series) -> pd.Series:
     """'#020431' | 'INV-20431' | '20431' -> '20431' (digits, no leading zeros)."""
-    return values.astype(str).str.replace(r"\D", "", regex=True).str.lstrip("0")
+    text = values.astype(str)
+    other = ~text.str.isdecimal().to_numpy(dtype=bool)  # only those need the regex
+    if other.any():
+        text = text.copy()
+        text[other] = text[other].str.replace(r"\D", "", regex=True)
+    return text.str.lstrip("0")
 
 
 def ref_pattern(rules: Matching) -> re.Pattern[str]:
@@ -381,4 +386,7 @@ def confirmation_pairs(
 
 
 def block_keys(normalised: pd.Series) -> pd.Series:
-    return normalised.map(block_key).astype(str)
+    """``block_key`` of each name, computed once per distinct name (clients repeat)."""
+    codes, names = pd.factorize(normalised.astype(str).to_numpy(dtype=object))
+    keys = np.array([block_key(n) for n in names.tolist()] + [""], dtype=object)
+    return pd.Series(keys[codes], index=normalised.index, dtype=object)

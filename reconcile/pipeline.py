@@ -654,13 +654,7 @@ def _changed(outcome: pd.DataFrame, stored: pd.DataFrame, key: str) -> pd.DataFr
     columns = [c for c in _OUTCOME_COLUMNS[key] if c in stored]
     if not len(outcome) or not len(stored):
         return outcome
-    before = stored[[key, *columns]].astype({c: str for c in columns})
-    after = outcome[[key, *columns]].astype({c: str for c in columns})
-    both = after.merge(before, on=key, how="left", suffixes=("", "_before"), indicator=True)
-    same = (both["_merge"] == "both").to_numpy().copy()
-    for c in columns:
-        same &= (both[c] == both[f"{c}_before"].fillna("")).to_numpy()
-    return outcome[~same].reset_index(drop=True)
+    return outcome[~store.same_as_stored(outcome, stored, key, columns)].reset_index(drop=True)
 
 
 def touched_rows(engine: Engine, run_id: int, result: RunResult) -> tuple[list[str], list[str]]:

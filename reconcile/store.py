@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import (
     Connection,
@@ -1236,7 +1237,7 @@ def _active_decisions(conn: Connection, line_ids: Any) -> pd.DataFrame:
     """The active decision (latest) of each of ``line_ids``: id, bank_line_id and the fields
     a new decision is compared on."""
     d = db.decisions.c
-    columns = ["id", "bank_line_id", *[f"{k}_old" for k in _DECISION_FIELDS]]
+    columns = ["id", "bank_line_id", *_DECISION_FIELDS]
     fields = [d.id, d.bank_line_id, *[d[k] for k in _DECISION_FIELDS]]
     active = d.active.is_(True)
     ids = [int(x) for x in line_ids]
@@ -1246,6 +1247,30 @@ def _active_decisions(conn: Connection, line_ids: Any) -> pd.DataFrame:
     )  # fmt: skip
     found = found.sort_values("id").drop_duplicates("bank_line_id", keep="last")
     return found.astype({"bank_line_id": "int64"})
+
+
+def same_as_stored(
+    after: pd.DataFrame,
+    before: pd.DataFrame,
+    key: str,
+    columns: Sequence[str],
+    *,
+    numeric: Sequence[str] = (),
+) -> npt.NDArray[np.bool_]:
+    """Per row of ``after``: ``before`` (unique ``key``) holds a row of that key with equal
+    values in every one of ``columns``, compared as text (missing reads as "") or, for the
+    ``numeric`` ones, as numbers. What a run would write again unchanged."""
+    both = after[[key, *columns]].merge(
+        before[[key, *columns]], on=key, how="left", suffixes=("", "_before"), indicator=True
+    )
+    same: npt.NDArray[np.bool_] = (both["_merge"] == "both").to_numpy().copy()
+    for c in columns:
+        now, then = both[c], both[f"{c}_before"]
+        if c in numeric:
+            same &= now.to_numpy(dtype=float) == then.to_numpy(dtype=float, na_value=np.nan)
+        else:
+            same &= (now.fillna("").astype(str) == then.fillna("").astype(str)).to_numpy()
+    return same
 
 
 def persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) -> dict[str, int]:
@@ -1264,16 +1289,13 @@ def persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) 
         }
     )
     old = _active_decisions(conn, fresh["bank_line_id"].to_numpy())
-    both = fresh.merge(old, on="bank_line_id", how="left", suffixes=("", "_old"))
-    had = both["id"].notna().to_numpy()
-    same = had.copy()
-    for k in _DECISION_FIELDS:
-        if k == "score":  # a line without a decision leaves NaN: compare as numbers
-            old_score = both["score_old"].to_numpy(dtype=float, na_value=np.nan)
-            same &= both["score"].to_numpy(dtype=float) == old_score
-        else:
-            same &= (both[k].astype(str) == both[f"{k}_old"].fillna("").astype(str)).to_numpy()
-    superseded = both.loc[had & ~same, "id"].astype("int64").tolist()
+    same = same_as_stored(fresh, old, "bank_line_id", _DECISION_FIELDS, numeric=("score",))
+    superseded = (
+        fresh[["bank_line_id"]][~same]
+        .merge(old[["bank_line_id", "id"]], on="bank_line_id")["id"]
+        .astype("int64")
+        .tolist()
+    )
     changed = fresh[~same].reset_index(drop=True)
     dc = db.decisions.c
     if superseded:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     update,
 )
 
+from importers.billing import CONFIRMATION_COLUMNS
 from reconcile import db
 from reconcile.config import Rules
 from reconcile.lines import ROW_COLUMNS, EncodedFile, LineColumns, encode_file
@@ -794,26 +795,12 @@ def _datetime_or_none(v: Any) -> datetime | None:
     return None
 
 
-_CONF_FIELDS = (
-    "submitted_at",
-    "name",
-    "email",
-    "subject",
-    "message",
-    "related_service",
-    "attachment",
-    "invoice_no_raw",
-    "bank_destination_raw",
-    "amount_raw",
-    "transfer_date_raw",
-    "account_name",
-    "invoice_nos",
-    "dest_account_no",
-    "dest_not_ours",
-    "amount",
-    "transfer_date",
-    "intake_status",
-    "intake_reason",
+# the stored fields of a confirmation: the intake's columns (importers.billing), money as the
+# Money column ``amount``; the key and the source row are not compared
+_CONF_FIELDS = tuple(
+    "amount" if c == "amount_sen" else c
+    for c in CONFIRMATION_COLUMNS
+    if c not in ("ticket_id", "source_row")
 )
 
 

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 
 from reconcile import db
-from reconcile.sqlframes import frame, iso_of, sen_of
+from reconcile.sqlframes import column_arrays, frame, iso_of, sen_of
 
 if TYPE_CHECKING:
     from reconcile.pipeline import Rejection, RunOptions, SeenLine
@@ -139,27 +139,98 @@ DECISION_FIELDS = ("line_id", "decision_id", "decision_run_id", "decided_by", "i
                    "confirmation_ids", "codes", "score", "reason")  # fmt: skip
 
 
+def arrays_by_ids(
+    conn: Connection,
+    build: Callable[[Any], Any],
+    ids: npt.NDArray[np.int64],
+    columns: Sequence[str],
+    key: Any,
+) -> dict[str, npt.NDArray[Any]]:
+    """Columns (object arrays, see sqlframes.column_arrays) of the rows whose integer ``key``
+    is one of the sorted unique ``ids``, and possibly of some others between them (find the
+    wanted rows with ``positions_of``). Per ID_CHUNK ids one query: a range scan ``BETWEEN``
+    where the ids are dense (a run's lines mostly are), ``IN (...)`` where they are sparse.
+    ``build(condition)`` gives the select."""
+    stmts = []
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        low, high = int(chunk[0]), int(chunk[-1])
+        if high - low < 2 * len(chunk):
+            stmts.append(build(key.between(low, high)))
+        else:
+            stmts.append(build(key.in_(chunk.tolist())))
+    if not stmts:
+        stmts.append(build(false()))
+    return column_arrays(conn, stmts, columns)
+
+
+def positions_of(
+    keys: npt.NDArray[np.int64], wanted: npt.NDArray[np.int64]
+) -> npt.NDArray[np.intp]:
+    """The position in ``keys`` (unique) of each ``wanted`` value, -1 where it is absent."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    if len(ordered) == 0:
+        return np.full(len(wanted), -1, dtype=np.intp)
+    at = np.minimum(np.searchsorted(ordered, wanted), len(ordered) - 1)
+    return np.where(ordered[at] == wanted, order[at], -1)
+
+
+def taken(
+    values: npt.NDArray[Any], at: npt.NDArray[np.intp], missing: Any = None
+) -> npt.NDArray[Any]:
+    """``values[at]``, ``missing`` where ``at`` is -1."""
+    out = values[np.maximum(at, 0)] if len(values) else np.empty(len(at), dtype=values.dtype)
+    absent = at < 0
+    if absent.any():
+        out = out.astype(object)
+        out[absent] = missing
+    return out
+
+
+def _text(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """An object array of text with None (SQL NULL) as ``""``."""
+    out = values.copy()
+    out[pd.isna(values)] = ""
+    return out
+
+
+def sen_texts(sen: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
+    """Integer sen -> ``1500000.00`` (plain, two places, as money.format_amount), exact."""
+    whole, cents = np.divmod(np.abs(sen), 100)
+    text = np.array(
+        [f"{w}.{c:02d}" for w, c in zip(whole.tolist(), cents.tolist(), strict=True)],
+        dtype=object,
+    )
+    negative = sen < 0
+    if negative.any():
+        text[negative] = "-" + text[negative]
+    return text
+
+
+def _objects(values: npt.NDArray[Any]) -> pd.Series:
+    """An object column as it is (assigning a numpy array would have pandas scan every value
+    to infer a string dtype)."""
+    return pd.Series(values, dtype=object, copy=False)
+
+
 def line_frame(
     conn: Connection, seen: Sequence[SeenLine], considered: Sequence[int]
 ) -> pd.DataFrame:
     """One row per bank line this run saw (new or repeated, in file order), then the lines it
     reconsidered that it did not see (by id): the CSV columns, plus ``amount_sen``,
-    ``decision_id``, ``decision_run_id`` and ``decided_by`` for the workbook."""
+    ``decision_id``, ``decision_run_id`` and ``decided_by`` for the workbook. Columns are
+    object arrays (text) and int64 (ids, source line, sen) built with numpy from the
+    driver's values."""
     dialect = conn.dialect.name
-    seen_part = pd.DataFrame(
-        {
-            "line_id": np.fromiter((s.line_id for s in seen), dtype=np.int64, count=len(seen)),
-            "source_file": [s.source_file for s in seen],
-            "source_line": np.fromiter((s.source_line for s in seen), np.int64, len(seen)),
-            "duplicate": np.fromiter((s.duplicate for s in seen), dtype=bool, count=len(seen)),
-        }
-    )
-    listed = seen_part.loc[~seen_part["duplicate"], "line_id"]
+    seen_ids = np.fromiter((s.line_id for s in seen), dtype=np.int64, count=len(seen))
+    seen_duplicate = np.fromiter((s.duplicate for s in seen), dtype=bool, count=len(seen))
     wanted = np.asarray(considered, dtype=np.int64)
-    extra_ids = sorted_unique(wanted[~np.isin(wanted, listed.to_numpy())])
-    ids = sorted_unique(np.concatenate([seen_part["line_id"].to_numpy(), extra_ids])).tolist()
+    extra_ids = sorted_unique(wanted[~np.isin(wanted, seen_ids[~seen_duplicate])])
+    line_id = np.concatenate([seen_ids, extra_ids])
+    ids = sorted_unique(line_id)
     bl, d = db.bank_lines.c, db.decisions.c
-    stored = frame_by_ids(
+    stored = arrays_by_ids(
         conn,
         lambda cond: select(
             bl.id, bl.source_file, bl.source_line, bl.bank, bl.account_no,
@@ -169,63 +240,93 @@ def line_frame(
         ids,
         LINE_FIELDS,
         bl.id,
-    ).set_index("id")  # fmt: skip
-    decisions = (
-        frame_by_ids(
-            conn,
-            lambda cond: select(
-                d.bank_line_id, d.id, d.run_id, d.decided_by, d.invoice_nos, d.confirmation_ids,
-                d.codes, d.score, d.reason,
-            )
-            .where(and_(cond, d.active.is_(True)))
-            .order_by(d.id),
-            ids,
-            DECISION_FIELDS,
-            d.bank_line_id,
-        )
-        .drop_duplicates("line_id", keep="last")
-        .set_index("line_id")
     )  # fmt: skip
-    extra = pd.DataFrame({"line_id": extra_ids, "duplicate": False})
-    extra["source_file"] = stored["stored_file"].reindex(extra_ids).to_numpy()
-    extra["source_line"] = stored["stored_line"].reindex(extra_ids).to_numpy()
-    out = pd.concat([seen_part, extra], ignore_index=True)
-    ln = stored.reindex(out["line_id"].to_numpy())
-    dec = decisions.reindex(out["line_id"].to_numpy())
-    has_dec = dec["decision_id"].notna().to_numpy()
-    duplicate = out["duplicate"].to_numpy()
-    ignored = (ln["line_status"] == "IGNORED").to_numpy() & ~duplicate
+    at = positions_of(stored["id"].astype(np.int64), line_id)
+    if (at < 0).any():
+        raise LookupError(f"bank line {int(line_id[np.argmax(at < 0)])} is not stored")
+    ln = {name: values[at] for name, values in stored.items() if name != "id"}
+    del stored
+    decisions = arrays_by_ids(
+        conn,
+        lambda cond: select(
+            d.bank_line_id, d.id, d.run_id, d.decided_by, d.invoice_nos, d.confirmation_ids,
+            d.codes, d.score, d.reason,
+        ).where(and_(cond, d.active.is_(True))),
+        ids,
+        DECISION_FIELDS,
+        d.bank_line_id,
+    )  # fmt: skip
+    # the latest active decision of each line
+    dec_line = decisions["line_id"].astype(np.int64)
+    order = np.lexsort((decisions["decision_id"].astype(np.int64), dec_line))
+    last = order[np.r_[dec_line[order][1:] != dec_line[order][:-1], True]] if len(order) else order
+    dat = positions_of(dec_line[last], line_id)
+    dat = np.where(dat >= 0, last[np.maximum(dat, 0)] if len(last) else dat, -1)
+    dec = {name: taken(values, dat) for name, values in decisions.items() if name != "line_id"}
+    del decisions
+    has_dec = dat >= 0
+    duplicate = np.concatenate([seen_duplicate, np.zeros(len(extra_ids), dtype=bool)])
+    line_status = ln["line_status"]
+    ignored = (line_status == "IGNORED") & ~duplicate
     plain = ~duplicate & ~ignored & has_dec
-    for name in ("bank", "account_no", "direction"):
-        out[name] = ln[name].to_numpy()
-    out["posted_on"] = ln["posted_on"].fillna("").to_numpy()
-    out["amount_sen"] = ln["amount_sen"].to_numpy(dtype=np.int64)
-    out["amount"] = format_sen(out["amount_sen"])
-    out["counterparty"] = ln["counterparty"].fillna("").to_numpy()
-    out["status"] = np.where(duplicate, "DUPLICATE", ln["line_status"].to_numpy())
+    amount_sen = ln["amount_sen"].astype(np.int64)
+    out: dict[str, Any] = {
+        "line_id": line_id,
+        "source_file": _objects(
+            np.concatenate(
+                [np.array([s.source_file for s in seen], dtype=object),
+                 ln["stored_file"][len(seen):]]
+            )
+        ),
+        "source_line": np.concatenate(
+            [np.fromiter((s.source_line for s in seen), np.int64, len(seen)),
+             ln["stored_line"][len(seen):].astype(np.int64)]
+        ),
+        "duplicate": duplicate,
+        "bank": _objects(ln["bank"]),
+        "account_no": _objects(ln["account_no"]),
+        "direction": _objects(ln["direction"]),
+        "posted_on": _objects(_text(ln["posted_on"])),
+        "amount_sen": amount_sen,
+        "amount": _objects(sen_texts(amount_sen)),
+        "counterparty": _objects(_text(ln["counterparty"])),
+        "status": _objects(np.where(duplicate, "DUPLICATE", line_status).astype(object)),
+    }  # fmt: skip
+    empty = np.full(len(line_id), "", dtype=object)
     for name in ("invoice_nos", "confirmation_ids", "codes", "reason"):
-        out[name] = np.where(plain, dec[name].fillna("").to_numpy(), "")
-    score = dec["score"].astype("Int64")
-    score_text = np.array(
-        list(map(str, score.to_numpy(dtype=np.int64, na_value=0).tolist())), dtype=object
-    )
-    score_text[score.isna().to_numpy()] = "<NA>"  # as Int64.astype(str); masked below
-    out["score"] = np.where(plain, score_text, "")
+        text = _text(dec[name])
+        text[~plain] = ""
+        out[name] = text
+    score = dec["score"]
+    scored = plain & ~pd.isna(score)
+    score_text = empty.copy()
+    score_text[plain] = "<NA>"  # as Int64.astype(str) of a missing score
+    score_text[scored] = list(map(str, score[scored].astype(np.int64).tolist()))
+    out["score"] = score_text
+    reason = out["reason"]
     if duplicate.any():  # the text only for the repeats, not for every line
-        out.loc[duplicate, "reason"] = (
-            "repeats line " + out["line_id"][duplicate].astype(str) + " ("
-            + ln["stored_file"].to_numpy()[duplicate] + " line "
-            + ln["stored_line"][duplicate].astype(str).to_numpy() + ")"
-        )  # fmt: skip
-    out.loc[ignored, "reason"] = np.where(
-        ln["is_fee"].fillna(False).astype(bool).to_numpy()[ignored],
+        reason[duplicate] = [
+            f"repeats line {i} ({f} line {n})"
+            for i, f, n in zip(
+                line_id[duplicate].tolist(),
+                ln["stored_file"][duplicate].tolist(),
+                ln["stored_line"][duplicate].tolist(),
+                strict=True,
+            )
+        ]
+    fee = ln["is_fee"][ignored]
+    reason[ignored] = np.where(
+        ~pd.isna(fee) & fee.astype(bool),
         "bank fee or internal movement",
         "debit: money out never pays an invoice",
     )
-    out["decision_id"] = dec["decision_id"].astype("Int64").to_numpy()
-    out["decision_run_id"] = dec["decision_run_id"].astype("Int64").to_numpy()
-    out["decided_by"] = dec["decided_by"].fillna("").to_numpy()
-    return out
+    for name in ("invoice_nos", "confirmation_ids", "codes", "reason", "score"):
+        out[name] = _objects(out[name])
+    for name, source in (("decision_id", "decision_id"), ("decision_run_id", "decision_run_id")):
+        values = dec[source]
+        out[name] = pd.arrays.IntegerArray(np.where(has_dec, values, 0).astype(np.int64), ~has_dec)
+    out["decided_by"] = _objects(_text(dec["decided_by"]))
+    return pd.DataFrame(out)
 
 
 def invoice_frame(conn: Connection, invoice_nos: Sequence[str]) -> pd.DataFrame:

@@ -9,9 +9,12 @@ of a two-place number cast to an integer).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import BigInteger, Connection, String, cast, type_coerce
 
@@ -30,9 +33,10 @@ def iso_of(column: Any, dialect: str) -> Any:
     return cast(column, String)
 
 
-def driver_rows(conn: Connection, stmt: Any) -> list[Any]:
-    """The rows of a Core select as the driver returns them (plain tuples), skipping
-    SQLAlchemy's per-row result processing."""
+@contextmanager
+def driver_cursor(conn: Connection, stmt: Any) -> Iterator[Any]:
+    """A driver cursor that has executed a Core select, skipping SQLAlchemy's per-row result
+    processing."""
     compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params: Any = compiled.params  # a property that builds a new dict: read it once
     if compiled.positional:
@@ -40,9 +44,37 @@ def driver_rows(conn: Connection, stmt: Any) -> list[Any]:
     cursor = conn.connection.cursor()
     try:
         cursor.execute(str(compiled), params)
-        return list(cursor.fetchall())
+        yield cursor
     finally:
         cursor.close()
+
+
+def driver_rows(conn: Connection, stmt: Any) -> list[Any]:
+    """The rows of a Core select as the driver returns them (plain tuples)."""
+    with driver_cursor(conn, stmt) as cursor:
+        return list(cursor.fetchall())
+
+
+FETCH_CHUNK = 50_000  # rows turned into arrays at a time
+
+
+def column_arrays(
+    conn: Connection, stmts: Sequence[Any], columns: Sequence[str]
+) -> dict[str, npt.NDArray[Any]]:
+    """The rows of one or more selects of the same ``columns``, as one object array per column
+    (the driver's values: no pandas type inference, no per-value conversion). Rows are
+    fetched FETCH_CHUNK at a time, so the driver's row tuples never all exist at once."""
+    parts: list[npt.NDArray[Any]] = []
+    for stmt in stmts:
+        with driver_cursor(conn, stmt) as cursor:
+            while rows := cursor.fetchmany(FETCH_CHUNK):
+                part = np.empty((len(rows), len(columns)), dtype=object)
+                part[:] = rows
+                parts.append(part)
+                del rows
+    table = np.concatenate(parts) if parts else np.empty((0, len(columns)), dtype=object)
+    del parts
+    return {name: table[:, k].copy() for k, name in enumerate(columns)}
 
 
 def frame(conn: Connection, stmt: Any, columns: Sequence[str]) -> pd.DataFrame:

@@ -9,11 +9,14 @@ name and renamed into place, so a reader never sees half a file.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -149,13 +152,15 @@ def arrays_by_ids(
     """Columns (object arrays, see sqlframes.column_arrays) of the rows whose integer ``key``
     is one of the sorted unique ``ids``, and possibly of some others between them (find the
     wanted rows with ``positions_of``). Per ID_CHUNK ids one query: a range scan ``BETWEEN``
-    where the ids are dense (a run's lines mostly are), ``IN (...)`` where they are sparse.
+    where at least a quarter of the range is wanted (a run's lines, the lines a workbook
+    shows), ``IN (...)`` where they are sparse (compiling 20,000 parameters costs more than
+    reading three rows too many for each wanted one).
     ``build(condition)`` gives the select."""
     stmts = []
     for start in range(0, len(ids), ID_CHUNK):
         chunk = ids[start : start + ID_CHUNK]
         low, high = int(chunk[0]), int(chunk[-1])
-        if high - low < 2 * len(chunk):
+        if high - low < 4 * len(chunk):
             stmts.append(build(key.between(low, high)))
         else:
             stmts.append(build(key.in_(chunk.tolist())))
@@ -329,13 +334,29 @@ def line_frame(
     return pd.DataFrame(out)
 
 
+def arrays_by_keys(
+    conn: Connection,
+    build: Callable[[Any], Any],
+    keys: Sequence[str],
+    columns: Sequence[str],
+    key: Any,
+) -> dict[str, npt.NDArray[Any]]:
+    """Columns (object arrays) of the rows whose text ``key`` is one of ``keys``, and possibly
+    of others (find the wanted rows by their key): few keys, ``IN (...)`` per ID_CHUNK; many,
+    one scan of the table."""
+    if len(keys) > ID_CHUNK:
+        return column_arrays(conn, [build(true())], columns)
+    stmts = [build(key.in_(list(chunk))) for chunk in _chunks(keys)] or [build(false())]
+    return column_arrays(conn, stmts, columns)
+
+
 def invoice_frame(conn: Connection, invoice_nos: Sequence[str]) -> pd.DataFrame:
     """The invoices loaded this run (first-seen order) with their allocations and the
     confirmations that name them."""
     dialect = conn.dialect.name
     c, a, cf = db.invoices.c, db.allocations.c, db.confirmations.c
     nos = list(dict.fromkeys(invoice_nos))
-    inv = frame_by_ids(
+    inv = arrays_by_keys(
         conn,
         lambda cond: select(
             c.invoice_no, c.status, sen_of(c.amount, dialect),
@@ -344,39 +365,64 @@ def invoice_frame(conn: Connection, invoice_nos: Sequence[str]) -> pd.DataFrame:
         nos,
         ("invoice_no", "status", "due_sen", "received_sen", "codes", "reason"),
         c.invoice_no,
-    ).set_index("invoice_no")  # fmt: skip
-    alloc = frame_by_ids(
+    )  # fmt: skip
+    at = pd.Index(inv["invoice_no"]).get_indexer(nos)
+    order = [no for no, k in zip(nos, at.tolist(), strict=True) if k >= 0]
+    at = at[at >= 0]
+    alloc = arrays_by_keys(
         conn,
-        lambda cond: (
-            select(a.invoice_no, a.id, a.bank_line_id)
-            .where(and_(cond, a.active.is_(True)))
-            .order_by(a.id)
+        lambda cond: select(a.invoice_no, a.id, a.bank_line_id).where(
+            and_(cond, a.active.is_(True))
         ),
         nos,
         ("invoice_no", "id", "bank_line_id"),
         a.invoice_no,
-    ).sort_values("id", kind="stable")
-    line_ids = joined_per_key(alloc["invoice_no"], alloc["bank_line_id"].astype(str))
-    tickets = frame(conn, select(cf.ticket_id, cf.invoice_nos), ("ticket_id", "invoice_nos"))
-    named = tickets.assign(invoice_no=tickets["invoice_nos"].fillna("").str.split(";")).explode(
-        "invoice_no"
     )
-    named = named[named["invoice_no"].isin(inv.index)]
+    listed = pd.Index(order)
+    mine = listed.get_indexer(alloc["invoice_no"]) >= 0
+    by_id = np.argsort(alloc["id"][mine].astype(np.int64), kind="stable")
+    line_ids = joined_per_key(
+        _objects(alloc["invoice_no"][mine][by_id]),
+        _objects(
+            np.array(list(map(str, alloc["bank_line_id"][mine][by_id].tolist())), dtype=object)
+        ),
+    )
+    del alloc
+    tickets = column_arrays(
+        conn, [select(cf.ticket_id, cf.invoice_nos)], ("ticket_id", "invoice_nos")
+    )
+    named = pd.DataFrame(
+        {
+            "ticket_id": _objects(tickets["ticket_id"]),
+            "invoice_no": _objects(_text(tickets["invoice_nos"])).str.split(";"),
+        }
+    ).explode("invoice_no")
+    named = named[listed.get_indexer(named["invoice_no"].to_numpy(dtype=object)) >= 0]
     confs = joined_per_key(named["invoice_no"], named["ticket_id"])
-    order = [no for no in nos if no in inv.index] if len(inv) != len(nos) else nos
-    rows = inv.reindex(order)
     return pd.DataFrame(
         {
-            "invoice_no": order,
-            "status": rows["status"].to_numpy(),
-            "amount_due": format_sen(rows["due_sen"]).to_numpy(),
-            "amount_received": format_sen(rows["received_sen"]).to_numpy(),
-            "codes": rows["codes"].to_numpy(),
-            "line_ids": line_ids.reindex(order).fillna("").to_numpy(),
-            "confirmation_ids": confs.reindex(order).fillna("").to_numpy(),
-            "reason": rows["reason"].to_numpy(),
+            "invoice_no": _objects(np.array(order, dtype=object)),
+            "status": _objects(inv["status"][at]),
+            "amount_due": _objects(_sen_or_blank(inv["due_sen"][at])),
+            "amount_received": _objects(_sen_or_blank(inv["received_sen"][at])),
+            "codes": _objects(inv["codes"][at]),
+            "line_ids": _objects(
+                _text(taken(line_ids.to_numpy(dtype=object), line_ids.index.get_indexer(order)))
+            ),
+            "confirmation_ids": _objects(
+                _text(taken(confs.to_numpy(dtype=object), confs.index.get_indexer(order)))
+            ),
+            "reason": _objects(inv["reason"][at]),
         }
     )
+
+
+def _sen_or_blank(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Integer sen (objects, None for NULL) as ``1500000.00``, NULL as ``""``."""
+    missing = pd.isna(values)
+    text = sen_texts(np.where(missing, 0, values).astype(np.int64))
+    text[missing] = ""
+    return text
 
 
 CONFIRMATION_FIELDS = ("ticket_id", "invoice_no", "status", "codes", "line_ids", "reason",
@@ -437,12 +483,13 @@ def _csv_texts(column: pd.Series) -> list[str] | None:
     if column.dtype.kind not in "OU" and not isinstance(column.dtype, pd.StringDtype):
         return None
     values = column.to_numpy(dtype=object)
-    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
-        return None
-    missing = column.isna().to_numpy()
-    if missing.any():
-        values = values.copy()
-        values[missing] = ""
+    if pd.api.types.infer_dtype(values, skipna=False) != "string":  # some missing, or not text
+        if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+            return None
+        missing = column.isna().to_numpy()
+        if missing.any():
+            values = values.copy()
+            values[missing] = ""
     texts: list[str] = values.tolist()
     blob = "".join(texts)
     if any(c in blob for c in _CSV_SPECIAL):
@@ -481,6 +528,29 @@ def rejection_frame(rejections: Sequence[Rejection]) -> pd.DataFrame:
     )
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while millions of rows, tuples and strings are
+    made (none of them in a cycle): its passes over the growing heap took seconds at 1M
+    lines."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@dataclass
+class _Frames:
+    """What the outputs are written from; each frame is dropped once written."""
+
+    lines: pd.DataFrame | None
+    confirmations: pd.DataFrame | None
+    invoice_nos: Sequence[str]
+
+
 def write_run_reports(
     engine: Engine,
     opts: RunOptions,
@@ -494,12 +564,14 @@ def write_run_reports(
 ) -> list[Path]:
     """The run's CSVs and workbook. invoices.csv and confirmations.csv hold what this run
     loaded (README "Output files"), not the whole tables."""
-    out = opts.out
-    with engine.connect() as conn:
-        lines = line_frame(conn, seen, considered)
-        invs = invoice_frame(conn, invoice_nos)
-        confs = confirmation_frame(conn, ticket_ids)
-    return _write_all(engine, opts, run_id, out, lines, invs, confs, rejections)
+    with _collector_paused():
+        with engine.connect() as conn:
+            frames = _Frames(
+                line_frame(conn, seen, considered),
+                confirmation_frame(conn, ticket_ids),
+                invoice_nos,
+            )
+        return _write_all(engine, opts, run_id, opts.out, frames, rejections)
 
 
 def _write_all(
@@ -507,33 +579,37 @@ def _write_all(
     opts: RunOptions,
     run_id: int,
     out: Path,
-    lines: pd.DataFrame,
-    invs: pd.DataFrame,
-    confs: pd.DataFrame,
+    frames: _Frames,
     rejections: Sequence[Rejection] | None,
 ) -> list[Path]:
-    """The workbook's sheets, then its packaging (compression) in a second thread while the
-    CSVs are written; ``rejections=None``: no rejections.csv (a state report). The
-    compression releases the GIL, so on two cores it costs almost no wall time."""
+    """The workbook's sheets, then its packaging (compression, which releases the GIL) in a
+    second thread while the invoices are read and the CSVs written; ``rejections=None``: no
+    rejections.csv (a state report)."""
     from reconcile import workbook
 
+    assert frames.lines is not None and frames.confirmations is not None
     book = workbook.build_workbook(
         out / f"reconcile_{opts.as_of.isoformat()}_run{run_id}.xlsx",
         engine,
         opts,
         run_id,
-        lines=lines,
-        invoices=invs,
-        confirmations=confs,
+        lines=frames.lines,
+        invoices=None,
+        confirmations=frames.confirmations,
         rejections=rejections or [],
     )
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook") as pool:
         packaged = pool.submit(book.close)
-        paths = [
-            write_csv(out / "bank_lines.csv", BANK_LINES_COLUMNS, lines),
-            write_csv(out / "invoices.csv", INVOICES_COLUMNS, invs),
-            write_csv(out / "confirmations.csv", CONFIRMATIONS_COLUMNS, confs),
-        ]
+        paths = [write_csv(out / "bank_lines.csv", BANK_LINES_COLUMNS, frames.lines)]
+        frames.lines = None
+        paths.append(
+            write_csv(out / "confirmations.csv", CONFIRMATIONS_COLUMNS, frames.confirmations)
+        )
+        frames.confirmations = None
+        with engine.connect() as conn:
+            invs = invoice_frame(conn, frames.invoice_nos)
+        paths.insert(1, write_csv(out / "invoices.csv", INVOICES_COLUMNS, invs))
+        del invs
         if rejections is not None:
             paths.append(
                 write_csv(
@@ -551,28 +627,29 @@ def write_state_reports(opts: RunOptions) -> list[Path]:
 
     engine = make_engine(opts.db_url)
     try:
-        with engine.connect() as conn:
-            c = db.bank_lines.c
-            open_ids = [
-                int(r[0])
-                for r in conn.execute(
-                    select(c.id)
-                    .where(c.status.in_(("REVIEW", "UNMATCHED", "MATCHED")))
-                    .order_by(c.id)
+        with _collector_paused():
+            with engine.connect() as conn:
+                c = db.bank_lines.c
+                open_ids = [
+                    int(r[0])
+                    for r in conn.execute(
+                        select(c.id)
+                        .where(c.status.in_(("REVIEW", "UNMATCHED", "MATCHED")))
+                        .order_by(c.id)
+                    )
+                ]
+                run_id = int(
+                    conn.execute(
+                        select(db.runs.c.id).order_by(db.runs.c.id.desc()).limit(1)
+                    ).scalar_one()
                 )
-            ]
-            run_id = int(
-                conn.execute(
-                    select(db.runs.c.id).order_by(db.runs.c.id.desc()).limit(1)
-                ).scalar_one()
-            )
-            lines = line_frame(conn, [], open_ids)
-            invs = invoice_frame(
-                conn, [r[0] for r in conn.execute(select(db.invoices.c.invoice_no))]
-            )
-            confs = confirmation_frame(
-                conn, [r[0] for r in conn.execute(select(db.confirmations.c.ticket_id))]
-            )
-        return _write_all(engine, opts, run_id, opts.out, lines, invs, confs, None)
+                frames = _Frames(
+                    line_frame(conn, [], open_ids),
+                    confirmation_frame(
+                        conn, [r[0] for r in conn.execute(select(db.confirmations.c.ticket_id))]
+                    ),
+                    [r[0] for r in conn.execute(select(db.invoices.c.invoice_no))],
+                )
+            return _write_all(engine, opts, run_id, opts.out, frames, None)
     finally:
         engine.dispose()

@@ -427,33 +427,34 @@ def _human(lines: pd.DataFrame) -> pd.Series:
 
 def account_totals(data: BookData) -> list[AccountTotal]:
     """Per account: credits (lines, amount), auto-paid, by reviewer, review, unidentified,
-    ignored. Credits are this run's CR lines that are not repeats of stored lines."""
+    ignored. Credits are this run's CR lines that are not repeats of stored lines. Summed
+    in integer sen over the columns it needs (selecting the credits' rows of the whole frame
+    copied every column)."""
     per = {acc: AccountTotal(bank, acc) for bank, acc in data.accounts}
     lines = data.lines
-    cr = lines[(lines["direction"] == "CR") & (lines["status"] != "DUPLICATE")]
-    status = cr["status"]
-    human = _human(cr)
+    status = lines["status"].to_numpy(dtype=object)
+    cr = (lines["direction"].to_numpy(dtype=object) == "CR") & (status != "DUPLICATE")
+    status = status[cr]
+    human = _human(lines).to_numpy()[cr]
     kind = np.select(
         [(status == "MATCHED") & ~human, (status == "MATCHED") & human, status == "REVIEW",
          status == "UNMATCHED"],
         [1, 2, 3, 4],
         5,
     )  # fmt: skip
-    sums = (
-        pd.DataFrame({"account_no": cr["account_no"].to_numpy(), "kind": kind,
-                      "sen": cr["amount_sen"].to_numpy()})
-        .pivot_table(index="account_no", columns="kind", values="sen", aggfunc="sum",
-                     fill_value=0, sort=False)
-    )  # fmt: skip
-    counts = cr.groupby("account_no", sort=False)["amount_sen"].agg(["size", "sum"])
-    banks = cr.drop_duplicates("account_no").set_index("account_no")["bank"]
-    for acc in counts.index:
-        t = per.setdefault(acc, AccountTotal(str(banks[acc]), acc))
-        t.credits = int(counts.at[acc, "size"])
-        t.amounts[0] = from_sen(int(counts.at[acc, "sum"]))
-        for k in range(1, 6):
-            if k in sums.columns:
-                t.amounts[k] = from_sen(int(sums.at[acc, k]))
+    accounts, distinct = pd.factorize(lines["account_no"].to_numpy(dtype=object)[cr])
+    banks = lines["bank"].to_numpy(dtype=object)[cr]
+    sen = lines["amount_sen"].to_numpy(dtype=np.int64)[cr]
+    sums = np.zeros((len(distinct), 6), dtype=np.int64)  # column 0: every credit
+    np.add.at(sums, (accounts, 0), sen)
+    np.add.at(sums, (accounts, kind), sen)
+    counts = np.bincount(accounts, minlength=len(distinct))
+    first = np.full(len(distinct), len(accounts), dtype=np.intp)
+    np.minimum.at(first, accounts, np.arange(len(accounts)))
+    for k, acc in enumerate(distinct.tolist()):
+        t = per.setdefault(acc, AccountTotal(str(banks[first[k]]), acc))
+        t.credits = int(counts[k])
+        t.amounts = [from_sen(int(v)) for v in sums[k].tolist()]
     return list(per.values())
 
 
@@ -1264,7 +1265,7 @@ def write_workbook(
     run_id: int,
     *,
     lines: pd.DataFrame,
-    invoices: pd.DataFrame,
+    invoices: pd.DataFrame | None,
     confirmations: pd.DataFrame,
     rejections: Sequence[Rejection],
 ) -> Path:
@@ -1306,7 +1307,7 @@ def build_workbook(
     run_id: int,
     *,
     lines: pd.DataFrame,
-    invoices: pd.DataFrame,
+    invoices: pd.DataFrame | None,
     confirmations: pd.DataFrame,
     rejections: Sequence[Rejection],
 ) -> PendingWorkbook:

@@ -13,7 +13,7 @@ import gc
 import io
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -148,14 +148,15 @@ def arrays_by_ids(
     ids: npt.NDArray[np.int64],
     columns: Sequence[str],
     key: Any,
+    shared: Collection[str] = (),
 ) -> dict[str, npt.NDArray[Any]]:
     """Columns (object arrays, see sqlframes.column_arrays) of the rows whose integer ``key``
-    is one of the sorted unique ``ids``, and possibly of some others between them (find the
-    wanted rows with ``positions_of``). Per ID_CHUNK ids one query: a range scan ``BETWEEN``
-    where at least a quarter of the range is wanted (a run's lines, the lines a workbook
-    shows), ``IN (...)`` where they are sparse (compiling 20,000 parameters costs more than
-    reading three rows too many for each wanted one).
-    ``build(condition)`` gives the select."""
+    (the first column) is one of the sorted unique ``ids`` (find each with ``positions_of``).
+    Per ID_CHUNK ids one query: a range scan ``BETWEEN`` where at least a quarter of the
+    range is wanted (a run's lines, the lines a workbook shows), the other rows dropped as
+    they are fetched; ``IN (...)`` where they are sparse (compiling 20,000 parameters costs
+    more than reading three rows too many for each wanted one). ``build(condition)`` gives
+    the select."""
     stmts = []
     for start in range(0, len(ids), ID_CHUNK):
         chunk = ids[start : start + ID_CHUNK]
@@ -166,7 +167,14 @@ def arrays_by_ids(
             stmts.append(build(key.in_(chunk.tolist())))
     if not stmts:
         stmts.append(build(false()))
-    return column_arrays(conn, stmts, columns)
+
+    def wanted(keys: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+        if len(ids) == 0:
+            return np.zeros(len(keys), dtype=bool)
+        keys = keys.astype(np.int64)
+        return np.asarray(ids[np.minimum(np.searchsorted(ids, keys), len(ids) - 1)] == keys)
+
+    return column_arrays(conn, stmts, columns, shared, keep=wanted)
 
 
 def positions_of(
@@ -245,6 +253,8 @@ def line_frame(
         ids,
         LINE_FIELDS,
         bl.id,
+        shared=("stored_file", "bank", "account_no", "posted_on", "direction", "counterparty",
+                "line_status"),
     )  # fmt: skip
     at = positions_of(stored["id"].astype(np.int64), line_id)
     if (at < 0).any():
@@ -260,6 +270,7 @@ def line_frame(
         ids,
         DECISION_FIELDS,
         d.bank_line_id,
+        shared=("decided_by", "codes"),
     )  # fmt: skip
     # the latest active decision of each line
     dec_line = decisions["line_id"].astype(np.int64)
@@ -306,7 +317,10 @@ def line_frame(
     scored = plain & ~pd.isna(score)
     score_text = empty.copy()
     score_text[plain] = "<NA>"  # as Int64.astype(str) of a missing score
-    score_text[scored] = list(map(str, score[scored].astype(np.int64).tolist()))
+    texts: dict[int, str] = {}  # one text per distinct score (0-100), not one per line
+    score_text[scored] = [
+        texts.get(v) or texts.setdefault(v, str(v)) for v in score[scored].astype(np.int64).tolist()
+    ]
     out["score"] = score_text
     reason = out["reason"]
     if duplicate.any():  # the text only for the repeats, not for every line

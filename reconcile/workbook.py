@@ -920,6 +920,7 @@ def _line_details(engine: Engine, line_ids: Sequence[int]) -> pd.DataFrame:
             ids,
             ("line_id", "decision_id", "rule", "candidates", "signals"),
             d.bank_line_id,
+            shared=("rule",),
         )
         texts = arrays_by_ids(
             conn,

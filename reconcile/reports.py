@@ -11,10 +11,13 @@ from __future__ import annotations
 import csv
 import gc
 import io
+import logging
+import multiprocessing
 import os
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +40,8 @@ from reconcile.sqlframes import column_arrays, frame, iso_of, sen_of
 
 if TYPE_CHECKING:
     from reconcile.pipeline import Rejection, RunOptions, SeenLine
+
+log = logging.getLogger("reconcile")
 
 BANK_LINES_COLUMNS = [
     "line_id", "source_file", "source_line", "bank", "account_no", "posted_on", "direction",
@@ -562,7 +567,60 @@ class _Frames:
 
     lines: pd.DataFrame | None
     confirmations: pd.DataFrame | None
-    invoice_nos: Sequence[str]
+
+
+# from this many invoices on, invoices.csv is written by a worker process (its own connection)
+# while this one reads the lines and builds the workbook; below, starting the worker (about a
+# second of the other CPU) would cost more than reading the invoices here
+INVOICES_WORKER_MIN = 100_000
+
+
+def write_invoices_csv(engine_or_url: Engine | str, path: Path, invoice_nos: Sequence[str]) -> Path:
+    """invoices.csv of ``invoice_nos``; a URL: with an engine of its own (a worker process)."""
+    from reconcile.store import make_engine
+
+    engine = make_engine(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
+    try:
+        with _collector_paused():
+            with engine.connect() as conn:
+                invs = invoice_frame(conn, invoice_nos)
+            return write_csv(path, INVOICES_COLUMNS, invs)
+    finally:
+        if isinstance(engine_or_url, str):
+            engine.dispose()
+
+
+@contextmanager
+def _invoices_written(
+    engine: Engine, db_url: str, path: Path, invoice_nos: Sequence[str]
+) -> Iterator[Callable[[], Path]]:
+    """invoices.csv, started now in a worker process when the run is big and another CPU is
+    there (spawned, as reconcile/readahead.py's readers, and leaving if this process dies),
+    otherwise written in this process when asked for. Yields the call that returns its path;
+    on leaving, the worker has finished."""
+    from reconcile.readahead import _watch_parent, worker_count
+
+    url = engine.url
+    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    if len(invoice_nos) < INVOICES_WORKER_MIN or in_memory or worker_count() < 1:
+        yield lambda: write_invoices_csv(engine, path, invoice_nos)
+        return
+    with ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_watch_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
+        written = pool.submit(write_invoices_csv, db_url, path, list(invoice_nos))
+
+        def result() -> Path:
+            try:
+                return written.result()
+            except BrokenProcessPool:
+                log.warning("the invoices.csv worker stopped; writing it in-process")
+                return write_invoices_csv(engine, path, invoice_nos)
+
+        yield result
 
 
 def write_run_reports(
@@ -578,14 +636,16 @@ def write_run_reports(
 ) -> list[Path]:
     """The run's CSVs and workbook. invoices.csv and confirmations.csv hold what this run
     loaded (README "Output files"), not the whole tables."""
-    with _collector_paused():
+    invoices_path = opts.out / "invoices.csv"
+    with (
+        _invoices_written(engine, opts.db_url, invoices_path, invoice_nos) as invoices_csv,
+        _collector_paused(),
+    ):
         with engine.connect() as conn:
             frames = _Frames(
-                line_frame(conn, seen, considered),
-                confirmation_frame(conn, ticket_ids),
-                invoice_nos,
+                line_frame(conn, seen, considered), confirmation_frame(conn, ticket_ids)
             )
-        return _write_all(engine, opts, run_id, opts.out, frames, rejections)
+        return _write_all(engine, opts, run_id, opts.out, frames, invoices_csv, rejections)
 
 
 def _write_all(
@@ -594,11 +654,12 @@ def _write_all(
     run_id: int,
     out: Path,
     frames: _Frames,
+    invoices_csv: Callable[[], Path],
     rejections: Sequence[Rejection] | None,
 ) -> list[Path]:
     """The workbook's sheets, then its packaging (compression, which releases the GIL) in a
-    second thread while the invoices are read and the CSVs written; ``rejections=None``: no
-    rejections.csv (a state report)."""
+    second thread while the CSVs are written; ``rejections=None``: no rejections.csv (a state
+    report). ``invoices_csv`` writes invoices.csv (or waits for the worker that does)."""
     from reconcile import workbook
 
     assert frames.lines is not None and frames.confirmations is not None
@@ -620,10 +681,7 @@ def _write_all(
             write_csv(out / "confirmations.csv", CONFIRMATIONS_COLUMNS, frames.confirmations)
         )
         frames.confirmations = None
-        with engine.connect() as conn:
-            invs = invoice_frame(conn, frames.invoice_nos)
-        paths.insert(1, write_csv(out / "invoices.csv", INVOICES_COLUMNS, invs))
-        del invs
+        paths.insert(1, invoices_csv())
         if rejections is not None:
             paths.append(
                 write_csv(
@@ -662,8 +720,16 @@ def write_state_reports(opts: RunOptions) -> list[Path]:
                     confirmation_frame(
                         conn, [r[0] for r in conn.execute(select(db.confirmations.c.ticket_id))]
                     ),
-                    [r[0] for r in conn.execute(select(db.invoices.c.invoice_no))],
                 )
-            return _write_all(engine, opts, run_id, opts.out, frames, None)
+                invoice_nos = [r[0] for r in conn.execute(select(db.invoices.c.invoice_no))]
+            return _write_all(
+                engine,
+                opts,
+                run_id,
+                opts.out,
+                frames,
+                lambda: write_invoices_csv(engine, opts.out / "invoices.csv", invoice_nos),
+                None,
+            )
     finally:
         engine.dispose()

@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -608,25 +608,28 @@ _WEIGHTS = (2, 4, 7, 10, 12, 14)
 
 
 def evidence_texts(signals: Sequence[str]) -> list[str]:
-    """``evidence_text`` of each value, each distinct value once. The matcher's own layout
-    (``matching._SIGNALS``) is read by one regular expression instead of a JSON parse; the
-    text is the same (a test compares both); anything else goes through ``evidence_text``."""
+    """``evidence_text`` of each value. The matcher's own layout (``matching._SIGNALS``) is
+    read by one regular expression instead of a JSON parse; the text is the same (a test
+    compares both); anything else goes through ``evidence_text``, each distinct value once
+    (the matcher's values are nearly all distinct: looking them up first cost more than it
+    saved)."""
     memo: dict[str, str] = {}
     out: list[str] = []
+    match = _SCORED.fullmatch
+    template = _SCORED_TEXT.format
     for value in signals:
-        text = memo.get(value)
-        if text is None:
-            found = _SCORED.fullmatch(value)
-            if found is None:
-                text = evidence_text(value)
-            else:
-                parts = list(found.groups())
-                for k in _WEIGHTS:
-                    if parts[k][0] != "-":
-                        parts[k] = "+" + parts[k]
-                text = _SCORED_TEXT.format(*parts)
-            memo[value] = text
-        out.append(text)
+        found = match(value)
+        if found is None:
+            text = memo.get(value)
+            if text is None:
+                text = memo[value] = evidence_text(value)
+            out.append(text)
+            continue
+        parts = list(found.groups())
+        for k in _WEIGHTS:
+            if parts[k][0] != "-":
+                parts[k] = "+" + parts[k]
+        out.append(template(*parts))
     return out
 
 
@@ -799,21 +802,38 @@ def _cell_values(col: Column, values: pd.Series) -> list[str]:
     return numbers
 
 
-def _cell_forms(col: Column, letter: str, arg: int, f: Formats) -> tuple[str, str]:
-    """A column's ``<c>`` element as a str.format template (``{1}``: the row number,
-    ``{arg}``: the value), without a value and with one. Text is always an inline string,
-    never a formula: a sender called ``=HYPERLINK(...)`` stays text. An empty text, date or
-    integer cell is left out; an empty money cell keeps its format."""
+def _cell_forms(col: Column, letter: str, arg: str, f: Formats) -> tuple[str, str]:
+    """A column's ``<c>`` element as f-string source (``{n}``: the row number, ``{arg}``: the
+    value), without a value and with one. Text is always an inline string, never a formula:
+    a sender called ``=HYPERLINK(...)`` stays text. An empty text, date or integer cell is
+    left out; an empty money cell keeps its format."""
     kind = col.kind
-    ref = f'r="{letter}{{1}}"'
+    ref = f'r="{letter}{{n}}"'
     if kind in ("input", "input_money"):
         style = (f.input if kind == "input" else f.input_money)._get_xf_index()
         return f'<c {ref} s="{style}"/>', f'<c {ref} s="{style}"/>'
     if kind in ("text", "key"):
-        return "", (f'<c {ref} t="inlineStr"><is><t xml:space="preserve">{{{arg}}}</t></is></c>')
+        return "", f'<c {ref} t="inlineStr"><is><t xml:space="preserve">{{{arg}}}</t></is></c>'
     style = {"money": f.money, "date": f.date}.get(kind, f.count)._get_xf_index()
     full = f'<c {ref} s="{style}"><v>{{{arg}}}</v></c>'
     return (f'<c {ref} s="{style}"/>' if kind == "money" else ""), full
+
+
+_MARKUP = re.compile(r'[<>/="A-Za-z0-9_: ]*')  # what row markup is made of: no quote or brace
+_PLACEHOLDER = re.compile(r"\{(n|a[0-9]+)\}")
+
+
+def _row_renderer(cells: Sequence[str], values: int) -> Callable[..., str]:
+    """A function of (shape, row number, value 0, value 1, ...) returning the row's
+    ``<row>`` element: the cells' markup compiled once into an f-string (about 2.5 times
+    faster per row than str.format of the same template). Only our own markup, checked
+    character by character, is compiled; the values are arguments, never code."""
+    markup = f'<row r="{{n}}">{"".join(cells)}</row>'
+    if not _MARKUP.fullmatch(_PLACEHOLDER.sub("", markup)):
+        raise ValueError(f"unexpected characters in row markup {markup!r}")
+    params = ", ".join(["_", "n", *(f"a{k}" for k in range(values))])
+    renderer: Callable[..., str] = eval(f"lambda {params}: f'{markup}'")
+    return renderer
 
 
 def _stream_rows(
@@ -821,9 +841,9 @@ def _stream_rows(
 ) -> None:
     """Write ``rows`` at ``first_row`` (0-based) onwards, in STREAM_CHUNK blocks.
 
-    Each column's values are rendered at once; a row is then one ``str.format`` of a row
-    template chosen by which of its cells are empty (a handful of shapes per sheet), instead
-    of one string per cell. Uses xlsxwriter's constant_memory row stream: the pending row is
+    Each column's values are rendered at once; a row is then one call of a row renderer
+    chosen by which of its cells are empty (a handful of shapes per sheet), instead of one
+    string per cell. Uses xlsxwriter's constant_memory row stream: the pending row is
     flushed, the rendered ``<row>`` elements are appended to the worksheet's row file, and
     the sheet's dimensions and current row are advanced as xlsxwriter's own writers would."""
     if not ws.constant_memory:
@@ -832,11 +852,11 @@ def _stream_rows(
         return
     ws._write_single_row(first_row)
     valued = [j for j, col in enumerate(columns) if col.kind not in ("input", "input_money")]
-    bit = {j: b for b, j in enumerate(valued)}  # the value of column j is argument 2 + bit
+    bit = {j: b for b, j in enumerate(valued)}  # the value of column j is argument a<bit>
     forms = [
-        _cell_forms(col, xl_col_to_name(j), 2 + bit.get(j, -2), f) for j, col in enumerate(columns)
+        _cell_forms(col, xl_col_to_name(j), f"a{bit.get(j, 0)}", f) for j, col in enumerate(columns)
     ]
-    templates: dict[int, Any] = {}
+    renderers: dict[int, Callable[..., str]] = {}
     for start in range(0, len(rows), STREAM_CHUNK):
         part = rows.iloc[start : start + STREAM_CHUNK]
         first = first_row + start + 1
@@ -848,20 +868,20 @@ def _stream_rows(
             )
             for j in valued
         ]
-        # which of a row's cells have a value, as bits: the row's template
+        # which of a row's cells have a value, as bits: the row's renderer
         shape = np.zeros(len(part), dtype=np.int64)
         for b, texts in enumerate(values):
             shape |= (
                 np.fromiter(map(bool, texts), dtype=bool, count=len(texts)).astype(np.int64) << b
             )
         for code in np.unique(shape).tolist():
-            if code not in templates:
+            if code not in renderers:
                 cells = [
                     form[1] if j not in bit or (code >> bit[j]) & 1 else form[0]
                     for j, form in enumerate(forms)
                 ]
-                templates[code] = f'<row r="{{1}}">{"".join(cells)}</row>'.format
-        rendered = [templates[t[0]](*t) for t in zip(shape.tolist(), numbers, *values, strict=True)]
+                renderers[code] = _row_renderer(cells, len(valued))
+        rendered = [renderers[t[0]](*t) for t in zip(shape.tolist(), numbers, *values, strict=True)]
         ws.fh.write("".join(rendered))
     last = first_row + len(rows) - 1
     ws.previous_row = last

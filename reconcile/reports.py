@@ -15,7 +15,7 @@ import logging
 import multiprocessing
 import os
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -154,8 +154,10 @@ def arrays_by_ids(
     columns: Sequence[str],
     key: Any,
     shared: Collection[str] = (),
+    convert: Mapping[str, Callable[[npt.NDArray[Any]], npt.NDArray[Any]]] | None = None,
+    integers: Collection[str] = (),
 ) -> dict[str, npt.NDArray[Any]]:
-    """Columns (object arrays, see sqlframes.column_arrays) of the rows whose integer ``key``
+    """Columns (arrays, see sqlframes.column_arrays) of the rows whose integer ``key``
     (the first column) is one of the sorted unique ``ids`` (find each with ``positions_of``).
     Per ID_CHUNK ids one query: a range scan ``BETWEEN`` where at least a quarter of the
     range is wanted (a run's lines, the lines a workbook shows), the other rows dropped as
@@ -179,7 +181,9 @@ def arrays_by_ids(
         keys = keys.astype(np.int64)
         return np.asarray(ids[np.minimum(np.searchsorted(ids, keys), len(ids) - 1)] == keys)
 
-    return column_arrays(conn, stmts, columns, shared, keep=wanted)
+    return column_arrays(
+        conn, stmts, columns, shared, keep=wanted, convert=convert, integers=integers
+    )
 
 
 def positions_of(
@@ -260,6 +264,7 @@ def line_frame(
         bl.id,
         shared=("stored_file", "bank", "account_no", "posted_on", "direction", "counterparty",
                 "line_status"),
+        integers=("id", "stored_line", "amount_sen"),
     )  # fmt: skip
     at = positions_of(stored["id"].astype(np.int64), line_id)
     if (at < 0).any():
@@ -276,6 +281,7 @@ def line_frame(
         DECISION_FIELDS,
         d.bank_line_id,
         shared=("decided_by", "codes"),
+        integers=("line_id", "decision_id", "decision_run_id"),
     )  # fmt: skip
     # the latest active decision of each line
     dec_line = decisions["line_id"].astype(np.int64)

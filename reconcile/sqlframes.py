@@ -9,7 +9,7 @@ of a two-place number cast to an integer).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -64,31 +64,45 @@ def column_arrays(
     columns: Sequence[str],
     shared: Collection[str] = (),
     keep: Callable[[npt.NDArray[Any]], npt.NDArray[np.bool_]] | None = None,
+    convert: Mapping[str, Callable[[npt.NDArray[Any]], npt.NDArray[Any]]] | None = None,
+    integers: Collection[str] = (),
 ) -> dict[str, npt.NDArray[Any]]:
     """The rows of one or more selects of the same ``columns``, as one object array per column
     (the driver's values: no pandas type inference, no per-value conversion). Rows are
     fetched FETCH_CHUNK at a time, so the driver's row tuples never all exist at once. The
     ``shared`` columns (a few distinct values: bank, status, date) hold one object per
     distinct value instead of one per row (the driver makes a new string for every value:
-    about 55 bytes a row and column). ``keep``: a filter on the first column's values,
-    applied to each chunk as it is fetched."""
-    parts: list[npt.NDArray[Any]] = []
+    about 55 bytes a row and column). ``keep``: a filter on the first column's values, and
+    ``convert``: a function per column (say, long JSON into the short text shown), both
+    applied to each chunk as it is fetched. ``integers``: columns made int64 chunk by chunk
+    (object where a chunk holds a NULL), not left as a Python int per row and column."""
+    convert = convert or {}
+    pieces: list[list[npt.NDArray[Any]]] = [[] for _ in columns]
+    # per shared column, the one object kept for each value (the others are dropped chunk by
+    # chunk, so their memory is taken again by the next chunk instead of left in holes)
+    kept: dict[str, dict[Any, Any]] = {name: {} for name in columns if name in shared}
     for stmt in stmts:
         with driver_cursor(conn, stmt) as cursor:
             while rows := cursor.fetchmany(FETCH_CHUNK):
                 part = np.empty((len(rows), len(columns)), dtype=object)
                 part[:] = rows
                 del rows
-                parts.append(part if keep is None else part[keep(part[:, 0])])
-    table = np.concatenate(parts) if parts else np.empty((0, len(columns)), dtype=object)
-    del parts
+                if keep is not None:
+                    part = part[keep(part[:, 0])]
+                for k, name in enumerate(columns):
+                    values = part[:, k].copy()
+                    if name in integers and not pd.isna(values).any():
+                        values = values.astype(np.int64)
+                    elif name in kept and len(values):
+                        codes, distinct = pd.factorize(values, use_na_sentinel=False)
+                        first = kept[name].setdefault
+                        values = np.array([first(v, v) for v in distinct], dtype=object)[codes]
+                    pieces[k].append(convert[name](values) if name in convert else values)
+                del part
     out = {}
     for k, name in enumerate(columns):
-        values = table[:, k].copy()
-        if name in shared and len(values):
-            codes, distinct = pd.factorize(values, use_na_sentinel=False)
-            values = np.asarray(distinct, dtype=object)[codes]
-        out[name] = values
+        out[name] = np.concatenate(pieces[k]) if pieces[k] else np.empty(0, dtype=object)
+        pieces[k] = []
     return out
 
 

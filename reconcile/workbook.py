@@ -946,9 +946,16 @@ def _line_details(engine: Engine, line_ids: Sequence[int]) -> pd.DataFrame:
                 and_(cond, d.active.is_(True))
             ),
             ids,
-            ("line_id", "decision_id", "rule", "candidates", "signals"),
+            ("line_id", "decision_id", "rule", "candidates", "evidence"),
             d.bank_line_id,
             shared=("rule",),
+            integers=("line_id", "decision_id"),
+            # the per-signal JSON read into its text as it is fetched: it is never kept
+            convert={
+                "evidence": lambda signals: np.array(
+                    evidence_texts(_blank(signals).tolist()), dtype=object
+                )
+            },
         )
         texts = arrays_by_ids(
             conn,
@@ -956,6 +963,7 @@ def _line_details(engine: Engine, line_ids: Sequence[int]) -> pd.DataFrame:
             ids,
             ("line_id", "message", "description"),
             bl.id,
+            integers=("line_id",),
         )
     # the latest active decision of each line
     dec_line = decisions["line_id"].astype(np.int64)
@@ -969,9 +977,7 @@ def _line_details(engine: Engine, line_ids: Sequence[int]) -> pd.DataFrame:
         _blank(taken(decisions["candidates"], at)), index=out.index, dtype=object
     )
     out["evidence"] = pd.Series(
-        evidence_texts(_blank(taken(decisions["signals"], at)).tolist()),
-        index=out.index,
-        dtype=object,
+        _blank(taken(decisions["evidence"], at)), index=out.index, dtype=object
     )
     del decisions
     tat = positions_of(texts["line_id"].astype(np.int64), ids)

@@ -10,28 +10,39 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+import multiprocessing
 import os
 import re
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import (
-    Connection,
-    Engine,
-    and_,
-    select,
-)
+from sqlalchemy import Connection, Engine, and_, false, select, true
 
+from importers.base import gc_paused
 from reconcile import db
-from reconcile.sqlframes import frame, frame_by_ids, iso_of, sen_of
+from reconcile.sqlframes import (
+    DENSE,
+    ID_CHUNK,
+    chunks,
+    column_arrays,
+    frame_by_ids,
+    iso_of,
+    sen_of,
+)
 
 if TYPE_CHECKING:
     from reconcile.pipeline import Rejection, RunOptions, SeenLine
+
+log = logging.getLogger("reconcile")
 
 BANK_LINES_COLUMNS = [
     "line_id", "source_file", "source_line", "bank", "account_no", "posted_on", "direction",
@@ -56,15 +67,7 @@ def format_sen(sen: pd.Series) -> pd.Series:
     format per value (about three times faster than pandas string arithmetic)."""
     values = sen.astype("Int64")
     missing = values.isna().to_numpy()
-    ints = values.fillna(0).to_numpy(dtype=np.int64)
-    whole, cents = np.divmod(np.abs(ints), 100)
-    text = np.array(
-        [f"{w}.{c:02d}" for w, c in zip(whole.tolist(), cents.tolist(), strict=True)],
-        dtype=object,
-    )
-    negative = ints < 0
-    if negative.any():
-        text[negative] = "-" + text[negative]
+    text = sen_texts(values.fillna(0).to_numpy(dtype=np.int64))
     if missing.any():
         text[missing] = ""
     return pd.Series(text, index=sen.index, dtype=object)
@@ -108,27 +111,112 @@ DECISION_FIELDS = ("line_id", "decision_id", "decision_run_id", "decided_by", "i
                    "confirmation_ids", "codes", "score", "reason")  # fmt: skip
 
 
+def arrays_by_ids(
+    conn: Connection,
+    build: Callable[[Any], Any],
+    ids: npt.NDArray[np.int64],
+    columns: Sequence[str],
+    key: Any,
+    shared: Collection[str] = (),
+    convert: Mapping[str, Callable[[npt.NDArray[Any]], npt.NDArray[Any]]] | None = None,
+    integers: Collection[str] = (),
+) -> dict[str, npt.NDArray[Any]]:
+    """Columns (arrays, see sqlframes.column_arrays) of the rows whose integer ``key``
+    (the first column) is one of the sorted unique ``ids`` (find each with ``positions_of``).
+    Per ID_CHUNK ids one query: a range scan ``BETWEEN`` where at least a quarter of the
+    range is wanted (a run's lines, the lines a workbook shows), the other rows dropped as
+    they are fetched; ``IN (...)`` where they are sparse (compiling 20,000 parameters costs
+    more than reading three rows too many for each wanted one). ``build(condition)`` gives
+    the select."""
+    stmts = []
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        low, high = int(chunk[0]), int(chunk[-1])
+        if high - low < DENSE * len(chunk):
+            stmts.append(build(key.between(low, high)))
+        else:
+            stmts.append(build(key.in_(chunk.tolist())))
+    if not stmts:
+        stmts.append(build(false()))
+
+    def wanted(keys: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+        if len(ids) == 0:
+            return np.zeros(len(keys), dtype=bool)
+        keys = keys.astype(np.int64)
+        return np.asarray(ids[np.minimum(np.searchsorted(ids, keys), len(ids) - 1)] == keys)
+
+    return column_arrays(
+        conn, stmts, columns, shared, keep=wanted, convert=convert, integers=integers
+    )
+
+
+def positions_of(
+    keys: npt.NDArray[np.int64], wanted: npt.NDArray[np.int64]
+) -> npt.NDArray[np.intp]:
+    """The position in ``keys`` (unique) of each ``wanted`` value, -1 where it is absent."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    if len(ordered) == 0:
+        return np.full(len(wanted), -1, dtype=np.intp)
+    at = np.minimum(np.searchsorted(ordered, wanted), len(ordered) - 1)
+    return np.where(ordered[at] == wanted, order[at], -1)
+
+
+def taken(
+    values: npt.NDArray[Any], at: npt.NDArray[np.intp], missing: Any = None
+) -> npt.NDArray[Any]:
+    """``values[at]``, ``missing`` where ``at`` is -1."""
+    out = values[np.maximum(at, 0)] if len(values) else np.empty(len(at), dtype=values.dtype)
+    absent = at < 0
+    if absent.any():
+        out = out.astype(object)
+        out[absent] = missing
+    return out
+
+
+def _text(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """An object array of text with None (SQL NULL) as ``""``."""
+    out = values.copy()
+    out[pd.isna(values)] = ""
+    return out
+
+
+def sen_texts(sen: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
+    """Integer sen -> ``1500000.00`` (plain, two places, as money.format_amount), exact."""
+    whole, cents = np.divmod(np.abs(sen), 100)
+    text = np.array(
+        [f"{w}.{c:02d}" for w, c in zip(whole.tolist(), cents.tolist(), strict=True)],
+        dtype=object,
+    )
+    negative = sen < 0
+    if negative.any():
+        text[negative] = "-" + text[negative]
+    return text
+
+
+def _objects(values: npt.NDArray[Any]) -> pd.Series:
+    """An object column as it is (assigning a numpy array would have pandas scan every value
+    to infer a string dtype)."""
+    return pd.Series(values, dtype=object, copy=False)
+
+
 def line_frame(
     conn: Connection, seen: Sequence[SeenLine], considered: Sequence[int]
 ) -> pd.DataFrame:
     """One row per bank line this run saw (new or repeated, in file order), then the lines it
     reconsidered that it did not see (by id): the CSV columns, plus ``amount_sen``,
-    ``decision_id``, ``decision_run_id`` and ``decided_by`` for the workbook."""
+    ``decision_id``, ``decision_run_id`` and ``decided_by`` for the workbook. Columns are
+    object arrays (text) and int64 (ids, source line, sen) built with numpy from the
+    driver's values."""
     dialect = conn.dialect.name
-    seen_part = pd.DataFrame(
-        {
-            "line_id": np.fromiter((s.line_id for s in seen), dtype=np.int64, count=len(seen)),
-            "source_file": [s.source_file for s in seen],
-            "source_line": np.fromiter((s.source_line for s in seen), np.int64, len(seen)),
-            "duplicate": np.fromiter((s.duplicate for s in seen), dtype=bool, count=len(seen)),
-        }
-    )
-    listed = seen_part.loc[~seen_part["duplicate"], "line_id"]
+    seen_ids = np.fromiter((s.line_id for s in seen), dtype=np.int64, count=len(seen))
+    seen_duplicate = np.fromiter((s.duplicate for s in seen), dtype=bool, count=len(seen))
     wanted = np.asarray(considered, dtype=np.int64)
-    extra_ids = sorted_unique(wanted[~np.isin(wanted, listed.to_numpy())])
-    ids = sorted_unique(np.concatenate([seen_part["line_id"].to_numpy(), extra_ids])).tolist()
+    extra_ids = sorted_unique(wanted[~np.isin(wanted, seen_ids[~seen_duplicate])])
+    line_id = np.concatenate([seen_ids, extra_ids])
+    ids = sorted_unique(line_id)
     bl, d = db.bank_lines.c, db.decisions.c
-    stored = frame_by_ids(
+    stored = arrays_by_ids(
         conn,
         lambda cond: select(
             bl.id, bl.source_file, bl.source_line, bl.bank, bl.account_no,
@@ -138,63 +226,117 @@ def line_frame(
         ids,
         LINE_FIELDS,
         bl.id,
-    ).set_index("id")  # fmt: skip
-    decisions = (
-        frame_by_ids(
-            conn,
-            lambda cond: select(
-                d.bank_line_id, d.id, d.run_id, d.decided_by, d.invoice_nos, d.confirmation_ids,
-                d.codes, d.score, d.reason,
-            )
-            .where(and_(cond, d.active.is_(True)))
-            .order_by(d.id),
-            ids,
-            DECISION_FIELDS,
-            d.bank_line_id,
-        )
-        .drop_duplicates("line_id", keep="last")
-        .set_index("line_id")
+        shared=("stored_file", "bank", "account_no", "posted_on", "direction", "counterparty",
+                "line_status"),
+        integers=("id", "stored_line", "amount_sen"),
     )  # fmt: skip
-    extra = pd.DataFrame({"line_id": extra_ids, "duplicate": False})
-    extra["source_file"] = stored["stored_file"].reindex(extra_ids).to_numpy()
-    extra["source_line"] = stored["stored_line"].reindex(extra_ids).to_numpy()
-    out = pd.concat([seen_part, extra], ignore_index=True)
-    ln = stored.reindex(out["line_id"].to_numpy())
-    dec = decisions.reindex(out["line_id"].to_numpy())
-    has_dec = dec["decision_id"].notna().to_numpy()
-    duplicate = out["duplicate"].to_numpy()
-    ignored = (ln["line_status"] == "IGNORED").to_numpy() & ~duplicate
+    at = positions_of(stored["id"].astype(np.int64), line_id)
+    if (at < 0).any():
+        raise LookupError(f"bank line {int(line_id[np.argmax(at < 0)])} is not stored")
+    ln = {name: values[at] for name, values in stored.items() if name != "id"}
+    del stored
+    decisions = arrays_by_ids(
+        conn,
+        lambda cond: select(
+            d.bank_line_id, d.id, d.run_id, d.decided_by, d.invoice_nos, d.confirmation_ids,
+            d.codes, d.score, d.reason,
+        ).where(and_(cond, d.active.is_(True))),
+        ids,
+        DECISION_FIELDS,
+        d.bank_line_id,
+        shared=("decided_by", "codes"),
+        integers=("line_id", "decision_id", "decision_run_id"),
+    )  # fmt: skip
+    # the latest active decision of each line
+    dec_line = decisions["line_id"].astype(np.int64)
+    order = np.lexsort((decisions["decision_id"].astype(np.int64), dec_line))
+    last = order[np.r_[dec_line[order][1:] != dec_line[order][:-1], True]] if len(order) else order
+    dat = positions_of(dec_line[last], line_id)
+    dat = np.where(dat >= 0, last[np.maximum(dat, 0)] if len(last) else dat, -1)
+    dec = {name: taken(values, dat) for name, values in decisions.items() if name != "line_id"}
+    del decisions
+    has_dec = dat >= 0
+    duplicate = np.concatenate([seen_duplicate, np.zeros(len(extra_ids), dtype=bool)])
+    line_status = ln["line_status"]
+    ignored = (line_status == "IGNORED") & ~duplicate
     plain = ~duplicate & ~ignored & has_dec
-    for name in ("bank", "account_no", "direction"):
-        out[name] = ln[name].to_numpy()
-    out["posted_on"] = ln["posted_on"].fillna("").to_numpy()
-    out["amount_sen"] = ln["amount_sen"].to_numpy(dtype=np.int64)
-    out["amount"] = format_sen(out["amount_sen"])
-    out["counterparty"] = ln["counterparty"].fillna("").to_numpy()
-    out["status"] = np.where(duplicate, "DUPLICATE", ln["line_status"].to_numpy())
+    amount_sen = ln["amount_sen"].astype(np.int64)
+    out: dict[str, Any] = {
+        "line_id": line_id,
+        "source_file": _objects(
+            np.concatenate(
+                [np.array([s.source_file for s in seen], dtype=object),
+                 ln["stored_file"][len(seen):]]
+            )
+        ),
+        "source_line": np.concatenate(
+            [np.fromiter((s.source_line for s in seen), np.int64, len(seen)),
+             ln["stored_line"][len(seen):].astype(np.int64)]
+        ),
+        "duplicate": duplicate,
+        "bank": _objects(ln["bank"]),
+        "account_no": _objects(ln["account_no"]),
+        "direction": _objects(ln["direction"]),
+        "posted_on": _objects(_text(ln["posted_on"])),
+        "amount_sen": amount_sen,
+        "amount": _objects(sen_texts(amount_sen)),
+        "counterparty": _objects(_text(ln["counterparty"])),
+        "status": _objects(np.where(duplicate, "DUPLICATE", line_status).astype(object)),
+    }  # fmt: skip
+    empty = np.full(len(line_id), "", dtype=object)
     for name in ("invoice_nos", "confirmation_ids", "codes", "reason"):
-        out[name] = np.where(plain, dec[name].fillna("").to_numpy(), "")
-    score = dec["score"].astype("Int64")
-    score_text = np.array(
-        list(map(str, score.to_numpy(dtype=np.int64, na_value=0).tolist())), dtype=object
-    )
-    score_text[score.isna().to_numpy()] = "<NA>"  # as Int64.astype(str); masked below
-    out["score"] = np.where(plain, score_text, "")
+        text = _text(dec[name])
+        text[~plain] = ""
+        out[name] = text
+    score = dec["score"]
+    scored = plain & ~pd.isna(score)
+    score_text = empty.copy()
+    score_text[plain] = "<NA>"  # as Int64.astype(str) of a missing score
+    texts: dict[int, str] = {}  # one text per distinct score (0-100), not one per line
+    score_text[scored] = [
+        texts.get(v) or texts.setdefault(v, str(v)) for v in score[scored].astype(np.int64).tolist()
+    ]
+    out["score"] = score_text
+    reason = out["reason"]
     if duplicate.any():  # the text only for the repeats, not for every line
-        out.loc[duplicate, "reason"] = (
-            "repeats line " + out["line_id"][duplicate].astype(str) + " ("
-            + ln["stored_file"].to_numpy()[duplicate] + " line "
-            + ln["stored_line"][duplicate].astype(str).to_numpy() + ")"
-        )  # fmt: skip
-    out.loc[ignored, "reason"] = np.where(
-        ln["is_fee"].fillna(False).astype(bool).to_numpy()[ignored],
+        reason[duplicate] = [
+            f"repeats line {i} ({f} line {n})"
+            for i, f, n in zip(
+                line_id[duplicate].tolist(),
+                ln["stored_file"][duplicate].tolist(),
+                ln["stored_line"][duplicate].tolist(),
+                strict=True,
+            )
+        ]
+    fee = ln["is_fee"][ignored]
+    reason[ignored] = np.where(
+        ~pd.isna(fee) & fee.astype(bool),
         "bank fee or internal movement",
         "debit: money out never pays an invoice",
     )
-    out["decision_id"] = dec["decision_id"].astype("Int64").to_numpy()
-    out["decision_run_id"] = dec["decision_run_id"].astype("Int64").to_numpy()
-    out["decided_by"] = dec["decided_by"].fillna("").to_numpy()
-    return out
+    for name in ("invoice_nos", "confirmation_ids", "codes", "reason", "score"):
+        out[name] = _objects(out[name])
+    for name, source in (("decision_id", "decision_id"), ("decision_run_id", "decision_run_id")):
+        values = dec[source]
+        out[name] = pd.arrays.IntegerArray(np.where(has_dec, values, 0).astype(np.int64), ~has_dec)
+    out["decided_by"] = _objects(_text(dec["decided_by"]))
+    return pd.DataFrame(out)
+
+
+def arrays_by_keys(
+    conn: Connection,
+    build: Callable[[Any], Any],
+    keys: Sequence[str],
+    columns: Sequence[str],
+    key: Any,
+) -> dict[str, npt.NDArray[Any]]:
+    """Columns (object arrays) of the rows whose text ``key`` is one of ``keys``, and possibly
+    of others (find the wanted rows by their key): few keys, ``IN (...)`` per ID_CHUNK; many,
+    one scan of the table."""
+    if len(keys) > ID_CHUNK:
+        return column_arrays(conn, [build(true())], columns)
+    stmts = [build(key.in_(list(chunk))) for chunk in chunks(keys)] or [build(false())]
+    return column_arrays(conn, stmts, columns)
 
 
 def invoice_frame(conn: Connection, invoice_nos: Sequence[str]) -> pd.DataFrame:
@@ -203,7 +345,7 @@ def invoice_frame(conn: Connection, invoice_nos: Sequence[str]) -> pd.DataFrame:
     dialect = conn.dialect.name
     c, a, cf = db.invoices.c, db.allocations.c, db.confirmations.c
     nos = list(dict.fromkeys(invoice_nos))
-    inv = frame_by_ids(
+    inv = arrays_by_keys(
         conn,
         lambda cond: select(
             c.invoice_no, c.status, sen_of(c.amount, dialect),
@@ -212,39 +354,64 @@ def invoice_frame(conn: Connection, invoice_nos: Sequence[str]) -> pd.DataFrame:
         nos,
         ("invoice_no", "status", "due_sen", "received_sen", "codes", "reason"),
         c.invoice_no,
-    ).set_index("invoice_no")  # fmt: skip
-    alloc = frame_by_ids(
+    )  # fmt: skip
+    at = pd.Index(inv["invoice_no"]).get_indexer(nos)
+    order = [no for no, k in zip(nos, at.tolist(), strict=True) if k >= 0]
+    at = at[at >= 0]
+    alloc = arrays_by_keys(
         conn,
-        lambda cond: (
-            select(a.invoice_no, a.id, a.bank_line_id)
-            .where(and_(cond, a.active.is_(True)))
-            .order_by(a.id)
+        lambda cond: select(a.invoice_no, a.id, a.bank_line_id).where(
+            and_(cond, a.active.is_(True))
         ),
         nos,
         ("invoice_no", "id", "bank_line_id"),
         a.invoice_no,
-    ).sort_values("id", kind="stable")
-    line_ids = joined_per_key(alloc["invoice_no"], alloc["bank_line_id"].astype(str))
-    tickets = frame(conn, select(cf.ticket_id, cf.invoice_nos), ("ticket_id", "invoice_nos"))
-    named = tickets.assign(invoice_no=tickets["invoice_nos"].fillna("").str.split(";")).explode(
-        "invoice_no"
     )
-    named = named[named["invoice_no"].isin(inv.index)]
+    listed = pd.Index(order)
+    mine = listed.get_indexer(alloc["invoice_no"]) >= 0
+    by_id = np.argsort(alloc["id"][mine].astype(np.int64), kind="stable")
+    line_ids = joined_per_key(
+        _objects(alloc["invoice_no"][mine][by_id]),
+        _objects(
+            np.array(list(map(str, alloc["bank_line_id"][mine][by_id].tolist())), dtype=object)
+        ),
+    )
+    del alloc
+    tickets = column_arrays(
+        conn, [select(cf.ticket_id, cf.invoice_nos)], ("ticket_id", "invoice_nos")
+    )
+    named = pd.DataFrame(
+        {
+            "ticket_id": _objects(tickets["ticket_id"]),
+            "invoice_no": _objects(_text(tickets["invoice_nos"])).str.split(";"),
+        }
+    ).explode("invoice_no")
+    named = named[listed.get_indexer(named["invoice_no"].to_numpy(dtype=object)) >= 0]
     confs = joined_per_key(named["invoice_no"], named["ticket_id"])
-    order = [no for no in nos if no in inv.index] if len(inv) != len(nos) else nos
-    rows = inv.reindex(order)
     return pd.DataFrame(
         {
-            "invoice_no": order,
-            "status": rows["status"].to_numpy(),
-            "amount_due": format_sen(rows["due_sen"]).to_numpy(),
-            "amount_received": format_sen(rows["received_sen"]).to_numpy(),
-            "codes": rows["codes"].to_numpy(),
-            "line_ids": line_ids.reindex(order).fillna("").to_numpy(),
-            "confirmation_ids": confs.reindex(order).fillna("").to_numpy(),
-            "reason": rows["reason"].to_numpy(),
+            "invoice_no": _objects(np.array(order, dtype=object)),
+            "status": _objects(inv["status"][at]),
+            "amount_due": _objects(_sen_or_blank(inv["due_sen"][at])),
+            "amount_received": _objects(_sen_or_blank(inv["received_sen"][at])),
+            "codes": _objects(inv["codes"][at]),
+            "line_ids": _objects(
+                _text(taken(line_ids.to_numpy(dtype=object), line_ids.index.get_indexer(order)))
+            ),
+            "confirmation_ids": _objects(
+                _text(taken(confs.to_numpy(dtype=object), confs.index.get_indexer(order)))
+            ),
+            "reason": _objects(inv["reason"][at]),
         }
     )
+
+
+def _sen_or_blank(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Integer sen (objects, None for NULL) as ``1500000.00``, NULL as ``""``."""
+    missing = pd.isna(values)
+    text = sen_texts(np.where(missing, 0, values).astype(np.int64))
+    text[missing] = ""
+    return text
 
 
 CONFIRMATION_FIELDS = ("ticket_id", "invoice_no", "status", "codes", "line_ids", "reason",
@@ -305,12 +472,13 @@ def _csv_texts(column: pd.Series) -> list[str] | None:
     if column.dtype.kind not in "OU" and not isinstance(column.dtype, pd.StringDtype):
         return None
     values = column.to_numpy(dtype=object)
-    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
-        return None
-    missing = column.isna().to_numpy()
-    if missing.any():
-        values = values.copy()
-        values[missing] = ""
+    if pd.api.types.infer_dtype(values, skipna=False) != "string":  # some missing, or not text
+        if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+            return None
+        missing = column.isna().to_numpy()
+        if missing.any():
+            values = values.copy()
+            values[missing] = ""
     texts: list[str] = values.tolist()
     blob = "".join(texts)
     if any(c in blob for c in _CSV_SPECIAL):
@@ -349,6 +517,68 @@ def rejection_frame(rejections: Sequence[Rejection]) -> pd.DataFrame:
     )
 
 
+@dataclass
+class _Frames:
+    """What the outputs are written from; each frame is dropped once written."""
+
+    lines: pd.DataFrame | None
+    confirmations: pd.DataFrame | None
+
+
+# from this many invoices on, invoices.csv is written by a worker process (its own connection)
+# while this one reads the lines and builds the workbook; below, starting the worker (about a
+# second of the other CPU) would cost more than reading the invoices here
+INVOICES_WORKER_MIN = 100_000
+
+
+def write_invoices_csv(engine_or_url: Engine | str, path: Path, invoice_nos: Sequence[str]) -> Path:
+    """invoices.csv of ``invoice_nos``; a URL: with an engine of its own (a worker process)."""
+    from reconcile.store import make_engine
+
+    engine = make_engine(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
+    try:
+        with gc_paused():
+            with engine.connect() as conn:
+                invs = invoice_frame(conn, invoice_nos)
+            return write_csv(path, INVOICES_COLUMNS, invs)
+    finally:
+        if isinstance(engine_or_url, str):
+            engine.dispose()
+
+
+@contextmanager
+def _invoices_written(
+    engine: Engine, db_url: str, path: Path, invoice_nos: Sequence[str]
+) -> Iterator[Callable[[], Path]]:
+    """invoices.csv, started now in a worker process when the run is big and another CPU is
+    there (spawned, as reconcile/readahead.py's readers, and leaving if this process dies),
+    otherwise written in this process when asked for. Yields the call that returns its path;
+    on leaving, the worker has finished."""
+    from reconcile.readahead import _watch_parent, worker_count
+
+    url = engine.url
+    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    if len(invoice_nos) < INVOICES_WORKER_MIN or in_memory or worker_count() < 1:
+        yield lambda: write_invoices_csv(engine, path, invoice_nos)
+        return
+    with ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_watch_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
+        written = pool.submit(write_invoices_csv, db_url, path, list(invoice_nos))
+
+        def result() -> Path:
+            try:
+                return written.result()
+            except BrokenProcessPool:
+                log.warning("the invoices.csv worker stopped; writing it in-process")
+                return write_invoices_csv(engine, path, invoice_nos)
+
+        yield result
+
+
 def write_run_reports(
     engine: Engine,
     opts: RunOptions,
@@ -362,12 +592,16 @@ def write_run_reports(
 ) -> list[Path]:
     """The run's CSVs and workbook. invoices.csv and confirmations.csv hold what this run
     loaded (README "Output files"), not the whole tables."""
-    out = opts.out
-    with engine.connect() as conn:
-        lines = line_frame(conn, seen, considered)
-        invs = invoice_frame(conn, invoice_nos)
-        confs = confirmation_frame(conn, ticket_ids)
-    return _write_all(engine, opts, run_id, out, lines, invs, confs, rejections)
+    invoices_path = opts.out / "invoices.csv"
+    with (
+        _invoices_written(engine, opts.db_url, invoices_path, invoice_nos) as invoices_csv,
+        gc_paused(),
+    ):
+        with engine.connect() as conn:
+            frames = _Frames(
+                line_frame(conn, seen, considered), confirmation_frame(conn, ticket_ids)
+            )
+        return _write_all(engine, opts, run_id, opts.out, frames, invoices_csv, rejections)
 
 
 def _write_all(
@@ -375,33 +609,35 @@ def _write_all(
     opts: RunOptions,
     run_id: int,
     out: Path,
-    lines: pd.DataFrame,
-    invs: pd.DataFrame,
-    confs: pd.DataFrame,
+    frames: _Frames,
+    invoices_csv: Callable[[], Path],
     rejections: Sequence[Rejection] | None,
 ) -> list[Path]:
-    """The workbook's sheets, then its packaging (compression) in a second thread while the
-    CSVs are written; ``rejections=None``: no rejections.csv (a state report). The
-    compression releases the GIL, so on two cores it costs almost no wall time."""
+    """The workbook's sheets, then its packaging (compression, which releases the GIL) in a
+    second thread while the CSVs are written; ``rejections=None``: no rejections.csv (a state
+    report). ``invoices_csv`` writes invoices.csv (or waits for the worker that does)."""
     from reconcile import workbook
 
+    assert frames.lines is not None and frames.confirmations is not None
     book = workbook.build_workbook(
         out / f"reconcile_{opts.as_of.isoformat()}_run{run_id}.xlsx",
         engine,
         opts,
         run_id,
-        lines=lines,
-        invoices=invs,
-        confirmations=confs,
+        lines=frames.lines,
+        invoices=None,
+        confirmations=frames.confirmations,
         rejections=rejections or [],
     )
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook") as pool:
         packaged = pool.submit(book.close)
-        paths = [
-            write_csv(out / "bank_lines.csv", BANK_LINES_COLUMNS, lines),
-            write_csv(out / "invoices.csv", INVOICES_COLUMNS, invs),
-            write_csv(out / "confirmations.csv", CONFIRMATIONS_COLUMNS, confs),
-        ]
+        paths = [write_csv(out / "bank_lines.csv", BANK_LINES_COLUMNS, frames.lines)]
+        frames.lines = None
+        paths.append(
+            write_csv(out / "confirmations.csv", CONFIRMATIONS_COLUMNS, frames.confirmations)
+        )
+        frames.confirmations = None
+        paths.insert(1, invoices_csv())
         if rejections is not None:
             paths.append(
                 write_csv(
@@ -419,28 +655,37 @@ def write_state_reports(opts: RunOptions) -> list[Path]:
 
     engine = make_engine(opts.db_url)
     try:
-        with engine.connect() as conn:
-            c = db.bank_lines.c
-            open_ids = [
-                int(r[0])
-                for r in conn.execute(
-                    select(c.id)
-                    .where(c.status.in_(("REVIEW", "UNMATCHED", "MATCHED")))
-                    .order_by(c.id)
+        with gc_paused():
+            with engine.connect() as conn:
+                c = db.bank_lines.c
+                open_ids = [
+                    int(r[0])
+                    for r in conn.execute(
+                        select(c.id)
+                        .where(c.status.in_(("REVIEW", "UNMATCHED", "MATCHED")))
+                        .order_by(c.id)
+                    )
+                ]
+                run_id = int(
+                    conn.execute(
+                        select(db.runs.c.id).order_by(db.runs.c.id.desc()).limit(1)
+                    ).scalar_one()
                 )
-            ]
-            run_id = int(
-                conn.execute(
-                    select(db.runs.c.id).order_by(db.runs.c.id.desc()).limit(1)
-                ).scalar_one()
+                frames = _Frames(
+                    line_frame(conn, [], open_ids),
+                    confirmation_frame(
+                        conn, [r[0] for r in conn.execute(select(db.confirmations.c.ticket_id))]
+                    ),
+                )
+                invoice_nos = [r[0] for r in conn.execute(select(db.invoices.c.invoice_no))]
+            return _write_all(
+                engine,
+                opts,
+                run_id,
+                opts.out,
+                frames,
+                lambda: write_invoices_csv(engine, opts.out / "invoices.csv", invoice_nos),
+                None,
             )
-            lines = line_frame(conn, [], open_ids)
-            invs = invoice_frame(
-                conn, [r[0] for r in conn.execute(select(db.invoices.c.invoice_no))]
-            )
-            confs = confirmation_frame(
-                conn, [r[0] for r in conn.execute(select(db.confirmations.c.ticket_id))]
-            )
-        return _write_all(engine, opts, run_id, opts.out, lines, invs, confs, None)
     finally:
         engine.dispose()

@@ -108,3 +108,35 @@ def test_sorted_unique_equals_numpy_unique(values: list[int]) -> None:
 
     array = np.array(values, dtype=np.int64)
     assert reports.sorted_unique(array).tolist() == np.unique(array).tolist()
+
+
+def test_invoices_csv_written_by_a_worker_process_is_the_one_written_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reconcile import readahead
+    from tests.reconcile.test_workbook import run_march
+
+    (tmp_path / "here").mkdir()
+    (tmp_path / "worker").mkdir()
+    here = run_march(tmp_path / "here")
+    pools: list[object] = []
+
+    class RecordedPool(reports.ProcessPoolExecutor):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+            pools.append(self)
+
+    monkeypatch.setattr(reports, "INVOICES_WORKER_MIN", 1)
+    monkeypatch.setattr(readahead, "worker_count", lambda: 1)
+    monkeypatch.setattr(reports, "ProcessPoolExecutor", RecordedPool)
+    worker = run_march(tmp_path / "worker")
+    assert len(pools) == 1
+    assert (
+        (worker.out / "invoices.csv")
+        .read_text(encoding="utf-8")
+        .startswith(
+            "invoice_no,status,amount_due,amount_received,codes,line_ids,confirmation_ids,reason\n"
+        )
+    )
+    for name in ("invoices.csv", "bank_lines.csv", "confirmations.csv", "rejections.csv"):
+        assert (worker.out / name).read_bytes() == (here.out / name).read_bytes()

@@ -375,6 +375,11 @@ def test_cell_text_is_escaped_for_xml_as_excel_expects() -> None:
     ]
 
 
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FF)) | st.text())
+def test_control_characters_are_found_as_the_escape_pattern_finds_them(text: str) -> None:
+    assert workbook._has_control(text) == bool(workbook._CONTROL.search(text))
+
+
 _LEVELS = st.sampled_from(["exact", "within_tolerance", "none", "client", "after_due", "x_1"])
 _INTS = st.integers(min_value=-(10**12), max_value=10**12)
 

@@ -311,8 +311,10 @@ def _viable_pairs(
     parts = []
     for lo, hi in itertools.pairwise(cuts):
         scored = score_pairs(pairs.iloc[lo:hi].reset_index(drop=True), cr, inv, cf, rules, calendar)
-        best = _best_per_pair(scored, cf)
-        parts.append(_compact(best[best["score"] >= rules.review_threshold]))
+        # a pair's best confirmation among those reaching the threshold is its best overall
+        # whenever that one reaches it: filter first, pick among fewer rows
+        scored = scored[scored["score"].to_numpy() >= rules.review_threshold]
+        parts.append(_compact(_best_per_pair(scored, cf)))
     if not parts:
         return _best_per_pair(score_pairs(pairs, cr, inv, cf, rules, calendar), cf)
     return pd.concat(parts, ignore_index=True)

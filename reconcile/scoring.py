@@ -156,8 +156,16 @@ def given_names_agree(
     """
     if len(a) == 0:
         return np.zeros(0, dtype=bool)
-    first_a, len_a = _first_tokens(a)
-    first_b, len_b = _first_tokens(b)
+    return _tokens_agree(*_first_tokens(a), *_first_tokens(b))
+
+
+def _tokens_agree(
+    first_a: npt.NDArray[np.object_],
+    len_a: npt.NDArray[np.int64],
+    first_b: npt.NDArray[np.object_],
+    len_b: npt.NDArray[np.int64],
+) -> npt.NDArray[np.bool_]:
+    """Element-wise: one first token starts the other (both known)."""
     common = process.cpdist(first_a, first_b, scorer=Prefix.similarity, workers=-1)
     shorter = np.minimum(len_a, len_b)
     agree: npt.NDArray[np.bool_] = (shorter > 0) & (common.astype(np.int64) == shorter)
@@ -173,7 +181,16 @@ def _agree_where(
     first names only where ``mask`` holds."""
     out = np.zeros(len(mask), dtype=bool)
     if mask.any():
-        out[mask] = given_names_agree(a[1][a[0][mask]], b[1][b[0][mask]])
+        # first names of the distinct names involved only (positions are numbers: cheap to
+        # deduplicate), then gathered per pair
+        def firsts(
+            side: tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]],
+        ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.int64]]:
+            codes, distinct = pd.factorize(side[0][mask])
+            tokens, lengths = _first_tokens(side[1][distinct])
+            return tokens[codes], lengths[codes]
+
+        out[mask] = _tokens_agree(*firsts(a), *firsts(b))
     return out
 
 

@@ -60,9 +60,11 @@ def ref_pattern(rules: Matching) -> re.Pattern[str]:
 
 def _digit_runs(rules: Matching) -> re.Pattern[str]:
     """The number part of :func:`ref_pattern` alone (no optional marker in front: scanning for
-    it at every character is what made the full pattern slow)."""
+    it at every character is what made the full pattern slow). It starts with a digit so the
+    scan skips text quickly; the lookbehinds, moved one digit on, test what the pattern's test
+    before the run."""
     lo, hi = rules.invoice_number_digits
-    return re.compile(rf"(?<!\d)(?<!\d[.,])\d{{{lo},{hi}}}(?![\d/])(?![.,]\d)")
+    return re.compile(rf"\d(?<!\d\d)(?<!\d[.,]\d)\d{{{lo - 1},{hi - 1}}}(?![\d/])(?![.,]\d)")
 
 
 _MARK_REACH = len("INVOICE") + 3  # the farthest a marker starts before its number
@@ -83,31 +85,27 @@ def quoted_refs(texts: Sequence[str], rules: Matching) -> pd.DataFrame:
         )
     joined = "\x00".join(texts)
     full = ref_pattern(rules)
-    runs = [(m.start(), m.end(), m.group()) for m in _digit_runs(rules).finditer(joined)]
-    # a run can carry a marker only where a marker precedes it: check the few that have one
     lo, hi = rules.invoice_number_digits
-    maybe = {
-        m.start(1)
-        for m in re.finditer(
-            rf"(?:INV(?:OICE)?|#|NO)[\s.:/#\-]{{0,3}}(?<!\d)(?<!\d[.,])(\d{{{lo},{hi}}})",
-            joined,
-            re.IGNORECASE,
-        )
-    }
-    marked: list[bool] = []
-    previous_end = 0
-    for start, end, _ in runs:
-        found = (
-            full.search(joined, max(previous_end, start - _MARK_REACH), end)
-            if start in maybe
-            else None
-        )
-        marked.append(found is not None and found.group("mark") is not None)
-        previous_end = end
-    starts = [r[0] for r in runs]
-    numbers = [r[2] for r in runs]
+    # re.split with the runs captured: text between runs and the runs, alternating, all in C;
+    # a run's position is the length of what precedes it
+    parts = re.split(f"({_digit_runs(rules).pattern})", joined)
+    offsets = np.cumsum([0, *map(len, parts)])
+    starts = offsets[1:-1:2]
+    ends = offsets[2::2]
+    numbers = parts[1::2]
+    # a run can carry a marker only where a marker precedes it: check the few that have one
+    marker = (
+        rf"((?=[IN#])(?:INV(?:OICE)?|#|NO)[\s.:/#\-]{{0,3}})(?<!\d)(?<!\d[.,])(\d{{{lo},{hi}}})"
+    )
+    pieces = re.split(marker, joined, flags=re.IGNORECASE)
+    maybe = set(np.cumsum([0, *map(len, pieces)])[2:-1:3].tolist())
+    marked = np.zeros(len(numbers), dtype=bool)
+    for k in np.flatnonzero(np.isin(starts, list(maybe))).tolist():
+        previous_end = int(ends[k - 1]) if k else 0
+        found = full.search(joined, max(previous_end, int(starts[k]) - _MARK_REACH), int(ends[k]))
+        marked[k] = found is not None and found.group("mark") is not None
     text_ends = np.cumsum([len(t) + 1 for t in texts])  # text i ends before text_ends[i]
-    rows = np.searchsorted(text_ends, np.asarray(starts, dtype=np.int64), side="right")
+    rows = np.searchsorted(text_ends, starts, side="right")
     return pd.DataFrame(
         {
             "row": rows.astype(np.int64),

@@ -70,12 +70,14 @@ def read_file(
         dialect = dialect_named(dialect)
     accounts = dict(accounts)
     try:
-        # no cyclic GC while a file's rows are built and encoded (see importers.base.gc_paused)
+        # no cyclic GC while a file's rows are built and encoded (see importers.base.gc_paused);
+        # the rows are freed before it resumes, or its first collection would scan them all
         with gc_paused():
             importer, statements = read_statement_file(
                 path, ParseContext(as_of=as_of, accounts=accounts), accounts
             )
             encoded = encode_file(importer.name, statements, dialect)
+            del statements
     except FileRejected as exc:
         return FileRead(path, sha, reason=str(exc))
     except Exception as exc:  # a defect in an importer must not stop the other files

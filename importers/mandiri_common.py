@@ -76,6 +76,45 @@ def parse_month_name_datetime(text: str) -> tuple[date, time | None]:
     return day, clock
 
 
+_STRICT_CLOCK = re.compile(r"[0-9]{2}:[0-9]{2}:[0-9]{2}")
+
+
+class MonthNameMoments:
+    """:func:`parse_month_name_datetime` for the texts of one statement, each distinct date and
+    time of day read once: ``'03 March 2026 10:02:11'`` is read as its date part and its
+    ``HH:MM:SS`` part (the full reading accepts the text exactly when it accepts both parts).
+    Anything else, and any part that does not read, goes to the full reading, which raises."""
+
+    __slots__ = ("_clocks", "_days")
+
+    def __init__(self) -> None:
+        self._days: dict[str, date] = {}
+        self._clocks: dict[str, time] = {}
+
+    def __call__(self, text: str) -> tuple[date, time | None]:
+        head, clock_text = text[:-9], text[-8:]
+        day = self._days.get(head)
+        clock = self._clocks.get(clock_text)
+        if day is not None and clock is not None and text[-9] == " ":
+            return day, clock
+        if len(text) < 10 or text[-9] != " " or not _STRICT_CLOCK.fullmatch(clock_text):
+            return parse_month_name_datetime(text)
+        if day is None:
+            try:
+                day, no_clock = parse_month_name_datetime(head)
+            except ValueFormatError:
+                return parse_month_name_datetime(text)
+            if no_clock is not None:
+                return parse_month_name_datetime(text)
+            self._days[head] = day
+        if clock is None:
+            hh, mm, ss = int(clock_text[:2]), int(clock_text[3:5]), int(clock_text[6:])
+            if hh > 23 or mm > 59 or ss > 59:
+                return parse_month_name_datetime(text)
+            clock = self._clocks[clock_text] = time(hh, mm, ss)
+        return day, clock
+
+
 def parse_month_name_date(text: str) -> date:
     """'02 Mar 2026' -> date (a time after it is not allowed here)."""
     day, clock = parse_month_name_datetime(text)

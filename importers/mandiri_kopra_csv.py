@@ -17,20 +17,20 @@ One header line, then one row per movement; ``;``-separated, unquoted, CRLF or L
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import time
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
 
-from importers.base import FileSniff, ParseContext, read_text, row_context
+from importers.base import FileSniff, ParseContext, gc_paused, read_text, row_context
 from importers.mandiri_common import (
     BANK,
+    MonthNameMoments,
     RawRow,
     build_transaction,
     direction_and_amount,
-    parse_month_name_datetime,
 )
-from reconcile.errors import FileRejected, RowError
+from reconcile.errors import FileRejected, RowError, ValueFormatError
 from reconcile.model import Direction, Statement, Transaction
 from reconcile.money import parse_amount_plain
 
@@ -66,11 +66,19 @@ class MandiriKopraCsv:
         return bool(first) and first[0] == HEADER.lower()
 
     def parse(self, path: Path, ctx: ParseContext) -> list[Statement]:
+        with gc_paused():
+            return self._parse(path)
+
+    def _parse(self, path: Path) -> list[Statement]:
         file = path.name
         lines = re.split(r"\r\n|\r|\n", read_text(path))
         if not lines or lines[0].replace('"', "").strip().lower() != HEADER.lower():
             raise FileRejected(file, f"line 1 is not the Kopra header {HEADER!r}")
         by_account: dict[str, Statement] = {}
+        # a statement repeats its post dates and credit/debit amounts thousands of times: each
+        # distinct text is read once (only readings that succeeded are kept)
+        moments = MonthNameMoments()
+        amounts: dict[str, Decimal] = {}
         for number, line in enumerate(lines[1:], start=2):
             if not line.strip():
                 continue
@@ -107,7 +115,9 @@ class MandiriKopraCsv:
                     f"line {number} has {len(fields)} fields: a ';' inside the description; "
                     "Remarks and AdditionalDesc were split at the last ';' (a guess)"
                 )
-            row = self._row(file, number, account_no, fields[2], middle, fields[-3:])
+            row = self._row(
+                file, number, account_no, fields[2], middle, fields[-3:], moments, amounts
+            )
             st.transactions.append(build_transaction(self.name, row))
         statements = list(by_account.values())
         for st in statements:
@@ -130,23 +140,40 @@ class MandiriKopraCsv:
         post_date: str,
         middle: list[str],
         money: list[str],
+        moments: MonthNameMoments,
+        amounts: dict[str, Decimal],
     ) -> RawRow:
-        posted: tuple[date, time | None]
-        with row_context(file, number, "PostDate"):
-            posted = parse_month_name_datetime(post_date)
-        amounts: list[Decimal] = []
-        for column, text in zip(COLUMNS[-3:], money, strict=True):
-            with row_context(file, number, column):
-                amounts.append(parse_amount_plain(text))
-        credit, debit, balance = amounts
-        with row_context(file, number, "Credit Amount"):
-            direction, amount = direction_and_amount(
-                credit,
-                debit,
-                credit_column="Credit Amount",
-                debit_column="Debit Amount",
-                text=f"Credit Amount={money[0].strip()} Debit Amount={money[1].strip()}",
-            )
+        try:
+            posted = moments(post_date)
+        except ValueFormatError as exc:
+            raise RowError(file, number, "PostDate", exc.value, exc.expected) from exc
+        credit_text, debit_text, balance_text = money
+        credit = amounts.get(credit_text)
+        if credit is None:
+            with row_context(file, number, "Credit Amount"):
+                credit = amounts[credit_text] = parse_amount_plain(credit_text)
+        debit = amounts.get(debit_text)
+        if debit is None:
+            with row_context(file, number, "Debit Amount"):
+                debit = amounts[debit_text] = parse_amount_plain(debit_text)
+        try:
+            balance = parse_amount_plain(balance_text)
+        except ValueFormatError as exc:
+            raise RowError(file, number, "Close Balance", exc.value, exc.expected) from exc
+        direction: Direction
+        if credit > 0 and debit == 0:
+            direction, amount = Direction.CR, credit
+        elif debit > 0 and credit == 0:
+            direction, amount = Direction.DB, debit
+        else:  # the shared check words the error
+            with row_context(file, number, "Credit Amount"):
+                direction, amount = direction_and_amount(
+                    credit,
+                    debit,
+                    credit_column="Credit Amount",
+                    debit_column="Debit Amount",
+                    text=f"Credit Amount={money[0].strip()} Debit Amount={money[1].strip()}",
+                )
         remarks, additional = ";".join(middle[:-1]), middle[-1]
         return RawRow(
             account_no=account_no,

@@ -13,9 +13,8 @@ them maps onto the same (key, occurrence) pairs. The database enforces uniquenes
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 
-from reconcile.model import Transaction
+from reconcile.model import Direction, Transaction
 
 
 def normalise_description(text: str) -> str:
@@ -23,21 +22,36 @@ def normalise_description(text: str) -> str:
 
 
 def dedup_key(t: Transaction) -> str:
-    desc = normalise_description(t.description)
-    if t.balance is not None:
-        material = f"B|{t.direction.value}|{t.amount:f}|{t.balance:f}|{desc}"
-    else:
-        day = t.posted_on.isoformat() if t.posted_on else "PEND"
-        material = f"D|{day}|{t.direction.value}|{t.amount:f}|{desc}"
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+    """The row's idempotency key (see the module docstring)."""
+    [(key, _)] = keys_with_occurrence([t])
+    return key
 
 
 def keys_with_occurrence(rows: list[Transaction]) -> list[tuple[str, int]]:
-    """(key, occurrence) for each row, occurrence counted per account within this file."""
-    seen: Counter[tuple[str, str]] = Counter()
+    """(key, occurrence) for each row, occurrence counted per account within this file.
+
+    The key is the SHA-256 of ``B|direction|amount|balance|description`` or
+    ``D|posting date or PEND|direction|amount|description`` (amounts written out in full, the
+    description as :func:`normalise_description` gives it). Built inline, with one counter per
+    account: a file has up to a hundred thousand rows, and per-row calls, enum lookups and
+    tuple counting cost more than the hashing.
+    """
+    sha256 = hashlib.sha256
+    direction_of = {d: d.value for d in Direction}
+    seen: dict[str, dict[str, int]] = {}
     out: list[tuple[str, int]] = []
+    append = out.append
     for t in rows:
-        k = dedup_key(t)
-        seen[(t.account_no, k)] += 1
-        out.append((k, seen[(t.account_no, k)]))
+        desc = " ".join(t.description.split()).upper()
+        if t.balance is not None:
+            material = f"B|{direction_of[t.direction]}|{t.amount:f}|{t.balance:f}|{desc}"
+        else:
+            day = t.posted_on.isoformat() if t.posted_on else "PEND"
+            material = f"D|{day}|{direction_of[t.direction]}|{t.amount:f}|{desc}"
+        k = sha256(material.encode("utf-8")).hexdigest()
+        counts = seen.get(t.account_no)
+        if counts is None:
+            counts = seen[t.account_no] = {}
+        n = counts[k] = counts.get(k, 0) + 1
+        append((k, n))
     return out

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from importers.base import sha256_file
+from importers.base import gc_paused, sha256_file
 from reconcile import db, readahead, store
 from reconcile.config import Rules, snapshot
 from reconcile.errors import FileRejected, ReconcileError
@@ -177,47 +177,51 @@ def import_inbox(
         files, as_of=opts.as_of, accounts=accounts, dialect=engine.dialect
     )
     try:
-        for read in reads:
-            path, sha = read.path, read.sha256
-            result.input_hashes[path.name] = sha
-            if read.encoded is None:
-                assert read.reason is not None
-                if read.unexpected:
-                    log.error("unexpected error while reading %s\n%s", path.name, read.trace)
-                _reject(engine, opts, run_id, result, path, sha, read.reason, rejected)
-                continue
-            step("import.parsed")
-            with engine.begin() as conn:
-                outcome = store.import_encoded(
-                    conn,
-                    run_id=run_id,
-                    file_name=path.name,
-                    sha256=sha,
-                    encoded=read.encoded,
-                    now=opts.clock(),
+        # no cyclic GC while files are stored: each collection that the allocations of a
+        # file's rows trigger (unpickling its read, binding its values, its SeenLines)
+        # re-scanned every SeenLine kept so far (the few cycles made wait for the next one)
+        with gc_paused():
+            for read in reads:
+                path, sha = read.path, read.sha256
+                result.input_hashes[path.name] = sha
+                if read.encoded is None:
+                    assert read.reason is not None
+                    if read.unexpected:
+                        log.error("unexpected error while reading %s\n%s", path.name, read.trace)
+                    _reject(engine, opts, run_id, result, path, sha, read.reason, rejected)
+                    continue
+                step("import.parsed")
+                with engine.begin() as conn:
+                    outcome = store.import_encoded(
+                        conn,
+                        run_id=run_id,
+                        file_name=path.name,
+                        sha256=sha,
+                        encoded=read.encoded,
+                        now=opts.clock(),
+                    )
+                    step("import.uncommitted")
+                step("import.committed")
+                layout = read.encoded.layout
+                del read
+                seen += _seen_lines(path.name, outcome)
+                result.counts["lines_new"] = result.counts.get("lines_new", 0) + len(
+                    outcome.new_line_ids
                 )
-                step("import.uncommitted")
-            step("import.committed")
-            layout = read.encoded.layout
-            del read
-            seen += _seen_lines(path.name, outcome)
-            result.counts["lines_new"] = result.counts.get("lines_new", 0) + len(
-                outcome.new_line_ids
-            )
-            result.counts["lines_duplicate"] = result.counts.get("lines_duplicate", 0) + len(
-                outcome.duplicates
-            )
-            result.counts["files_imported"] = result.counts.get("files_imported", 0) + 1
-            log.info(
-                "imported %s (%s): %d new lines, %d already known",
-                path.name,
-                layout,
-                len(outcome.new_line_ids),
-                len(outcome.duplicates),
-            )
-            if not opts.keep_inbox:
-                move_aside(path, archive, sha)
-            step("import.archived")
+                result.counts["lines_duplicate"] = result.counts.get("lines_duplicate", 0) + len(
+                    outcome.duplicates
+                )
+                result.counts["files_imported"] = result.counts.get("files_imported", 0) + 1
+                log.info(
+                    "imported %s (%s): %d new lines, %d already known",
+                    path.name,
+                    layout,
+                    len(outcome.new_line_ids),
+                    len(outcome.duplicates),
+                )
+                if not opts.keep_inbox:
+                    move_aside(path, archive, sha)
+                step("import.archived")
     finally:
         reads.close()  # stops the workers, also when storing failed
     return seen

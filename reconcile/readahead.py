@@ -63,17 +63,21 @@ def read_file(
     """Hash, detect, parse, prove and encode one file. A refused file (or a defect in an
     importer) comes back as a reason, never as an exception: the other files go on."""
     from importers import ParseContext, read_statement_file
-    from importers.base import sha256_file
+    from importers.base import gc_paused, sha256_file
 
     sha = sha256_file(path)
     if isinstance(dialect, str):
         dialect = dialect_named(dialect)
     accounts = dict(accounts)
     try:
-        importer, statements = read_statement_file(
-            path, ParseContext(as_of=as_of, accounts=accounts), accounts
-        )
-        encoded = encode_file(importer.name, statements, dialect)
+        # no cyclic GC while a file's rows are built and encoded (see importers.base.gc_paused);
+        # the rows are freed before it resumes, or its first collection would scan them all
+        with gc_paused():
+            importer, statements = read_statement_file(
+                path, ParseContext(as_of=as_of, accounts=accounts), accounts
+            )
+            encoded = encode_file(importer.name, statements, dialect)
+            del statements
     except FileRejected as exc:
         return FileRead(path, sha, reason=str(exc))
     except Exception as exc:  # a defect in an importer must not stop the other files

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from importers.mandiri_common import (
+    MonthNameMoments,
     parse_month_name_date,
     parse_month_name_datetime,
     parse_wib_time,
@@ -77,3 +78,32 @@ def test_garbage_dates_and_times_raise_only_value_format_error(text: str) -> Non
             parse(text)
         except ValueFormatError as exc:
             assert exc.value == text
+
+
+def _reading(read: object, text: str) -> object:
+    try:
+        return read(text)  # type: ignore[operator]
+    except ValueFormatError as exc:
+        return ("error", exc.value, exc.expected)
+
+
+post_date_text = st.one_of(
+    st.text(max_size=30),
+    st.builds(
+        lambda d, m, y, sep, clock: f"{d}{sep}{m}{sep}{y} {clock}",
+        st.integers(0, 40).map(lambda n: f"{n:02d}"),
+        st.sampled_from([*ENGLISH, *INDONESIAN_ABBR, "Mrt", "mar", "MAY"]),
+        st.sampled_from(["2026", "1999", "26"]),
+        st.sampled_from([" ", "-", "  "]),
+        st.from_regex(
+            r"[0-9]{1,2}[:.][0-9]{2}([:.][0-9]{2})?|[0-9]{2}:[0-9]{2}:[0-9]{2}", fullmatch=True
+        ),
+    ),
+)
+
+
+@given(st.lists(post_date_text, min_size=1, max_size=8))
+def test_memoised_post_dates_read_as_the_full_reading_does(texts: list[str]) -> None:
+    moments = MonthNameMoments()
+    for text in [*texts, *texts]:  # the second pass reads from the memo
+        assert _reading(moments, text) == _reading(parse_month_name_datetime, text)

@@ -35,7 +35,7 @@ from reconcile.config import Rules
 from reconcile.lines import ROW_COLUMNS, EncodedFile, LineColumns, encode_file
 from reconcile.model import Statement
 from reconcile.money import from_sen
-from reconcile.sqlframes import driver_rows, frame, frame_by_ids, iso_of, sen_of
+from reconcile.sqlframes import chunks, driver_rows, frame, frame_by_ids, iso_of, sen_of
 
 CHUNK = 1000
 SQLITE_CACHE_KIB = 256 * 1024
@@ -131,19 +131,38 @@ def bulk_update(conn: Connection, table: Any, key: str, records: list[dict[str, 
         update_columns(conn, table, key, {f: [r[f] for r in records] for f in fields})
 
 
+GROUPED_UPDATE_MIN = 100  # rows per distinct set of values for one UPDATE … IN (…) per set
+
+
 def update_columns(conn: Connection, table: Any, key: str, columns: dict[str, Any]) -> None:
     """``UPDATE table SET <other columns> WHERE key = …`` for rows given column by column (a
-    scalar fills its column), values bound once per distinct value, one executemany of plain
-    tuples on the driver's cursor (no per-row parameter dictionaries)."""
+    scalar fills its column), values bound once per distinct value, plain tuples on the
+    driver's cursor (no per-row parameter dictionaries). Where many rows get the same values
+    (a million line statuses, three of them), one ``UPDATE … WHERE key IN (…)`` per set of
+    values and chunk of keys; else one executemany, a statement per row."""
     fields = [f for f in columns if f != key]
     rows = _bound_rows(conn, table, {**{f: columns[f] for f in fields}, key: columns[key]})
     if not rows or not fields:
         return
     mark = _mark(conn)
     sets = ", ".join(f"{f} = {mark}" for f in fields)
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        groups.setdefault(row[:-1], []).append(row[-1])
+        if len(groups) * GROUPED_UPDATE_MIN > len(rows):
+            break
     cursor = conn.connection.cursor()
     try:
-        cursor.executemany(f"UPDATE {table.name} SET {sets} WHERE {key} = {mark}", rows)  # noqa: S608
+        if len(groups) * GROUPED_UPDATE_MIN > len(rows):
+            cursor.executemany(f"UPDATE {table.name} SET {sets} WHERE {key} = {mark}", rows)  # noqa: S608
+            return
+        for values, keys in groups.items():
+            for chunk in chunks(keys):
+                marks = ", ".join([mark] * len(chunk))
+                cursor.execute(
+                    f"UPDATE {table.name} SET {sets} WHERE {key} IN ({marks})",  # noqa: S608
+                    (*values, *chunk),
+                )
     finally:
         cursor.close()
 

@@ -396,3 +396,35 @@ def test_persisting_the_same_decisions_with_one_new_line_writes_only_the_new_one
         ).all()
     assert (first["decisions"], again["decisions"]) == (2, 1)
     assert sorted(r[0] for r in active) == ids
+
+
+def test_update_columns_by_shared_values_and_row_by_row_write_the_same(db_url: str) -> None:
+    from reconcile.store import update_columns
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        sync_accounts(conn, RULES)
+        run_id = start_run(conn, as_of=date(2026, 3, 10), command="test", snapshot={}, now=NOW)
+        rows = [_line(f"{1000 + k}.00", None, 5 + k, desc=f"D{k}") for k in range(250)]
+        import_statements(
+            conn,
+            run_id=run_id,
+            file_name="a.csv",
+            sha256="0" * 64,
+            layout="bca_klikbca_individual",
+            statements=_stmt(rows),
+            now=NOW,
+        )
+        c = db.bank_lines.c
+        ids = [r[0] for r in conn.execute(select(c.id).order_by(c.source_line))]
+        # two sets of values for 250 rows: one UPDATE ... IN per set
+        statuses = ["REVIEW"] * 240 + ["UNMATCHED"] * 10
+        update_columns(conn, db.bank_lines, "id", {"id": ids, "status": statuses})
+        # a value per row: one statement per row
+        update_columns(
+            conn, db.bank_lines, "id", {"id": ids, "counterparty": [f"P{k}" for k in range(250)]}
+        )
+    with engine.connect() as conn:
+        got = conn.execute(select(c.status, c.counterparty).order_by(c.source_line)).all()
+    assert [tuple(r) for r in got] == [(s, f"P{k}") for k, s in enumerate(statuses)]

@@ -179,8 +179,12 @@ def name_pairs(
         left = senders if suffix == "block" else long if suffix == "long" else whole
         found = left.merge(side, on="key")
         packed_pairs.append(found["cidx"].to_numpy(np.int64) * width + found["iidx"].to_numpy())
-    # one pair per (credit, invoice) however many keys found it: distinct packed numbers
-    by_name = pd.unique(np.concatenate(packed_pairs))
+    # one pair per (credit, invoice) however many keys found it: distinct packed numbers, by
+    # an in-place sort (a hash table over tens of millions of pairs costs far more memory)
+    by_name = np.concatenate(packed_pairs)
+    del packed_pairs
+    by_name.sort()
+    by_name = by_name[np.r_[True, by_name[1:] != by_name[:-1]]] if len(by_name) else by_name
     frames = [pd.DataFrame({"cidx": by_name // width, "iidx": by_name % width, "alias": 0})]
     if len(aliases):
         learned = pd.DataFrame(

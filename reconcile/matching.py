@@ -703,6 +703,7 @@ def decide(
 
     # 2. one transfer paying several invoices of one client
     rest = viable[~viable["cidx"].isin(taken_c) & ~viable["iidx"].isin(taken_i)]
+    del viable  # what is left of it is ``rest`` (~10M pairs at 1M lines: one copy at a time)
     combined, combined_ambiguous = _combined_groups(rest, cr, inv, rules)
     if len(combined):
         out_sen = inv["outstanding_sen"].to_numpy()[combined["iidx"].to_numpy()]
@@ -744,9 +745,7 @@ def decide(
     taken_c.update(c.tolist())
 
     # 3. global assignment of the rest
-    rest = viable[~viable["cidx"].isin(taken_c) & ~viable["iidx"].isin(taken_i)]
-    del viable
-    rest = rest.reset_index(drop=True)
+    rest = rest[~rest["cidx"].isin(taken_c) & ~rest["iidx"].isin(taken_i)].reset_index(drop=True)
     result = assign(rest)
     picked = pd.concat(
         [result.accepted.assign(accepted=True), result.duplicates.assign(accepted=False)],

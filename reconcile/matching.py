@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -208,6 +209,7 @@ def _candidate_pairs(
     if len(cf):
         links = confirmation_links(cr, cf, rules, calendar, refs, inv)
         parts.append(confirmation_pairs(links, cf, inv))
+    del refs, amount  # the merge frees each part once read
     return _merge_evidence(parts, len(inv), exact_block), exact_block
 
 
@@ -219,22 +221,25 @@ def _merge_evidence(
     ``fidx = -1`` row only if no confirmation links it.
 
     Flat numpy arrays, one sort (tens of millions of rows at 1M lines: pandas group-bys and a
-    merge over them took several GiB).
+    merge over them took several GiB). Consumes ``parts`` (the list is emptied as it is read).
     """
 
-    def column(part: pd.DataFrame, name: str, missing: int) -> npt.NDArray[np.int64]:
+    def column(part: pd.DataFrame, name: str, missing: int, dtype: type) -> npt.NDArray[Any]:
         if name not in part:
-            return np.full(len(part), missing, dtype=np.int64)
-        values: npt.NDArray[np.int64] = part[name].fillna(missing).to_numpy(dtype=np.int64)
-        return values
+            return np.full(len(part), missing, dtype=dtype)
+        return part[name].fillna(missing).to_numpy().astype(dtype, copy=False)
 
-    key = np.concatenate([column(p, "cidx", 0) * n_invoices + column(p, "iidx", 0) for p in parts])
-    ref = np.concatenate([column(p, "ref", 0) for p in parts]).astype(np.int8)
-    bits = np.concatenate(
-        [column(p, "alias", 0) | column(p, "name_block", 0) << 1 | column(p, "amount_block", 0) << 2
-         for p in parts]
-    ).astype(np.int8)  # fmt: skip
-    fidx = np.concatenate([column(p, "fidx", -1) for p in parts]).astype(np.int32)
+    keys, refs, flags, tickets = [], [], [], []
+    while parts:
+        p = parts.pop(0)
+        keys.append(column(p, "cidx", 0, np.int64) * n_invoices + column(p, "iidx", 0, np.int64))
+        refs.append(column(p, "ref", 0, np.int8))
+        flags.append(column(p, "alias", 0, np.int8) | column(p, "name_block", 0, np.int8) << 1
+                     | column(p, "amount_block", 0, np.int8) << 2)  # fmt: skip
+        tickets.append(column(p, "fidx", -1, np.int32))
+        del p
+    key, ref, bits, fidx = (np.concatenate(a) for a in (keys, refs, flags, tickets))
+    del keys, refs, flags, tickets
     if not len(key):
         none = np.zeros(0, dtype=np.int64)
         return pd.DataFrame({c: none for c in ("cidx", "iidx", "ref", "alias", "name_block",

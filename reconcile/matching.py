@@ -35,7 +35,7 @@ from reconcile.candidates import (
 from reconcile.config import Matching
 from reconcile.errors import ReconcileError
 from reconcile.names import DEGREES_AT_END, normalise_names
-from reconcile.scoring import AMOUNT_LEVELS, score_pairs, tolerance_sen
+from reconcile.scoring import AMOUNT_LEVELS, name_tables, score_pairs, tolerance_sen
 
 
 class Code(StrEnum):
@@ -314,8 +314,10 @@ def _viable_pairs(
             end = int(np.searchsorted(cidx, cidx[end - 1], side="right"))
         cuts.append(end)
     parts = []
+    tables = name_tables(cr, inv, cf)
     for lo, hi in itertools.pairwise(cuts):
-        scored = score_pairs(pairs.iloc[lo:hi].reset_index(drop=True), cr, inv, cf, rules, calendar)
+        block = pairs.iloc[lo:hi].reset_index(drop=True)
+        scored = score_pairs(block, cr, inv, cf, rules, calendar, tables)
         # a pair's best confirmation among those reaching the threshold is its best overall
         # whenever that one reaches it: filter first, pick among fewer rows
         scored = scored[scored["score"].to_numpy() >= rules.review_threshold]

@@ -194,6 +194,26 @@ def _agree_where(
     return out
 
 
+Tables = dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]]
+
+
+def name_tables(
+    credits: pd.DataFrame, invoices: pd.DataFrame, confirmations: pd.DataFrame
+) -> Tables:
+    """The name tables (see _table) scoring uses, built once for all blocks of pairs."""
+    tables = {
+        "sender_norm": _table(credits, "sender_norm"),
+        "sender_kept": _table(credits, "sender_kept"),
+        "client_norm": _table(invoices, "client_norm"),
+        "company_norm": _table(invoices, "company_norm"),
+    }
+    if len(confirmations):
+        tables["name_norm"] = _table(confirmations, "name_norm")
+    else:
+        tables["name_norm"] = (np.zeros(0, dtype=np.int64), np.array([""], dtype=object))
+    return tables
+
+
 def score_pairs(
     pairs: pd.DataFrame,
     credits: pd.DataFrame,
@@ -201,8 +221,12 @@ def score_pairs(
     confirmations: pd.DataFrame,
     rules: Matching,
     calendar: BankingCalendar,
+    tables: Tables | None = None,
 ) -> pd.DataFrame:
-    """Add levels, weights, ``score`` and ``gap_sen`` (credit minus amount due) to each pair."""
+    """Add levels, weights, ``score`` and ``gap_sen`` (credit minus amount due) to each pair.
+
+    ``tables``: ``name_tables(credits, invoices, confirmations)`` when scoring in blocks."""
+    tables = tables or name_tables(credits, invoices, confirmations)
     c = pairs["cidx"].to_numpy()
     i = pairs["iidx"].to_numpy()
     f = pairs["fidx"].to_numpy()
@@ -233,10 +257,10 @@ def score_pairs(
     reference = _select([ref_value == 2, ref_value == 1], ["marked", "bare"], "none")
 
     # names as positions in tables of distinct names (see _table)
-    sender_codes, sender_names = _table(credits, "sender_norm")
-    kept_codes, kept_names = _table(credits, "sender_kept")
-    client_codes, client_names = _table(invoices, "client_norm")
-    company_codes, company_names = _table(invoices, "company_norm")
+    sender_codes, sender_names = tables["sender_norm"]
+    kept_codes, kept_names = tables["sender_kept"]
+    client_codes, client_names = tables["client_norm"]
+    company_codes, company_names = tables["company_norm"]
     sender_norm = credits["sender_norm"].to_numpy(dtype=object)
     # the sender as printed, a trailing "degree" kept: banks cut "SETIAWAN" to "SE" (see names)
     kept_differs = credits["sender_kept"].to_numpy(dtype=object) != sender_norm
@@ -268,10 +292,7 @@ def score_pairs(
         return chosen
 
     strong = rules.name_match_min
-    if len(confirmations):
-        conf_codes, conf_table = _table(confirmations, "name_norm")
-    else:
-        conf_codes, conf_table = np.zeros(0, dtype=np.int64), np.array([""], dtype=object)
+    conf_codes, conf_table = tables["name_norm"]
     no_name = len(conf_table) - 1
     conf_names = np.where(has_conf, conf_codes[safe_f] if len(conf_codes) else no_name, no_name)
     conf_sim = similarity(conf_names, conf_table)

@@ -402,23 +402,31 @@ def _load_invoices(conn: Connection, opts: RunOptions, run_id: int, result: RunR
         return
     if frame is None:
         return  # refused (a rejection says why): what is stored stays as it is
+    _store_source(
+        conn, opts, run_id, result, "invoices", frame,
+        origin=source.origin, sha256=source.sha256, settings=source.settings,
+        row_count=len(frame), rejected_rows=_rejected_rows(result, before),
+    )  # fmt: skip
+
+
+def _store_source(
+    conn: Connection,
+    opts: RunOptions,
+    run_id: int,
+    result: RunResult,
+    kind: str,
+    frame: pd.DataFrame,
+    **load: Any,
+) -> None:
+    """Upsert the rows read from the invoice or confirmation source, count the new and changed
+    ones, and record the load (``load``: what ``store.record_source_load`` keeps of it)."""
+    upsert = store.upsert_invoices if kind == "invoices" else store.upsert_confirmations
     stats = {"new": 0, "changed": 0}
     if len(frame):
-        stats = store.upsert_invoices(conn, run_id=run_id, frame=frame, now=opts.clock())
-    result.counts["invoices_new"] = stats["new"]
-    result.counts["invoices_changed"] = stats["changed"]
-    store.record_source_load(
-        conn,
-        run_id=run_id,
-        kind="invoices",
-        origin=source.origin,
-        sha256=source.sha256,
-        settings=source.settings,
-        row_count=len(frame),
-        stats=stats,
-        rejected_rows=_rejected_rows(result, before),
-        now=opts.clock(),
-    )
+        stats = upsert(conn, run_id=run_id, frame=frame, now=opts.clock())
+    result.counts[f"{kind}_new"] = stats["new"]
+    result.counts[f"{kind}_changed"] = stats["changed"]
+    store.record_source_load(conn, run_id=run_id, kind=kind, stats=stats, now=opts.clock(), **load)
 
 
 def _load_confirmations(conn: Connection, opts: RunOptions, run_id: int, result: RunResult) -> None:
@@ -460,28 +468,15 @@ def _load_confirmations(conn: Connection, opts: RunOptions, run_id: int, result:
         return
     if frame is None:
         return
-    stats = {"new": 0, "changed": 0}
-    if len(frame):
-        stats = store.upsert_confirmations(conn, run_id=run_id, frame=frame, now=opts.clock())
-    result.counts["confirmations_new"] = stats["new"]
-    result.counts["confirmations_changed"] = stats["changed"]
     submitted = frame["submitted_at"].dropna() if len(frame) else pd.Series(dtype=object)
     latest = pd.Timestamp(submitted.max()).date() if len(submitted) else None
-    store.record_source_load(
-        conn,
-        run_id=run_id,
-        kind="confirmations",
-        origin=source.origin,
-        sha256=source.sha256,
-        settings=source.settings,
-        row_count=len(frame),
-        stats=stats,
-        rejected_rows=_rejected_rows(result, before),
-        now=opts.clock(),
-        intake_as_of=intake_as_of(opts.as_of, latest),
-        latest_submitted_on=latest,
+    _store_source(
+        conn, opts, run_id, result, "confirmations", frame,
+        origin=source.origin, sha256=source.sha256, settings=source.settings,
+        row_count=len(frame), rejected_rows=_rejected_rows(result, before),
+        intake_as_of=intake_as_of(opts.as_of, latest), latest_submitted_on=latest,
         known_invoices=known_count,
-    )
+    )  # fmt: skip
 
 
 def _reread_part(
@@ -527,29 +522,15 @@ def _reread_part(
         return False  # the full read reports it
     if res is None:
         return False
-    stats = {"new": 0, "changed": 0}
-    if len(res.frame):
-        stats = store.upsert_confirmations(conn, run_id=run_id, frame=res.frame, now=opts.clock())
     for file, line, reason in last.rejected_rows:  # the file's refused rows, as a full read
         result.rejections.append(Rejection(file, reason, line))
-    result.counts["confirmations_new"] = stats["new"]
-    result.counts["confirmations_changed"] = stats["changed"]
+    _store_source(
+        conn, opts, run_id, result, "confirmations", res.frame,
+        origin=last.origin, sha256=last.sha256, settings=last.settings,
+        row_count=last.row_count, rejected_rows=last.rejected_rows, intake_as_of=now_as_of,
+        latest_submitted_on=last.latest_submitted_on, known_invoices=known_count,
+    )  # fmt: skip
     result.counts["confirmations_reread"] = len(res.frame)
-    store.record_source_load(
-        conn,
-        run_id=run_id,
-        kind="confirmations",
-        origin=last.origin,
-        sha256=last.sha256,
-        settings=last.settings,
-        row_count=last.row_count,
-        stats=stats,
-        rejected_rows=last.rejected_rows,
-        now=opts.clock(),
-        intake_as_of=now_as_of,
-        latest_submitted_on=last.latest_submitted_on,
-        known_invoices=known_count,
-    )
     log.info(
         "confirmations unchanged since run %d: %d read again (submitted after %s, or naming "
         "one of %d added invoices)",

@@ -235,9 +235,33 @@ def floor_join(credits: Any, invoices: Any) -> int:
     return len(left[left["name"] != ""].merge(right, on=["amount_sen", "name"]))
 
 
+def start_bench_run(engine: Any, opts: Any, command: str) -> Any:
+    """A prepared database and a started run for stages timed one by one."""
+    from reconcile import pipeline, store
+    from reconcile.config import snapshot
+
+    pipeline.prepare_database(engine, opts.rules)
+    with engine.begin() as conn:
+        run_id = store.start_run(
+            conn, as_of=opts.as_of, command=command, snapshot=snapshot(opts.rules),
+            now=datetime.now(),
+        )  # fmt: skip
+    return pipeline.RunResult(run_id=run_id, exit_code=0)
+
+
+def finish_bench_run(engine: Any, run: Any) -> None:
+    """Record the run as completed, as cron's would be: the next run may trust it."""
+    from reconcile import store
+
+    with engine.begin() as conn:
+        store.finish_run(
+            conn, run.run_id, status="COMPLETED", exit_code=0, now=datetime.now(),
+            counts=run.counts, input_hashes=run.input_hashes,
+        )  # fmt: skip
+
+
 def run_stages(data: Path, db_url: str, work: Path, profile: bool, tag: str) -> dict[str, Any]:
     from reconcile import pipeline, reports, store
-    from reconcile.config import snapshot
 
     opts = run_options(data, work, db_url)
     result: dict[str, Any] = {"rejections": []}
@@ -245,16 +269,9 @@ def run_stages(data: Path, db_url: str, work: Path, profile: bool, tag: str) -> 
         clock = StageClock(sampler, OUT if profile else None)
         engine = store.make_engine(db_url)
         with clock.stage("setup"):
-            pipeline.prepare_database(engine, opts.rules)
-            with engine.begin() as conn:
-                run_id = store.start_run(
-                    conn,
-                    as_of=opts.as_of,
-                    command="run",  # a run like cron's: the incremental one reports after it
-                    snapshot=snapshot(opts.rules),
-                    now=datetime.now(),
-                )
-        run = pipeline.RunResult(run_id=run_id, exit_code=0)
+            # a run like cron's: the incremental one reports after it
+            run = start_bench_run(engine, opts, command="run")
+        run_id = run.run_id
         # stage 1 as the job runs it: files read ahead in worker processes while the previous
         # one is stored, so parse, validate and store overlap and are timed as one
         with clock.stage("import"):
@@ -285,16 +302,7 @@ def run_stages(data: Path, db_url: str, work: Path, profile: bool, tag: str) -> 
                 rejections=run.rejections,
             )
         clock.dump_profiles(tag)
-        with engine.begin() as conn:  # a completed run, as cron's: the next one may trust it
-            store.finish_run(
-                conn,
-                run_id,
-                status="COMPLETED",
-                exit_code=0,
-                now=datetime.now(),
-                counts=run.counts,
-                input_hashes=run.input_hashes,
-            )
+        finish_bench_run(engine, run)
         engine.dispose()
         # the next day's export over everything already imported
         next_opts = replace(run_options(data, work, db_url, "inbox_next"), out=work / "reports2")

@@ -22,11 +22,18 @@ import json
 import shutil
 import time
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_pipeline import OUT, ensure_data, run_options, scratch_db
+from benchmarks.bench_pipeline import (
+    OUT,
+    ensure_data,
+    finish_bench_run,
+    run_options,
+    scratch_db,
+    start_bench_run,
+)
 from benchmarks.generate import parse_size
 
 
@@ -54,33 +61,14 @@ def changed_invoice_list(data: Path, target: Path) -> Path:
 
 def one_run(opts: Any, invoices: Path) -> dict[str, Any]:
     from reconcile import pipeline, store
-    from reconcile.config import snapshot
 
     engine = store.make_engine(opts.db_url)
-    pipeline.prepare_database(engine, opts.rules)
-    with engine.begin() as conn:
-        run_id = store.start_run(
-            conn,
-            as_of=opts.as_of,
-            command="bench",
-            snapshot=snapshot(opts.rules),
-            now=datetime.now(),
-        )
-    run = pipeline.RunResult(run_id=run_id, exit_code=0)
+    run = start_bench_run(engine, opts, command="bench")
     opts = replace(opts, invoices=invoices)
     started = time.perf_counter()
-    pipeline.load_sources(engine, opts, run_id, run)
+    pipeline.load_sources(engine, opts, run.run_id, run)
     seconds = time.perf_counter() - started
-    with engine.begin() as conn:
-        store.finish_run(
-            conn,
-            run_id,
-            status="COMPLETED",
-            exit_code=0,
-            now=datetime.now(),
-            counts=run.counts,
-            input_hashes=run.input_hashes,
-        )
+    finish_bench_run(engine, run)
     engine.dispose()
     return {"seconds": round(seconds, 3), "counts": run.counts, "rejected": len(run.rejections)}
 

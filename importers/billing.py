@@ -1145,17 +1145,22 @@ def confirmations_from_table(
     return SourceResult(frame, [rejected[i] for i in sorted(rejected)])
 
 
-def load_confirmations(
-    path: Path, rules: Rules, known_invoice_nos: Iterable[str], as_of: date
-) -> SourceResult:
-    """The confirmation export (formats.md §10.1) as the confirmation frame of docs/DESIGN.md."""
-    table = read_source_table(
+def _confirmation_table(path: Path, rules: Rules) -> SourceTable:
+    """The confirmation export's rows under our column names (the rules' column mapping)."""
+    return read_source_table(
         path,
         CONFIRMATION_REQUIRED,
         CONFIRMATION_OPTIONAL,
         rules.sources.confirmation_columns,
         "confirmation_columns",
     )
+
+
+def load_confirmations(
+    path: Path, rules: Rules, known_invoice_nos: Iterable[str], as_of: date
+) -> SourceResult:
+    """The confirmation export (formats.md §10.1) as the confirmation frame of docs/DESIGN.md."""
+    table = _confirmation_table(path, rules)
     return confirmations_from_table(table, rules, known_invoice_nos, as_of)
 
 
@@ -1223,13 +1228,7 @@ def load_confirmations_part(
 
     ``known_invoice_nos`` gives the invoice numbers when some ticket is to be read; of them
     only those a digit run of these tickets could name are indexed."""
-    table = read_source_table(
-        path,
-        CONFIRMATION_REQUIRED,
-        CONFIRMATION_OPTIONAL,
-        rules.sources.confirmation_columns,
-        "confirmation_columns",
-    )
+    table = _confirmation_table(path, rules)
     part = np.zeros(len(table), dtype=bool)
     if submitted_after is not None:
         part |= _submitted_after(table, submitted_after)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import inspect, select
+from sqlalchemy import Connection, inspect, select
 
 from reconcile import db
 from reconcile.config import parse_rules
@@ -45,6 +45,12 @@ def _line(
     )
 
 
+def _started(conn: Connection) -> int:
+    """The company accounts in place and a run started: what importing needs."""
+    sync_accounts(conn, RULES)
+    return start_run(conn, as_of=date(2026, 3, 10), command="test", snapshot={}, now=NOW)
+
+
 def _stmt(rows: list[Transaction]) -> list[Statement]:
     return [
         Statement(
@@ -79,8 +85,7 @@ def test_money_round_trips_to_the_sen_and_account_numbers_keep_leading_zeros(db_
     engine = make_engine(db_url)
     upgrade(engine)
     with engine.begin() as conn:
-        sync_accounts(conn, RULES)
-        run_id = start_run(conn, as_of=date(2026, 3, 10), command="test", snapshot={}, now=NOW)
+        run_id = _started(conn)
         rows = [_line("1500000.17", "9999999999999999.99", 5), _line("0.01", None, 6, desc="X")]
         import_statements(
             conn,
@@ -108,8 +113,7 @@ def test_same_statement_twice_creates_no_new_lines_and_points_at_the_originals(d
     upgrade(engine)
     rows = [_line("100000.00", "100000.00", 5), _line("100000.00", "200000.00", 6)]
     with engine.begin() as conn:
-        sync_accounts(conn, RULES)
-        run_id = start_run(conn, as_of=date(2026, 3, 10), command="test", snapshot={}, now=NOW)
+        run_id = _started(conn)
         first = import_statements(
             conn,
             run_id=run_id,
@@ -140,8 +144,7 @@ def test_identical_twin_transfers_without_balance_stay_two_lines_and_overlap_add
     upgrade(engine)
     twin = "NBMB BUDI TO RINA WULANDARI"
     with engine.begin() as conn:
-        sync_accounts(conn, RULES)
-        run_id = start_run(conn, as_of=date(2026, 3, 10), command="test", snapshot={}, now=NOW)
+        run_id = _started(conn)
         a = import_statements(
             conn,
             run_id=run_id,
@@ -170,8 +173,7 @@ def test_pending_row_takes_its_posting_date_from_the_later_export(db_url: str) -
     upgrade(engine)
     desc = "TRSF E-BANKING CR 0403/FTSCY/WS95031 350000.00 AGUS PRASETYO"
     with engine.begin() as conn:
-        sync_accounts(conn, RULES)
-        run_id = start_run(conn, as_of=date(2026, 3, 10), command="test", snapshot={}, now=NOW)
+        run_id = _started(conn)
         a = import_statements(
             conn,
             run_id=run_id,
@@ -381,8 +383,7 @@ def test_persisting_the_same_decisions_with_one_new_line_writes_only_the_new_one
         return MatchResult(lines, alloc, empty, none, aliases)
 
     with engine.begin() as conn:
-        sync_accounts(conn, RULES)
-        run_id = start_run(conn, as_of=date(2026, 3, 10), command="test", snapshot={}, now=NOW)
+        run_id = _started(conn)
         rows = [_line("165000", None, k, desc=f"TRSF {k}") for k in range(1, 4)]
         stored = import_statements(
             conn, run_id=run_id, file_name="a.csv", sha256="a" * 64,
@@ -404,8 +405,7 @@ def test_update_columns_by_shared_values_and_row_by_row_write_the_same(db_url: s
     engine = make_engine(db_url)
     upgrade(engine)
     with engine.begin() as conn:
-        sync_accounts(conn, RULES)
-        run_id = start_run(conn, as_of=date(2026, 3, 10), command="test", snapshot={}, now=NOW)
+        run_id = _started(conn)
         rows = [_line(f"{1000 + k}.00", None, 5 + k, desc=f"D{k}") for k in range(250)]
         import_statements(
             conn,

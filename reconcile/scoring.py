@@ -137,26 +137,12 @@ def _table(
 
 
 def _first_tokens(
-    values: npt.NDArray[np.object_],
+    names: npt.NDArray[np.object_],
 ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.int64]]:
-    """First token of each name and its length, computed once per distinct name."""
-    codes, uniques = pd.factorize(values)
-    firsts = [str(u).split(" ", 1)[0] for u in uniques.tolist()]
-    tokens = np.array([*firsts, ""], dtype=object)  # code -1 (missing) reads as ""
-    lengths = np.fromiter((len(t) for t in firsts), dtype=np.int64, count=len(firsts))
-    return tokens[codes], np.append(lengths, 0)[codes]
-
-
-def given_names_agree(
-    a: npt.NDArray[np.object_], b: npt.NDArray[np.object_]
-) -> npt.NDArray[np.bool_]:
-    """Element-wise: the first tokens of two normalised names are equal or one starts the other.
-
-    "BUDI" ~ "BUDI", "B" ~ "BUDI" (an initial), "DIAN" !~ "NUR". Unknown names never agree.
-    """
-    if len(a) == 0:
-        return np.zeros(0, dtype=bool)
-    return _tokens_agree(*_first_tokens(a), *_first_tokens(b))
+    """First token of each name and its length (the callers pass distinct names)."""
+    firsts = [n.split(" ", 1)[0] if isinstance(n, str) else "" for n in names.tolist()]
+    lengths = np.fromiter(map(len, firsts), dtype=np.int64, count=len(firsts))
+    return np.array(firsts, dtype=object), lengths
 
 
 def _tokens_agree(
@@ -165,7 +151,10 @@ def _tokens_agree(
     first_b: npt.NDArray[np.object_],
     len_b: npt.NDArray[np.int64],
 ) -> npt.NDArray[np.bool_]:
-    """Element-wise: one first token starts the other (both known)."""
+    """Element-wise: the first tokens of two names are equal or one starts the other.
+
+    "BUDI" ~ "BUDI", "B" ~ "BUDI" (an initial), "DIAN" !~ "NUR". Unknown names never agree.
+    """
     common = process.cpdist(first_a, first_b, scorer=Prefix.similarity, workers=-1)
     shorter = np.minimum(len_a, len_b)
     agree: npt.NDArray[np.bool_] = (shorter > 0) & (common.astype(np.int64) == shorter)
@@ -177,8 +166,8 @@ def _agree_where(
     a: tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]],
     b: tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]],
 ) -> npt.NDArray[np.bool_]:
-    """``mask & given_names_agree(a, b)`` for names given as (positions, table), comparing
-    first names only where ``mask`` holds."""
+    """``mask`` and the given names (first tokens) agree (:func:`_tokens_agree`), for names
+    given as (positions, table), comparing first names only where ``mask`` holds."""
     out = np.zeros(len(mask), dtype=bool)
     if mask.any():
         # first names of the distinct names involved only (positions are numbers: cheap to

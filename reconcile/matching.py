@@ -357,9 +357,10 @@ def _compact(viable: pd.DataFrame) -> pd.DataFrame:
     narrow = {c: "category" for c in _LEVELS}
     for column in out.columns:
         kind = out[column].dtype.kind
-        if kind in "iu" and column not in ("cidx", "iidx", "fidx", "gap_sen", "raw_score", "score"):
-            # weights, similarities (0-100) and name lengths are small; day counts are not
-            small = column.startswith("w_") or column.endswith(("_sim", "_chars"))
+        if kind in "iu" and column not in ("cidx", "iidx", "fidx", "gap_sen"):
+            # weights, scores (sums of a few weights), similarities (0-100) and name lengths
+            # are small; day counts are not
+            small = column.startswith("w_") or column.endswith(("score", "_sim", "_chars"))
             narrow[column] = "int16" if small else "int32"
     return out.astype(narrow).reset_index(drop=True)
 

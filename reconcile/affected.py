@@ -85,7 +85,7 @@ def affected(
     changed_confirmations: Mask,
     changed_aliases: Mask,
     settled_aliases: Mask,
-    settled_invoices: Mask,
+    settled_invoices: Collection[str],
     stale: Mask,
     claimable: Collection[str],
     rules: Matching,
@@ -95,9 +95,10 @@ def affected(
 
     Frames as ``reconcile.store`` loads them (credits with ``candidates`` and ``invoice_nos``
     of their current decision, invoices with ``amount_sen``/``received_sen``); each mask is
-    aligned with its frame. ``settled_invoices``, ``settled_aliases``: those the last matching
-    run changed or learned; ``stale``: credits decided before that run; ``claimable``: invoice numbers the new lines
-    could be matched with.
+    aligned with its frame (``invoices``: at least the open ones and those changed since the
+    last matching run). ``settled_invoices``: the numbers of the invoices the last matching
+    run changed; ``settled_aliases``: the aliases it learned; ``stale``: credits decided
+    before that run; ``claimable``: invoice numbers the new lines could be matched with.
     """
     selected = np.asarray(new_lines, dtype=bool).copy()
     old = ~selected
@@ -177,7 +178,7 @@ def affected(
     rows = np.flatnonzero(rivals & ~hit)
     named = proposed.iloc[rows].str.split(";").explode()
     owner = rows[np.repeat(np.arange(len(rows)), proposed.iloc[rows].str.count(";") + 1)]
-    settled = set(invoices.loc[np.asarray(settled_invoices, dtype=bool), "invoice_no"].astype(str))
+    settled = set(settled_invoices)
     reach = named.isin(set(claimable) | set(inv_c["invoice_no"].astype(str))).to_numpy() | (
         named.isin(settled).to_numpy() & np.asarray(stale, dtype=bool)[owner]
     )

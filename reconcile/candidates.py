@@ -115,18 +115,24 @@ def quoted_refs(texts: Sequence[str], rules: Matching) -> pd.DataFrame:
     )
 
 
+def credit_refs(credits: pd.DataFrame, rules: Matching) -> pd.DataFrame:
+    """(cidx, key, ref): the invoice numbers each credit quotes (``invoice_key`` form), in its
+    message, then its description; a digit run equal to its amount in rupiah is no number."""
+    text = (credits["message"].astype(str) + " | " + credits["description"].astype(str)).tolist()
+    found = quoted_refs(text, rules).rename(columns={"row": "cidx"})
+    rupiah = (credits["amount_sen"].to_numpy() // 100).astype(str)
+    return found[found["key"].to_numpy() != rupiah[found["cidx"].to_numpy()]]
+
+
 def find_refs(credits: pd.DataFrame, invoices: pd.DataFrame, rules: Matching) -> pd.DataFrame:
     """(cidx, iidx, ref) for invoice numbers found in message, then description.
 
     ``ref`` is 2 when the number carries a marker (INV, #, NO), 1 for a bare digit run. Runs
     equal to the credit's amount in rupiah are ignored; only numbers that exist are kept.
     """
-    text = (credits["message"].astype(str) + " | " + credits["description"].astype(str)).tolist()
-    found = quoted_refs(text, rules).rename(columns={"row": "cidx"})
+    found = credit_refs(credits, rules)
     if not len(found):
         return pd.DataFrame({"cidx": [], "iidx": [], "ref": []}, dtype=np.int64)
-    rupiah = (credits["amount_sen"].to_numpy() // 100).astype(str)
-    found = found[found["key"].to_numpy() != rupiah[found["cidx"].to_numpy()]]
     keys = pd.DataFrame({"key": invoices["inv_key"], "iidx": np.arange(len(invoices))})
     pairs = found.merge(keys, on="key")[["cidx", "iidx", "ref"]]
     return pairs.groupby(["cidx", "iidx"], as_index=False)["ref"].max()

@@ -28,6 +28,7 @@ from reconcile.candidates import (
     block_keys,
     confirmation_links,
     confirmation_pairs,
+    credit_refs,
     find_refs,
     invoice_key,
     name_pairs,
@@ -105,11 +106,36 @@ class Book:
     invoices: pd.DataFrame
     confirmations: pd.DataFrame
 
+    def with_invoices(self, more: pd.DataFrame) -> Book:
+        """The book with ``more`` invoices (not in it yet) prepared and added in key order."""
+        if not len(more):
+            return self
+        _require(more, INVOICE_COLUMNS, "invoices")
+        coded = [c for c in self.invoices.columns if c.endswith("_code")]
+        both = pd.concat(
+            [self.invoices.drop(columns=coded), _prepare_invoices(more).drop(columns=coded)],
+            ignore_index=True,
+        )
+        both = both.sort_values("invoice_no", kind="stable").reset_index(drop=True)
+        return Book(_with_codes(both, "client_norm", "company_norm"), self.confirmations)
+
 
 def prepare_book(invoices: pd.DataFrame, confirmations: pd.DataFrame) -> Book:
     _require(invoices, INVOICE_COLUMNS, "invoices")
     _require(confirmations, CONFIRMATION_COLUMNS, "confirmations")
     return Book(_prepare_invoices(invoices), _prepare_confirmations(confirmations))
+
+
+def referenced_keys(credits: pd.DataFrame, book: Book, rules: Matching) -> set[str]:
+    """Invoice numbers (``invoice_key`` form) that the credits quote or that an open
+    confirmation names and that the book lacks: a book of the matchable invoices only
+    (``store.load_invoices(matchable_since=...)``) needs them added before :func:`decide`,
+    which pairs a quoted number with its invoice whatever its status."""
+    keys = set(credit_refs(credits, rules)["key"].tolist())
+    cf = book.confirmations
+    for named in cf.loc[~cf["closed"].to_numpy(dtype=bool), "invoice_keys"].tolist():
+        keys.update(named)
+    return keys - set(book.invoices["inv_key"].tolist()) - {""}
 
 
 def _with_codes(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:

@@ -543,18 +543,37 @@ def _reread_part(
 
 
 def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> list[int]:
-    """Stage 3: the pure matcher over what is still open; decisions committed atomically."""
-    from reconcile.matching import decide, prepare_book
+    """Stage 3: the pure matcher over what is still open; decisions committed atomically.
+
+    The first matching run, and any after the ``matching:`` rules changed, decides every open
+    credit against every invoice. Any other is incremental: it reads the invoices a credit can
+    be paired with by amount, name or alias (open, or marked paid with no money seen), those
+    changed since the last matching run, and the closed ones its credits or open confirmations
+    name by number; and decides its new lines and the open credits a change reaches
+    (``reconcile.affected``)."""
+    from reconcile.candidates import invoice_key
+    from reconcile.matching import decide, prepare_book, referenced_keys
 
     with engine.connect() as conn:
+        mark = store.last_match(conn)
+        if mark is not None and not _same_rules(mark, opts):
+            mark = None  # the rules changed: every open credit is decided again
+        since = mark.run_id if mark is not None else None
         credits = store.load_credits(conn)
         # only the prepared copies are kept (a million-line book is held through the match)
-        book = prepare_book(store.load_invoices(conn), store.load_confirmations(conn))
+        book = prepare_book(
+            store.load_invoices(conn, matchable_since=since), store.load_confirmations(conn)
+        )
         aliases = store.load_aliases(conn)
-        mark = store.last_match(conn)
+        open_lines = len(credits)
+        if mark is not None and since is not None:
+            credits = _to_decide(conn, credits, book, aliases, mark, opts)
+            wanted = referenced_keys(credits, book, opts.rules.matching)
+            if wanted:
+                closed = pd.Series(store.closed_invoice_numbers(conn, since), dtype=object)
+                named = closed[invoice_key(closed).isin(wanted).to_numpy()].tolist()
+                book = book.with_invoices(store.load_invoices(conn, numbers=named))
     invoices, confirmations = book.invoices, book.confirmations
-    open_lines = len(credits)
-    credits = _to_decide(credits, invoices, confirmations, aliases, book, mark, opts)
     result.counts["lines_considered"] = len(credits)
     result.counts["lines_left_as_decided"] = open_lines - len(credits)
     rules = opts.rules.matching
@@ -583,30 +602,31 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
     return [int(x) for x in credits["line_id"]]
 
 
+def _same_rules(mark: store.MatchMark, opts: RunOptions) -> bool:
+    """The last matching run used the ``matching:`` rules of this one."""
+    return mark.matching == json.dumps(snapshot(opts.rules)["matching"], sort_keys=True)
+
+
 def _to_decide(
+    conn: Connection,
     credits: pd.DataFrame,
-    invoices: pd.DataFrame,
-    confirmations: pd.DataFrame,
-    aliases: pd.DataFrame,
     book: Book,
-    mark: store.MatchMark | None,
+    aliases: pd.DataFrame,
+    mark: store.MatchMark,
     opts: RunOptions,
 ) -> pd.DataFrame:
-    """The open credits this run decides (reconcile.affected): all of them on the first run or
-    when the matching rules changed since the last matching run, else the new lines and those
-    that what changed since can reach."""
+    """The open credits an incremental run decides (reconcile.affected): the new lines and
+    those that what changed since the last matching run can reach."""
     from reconcile.affected import affected
     from reconcile.calendar import BankingCalendar
     from reconcile.matching import claimable_invoices
 
     rules = opts.rules.matching
-    if mark is None or mark.matching != json.dumps(
-        snapshot(opts.rules)["matching"], sort_keys=True
-    ):
-        return credits
+    invoices, confirmations = book.invoices, book.confirmations
     since = mark.run_id
     conf_changed = confirmations["updated_run_id"].fillna(confirmations["first_run_id"]).fillna(0)
     new_lines = credits["decision_run_id"].isna().to_numpy()
+    stale = (credits["decision_run_id"].fillna(since) < since).to_numpy()
     # an alias learned automatically since the mark was learned by that matching run itself
     since_mark = pd.to_datetime(aliases["created_at"]) >= mark.started_at
     chosen = affected(
@@ -619,8 +639,9 @@ def _to_decide(
         changed_confirmations=(conf_changed.astype("int64") > since).to_numpy(),
         changed_aliases=(since_mark & (aliases["created_by"] != "auto")).to_numpy(),
         settled_aliases=(since_mark & (aliases["created_by"] == "auto")).to_numpy(),
-        settled_invoices=(invoices["changed_run_id"] == since).to_numpy(),
-        stale=(credits["decision_run_id"].fillna(since) < since).to_numpy(),
+        # what the last run settled matters only to credits decided before it
+        settled_invoices=store.invoices_changed_in(conn, since) if stale.any() else [],
+        stale=stale,
         claimable=claimable_invoices(credits[new_lines], book, aliases, rules).tolist(),
         rules=rules,
         calendar=BankingCalendar(rules.extra_holidays),

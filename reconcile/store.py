@@ -25,12 +25,16 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    not_,
+    or_,
     select,
+    true,
     update,
 )
 
 from importers.billing import CONFIRMATION_COLUMNS
 from reconcile import db
+from reconcile.candidates import OPEN_STATUSES
 from reconcile.config import Rules
 from reconcile.lines import ROW_COLUMNS, EncodedFile, LineColumns, encode_file
 from reconcile.model import Statement
@@ -1034,6 +1038,18 @@ def invoice_numbers(conn: Connection) -> list[str]:
     return _keys(conn, select(db.invoices.c.invoice_no))
 
 
+def closed_invoice_numbers(conn: Connection, since: int) -> list[str]:
+    """The numbers of the invoices ``load_invoices(matchable_since=since)`` leaves out."""
+    return _keys(conn, select(db.invoices.c.invoice_no).where(not_(_matchable(since))))
+
+
+def invoices_changed_in(conn: Connection, run_id: int) -> list[str]:
+    """Invoice numbers whose last change was made by run ``run_id``."""
+    c = db.invoices.c
+    changed = func.coalesce(c.updated_run_id, c.first_run_id, 0)
+    return _keys(conn, select(c.invoice_no).where(changed == run_id))
+
+
 def invoices_added_after(conn: Connection, run_id: int) -> list[str]:
     """Invoice numbers first loaded by a run after ``run_id``."""
     c = db.invoices.c
@@ -1131,7 +1147,23 @@ def load_credits(conn: Connection, line_ids: Iterable[int] | None = None) -> pd.
     return df.reset_index(drop=True)
 
 
-def load_invoices(conn: Connection) -> pd.DataFrame:
+def _matchable(since: int) -> Any:
+    """Invoices the matcher can pair a credit with by amount, name or alias (open ones, and
+    those marked paid by hand with no money seen), and those changed after run ``since``."""
+    c = db.invoices.c
+    return or_(
+        c.status.in_(OPEN_STATUSES),
+        and_(c.status == "PAID", c.amount_received == 0),
+        func.coalesce(c.updated_run_id, c.first_run_id, 0) > since,
+    )
+
+
+def load_invoices(
+    conn: Connection, *, matchable_since: int | None = None, numbers: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Invoices as the matcher reads them: all of them; or with ``matchable_since`` only those
+    an incremental run's candidates can come from (``_matchable``: a closed invoice is reached
+    only by its number, see ``closed_invoice_numbers``); or those of ``numbers``."""
     c = db.invoices.c
     dialect = conn.dialect.name
     columns = {
@@ -1144,7 +1176,12 @@ def load_invoices(conn: Connection) -> pd.DataFrame:
         "amount_sen": sen_of(c.amount, dialect),
         "received_sen": sen_of(c.amount_received, dialect),
     }  # fmt: skip
-    df = frame(conn, select(*columns.values()), list(columns))
+    stmt = select(*columns.values())
+    if numbers is not None:
+        df = frame_by_ids(conn, stmt.where, list(numbers), list(columns), c.invoice_no)
+    else:
+        where = true() if matchable_since is None else _matchable(matchable_since)
+        df = frame(conn, stmt.where(where), list(columns))
     for col in ("amount_sen", "received_sen", "changed_run_id"):
         df[col] = df[col].astype("int64")
     for col in ("issued_on", "due_on"):

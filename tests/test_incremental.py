@@ -6,9 +6,10 @@ from __future__ import annotations
 import csv
 import shutil
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from reconcile import db, store
 from reconcile.config import load_rules
@@ -94,3 +95,45 @@ def test_changed_matching_rules_decide_every_open_credit_again(tmp_path: Path) -
     )
     again = run(replace(opts, rules=stricter))
     assert again.counts["lines_considered"] == 4  # every credit still open
+
+
+def test_new_line_quoting_an_invoice_an_earlier_run_paid_is_a_duplicate_payment(
+    tmp_path: Path,
+) -> None:
+    """An incremental run reads only the invoices still matchable, and the closed ones its
+    credits name: the number quoted brings the paid invoice back into the book."""
+    opts = _options(tmp_path)
+    run(opts)
+    with (opts.out / "bank_lines.csv").open(encoding="utf-8", newline="") as fh:
+        paying = [r["status"] for r in csv.DictReader(fh) if r["invoice_nos"] == "20431"]
+    assert paying == ["MATCHED"]
+    next_day = opts.inbox / "BCA_0372543386_2026-03-10_2026-03-10.csv"
+    next_day.write_text(
+        "Account No.,=,'0372543386\nName,=,RINA WULANDARI      \nCurrency,=,IDR\n\n"
+        "Date,Description,Branch,Amount,,Balance\n"
+        "'10/03/2026,TRSF E-BANKING CR 1003/FTSCY/WS95031 1500000.00INV 20431 BUDI SANTOSO,"
+        "'0000,1500000.00,CR,23698500.00\n\n"
+        "Starting Balance,=,22198500.00\nCredit,=,1500000.00\nDebet,=,0.00\n"
+        "Ending Balance,=,23698500.00\n",
+        encoding="utf-8",
+    )
+
+    second = run(opts)
+
+    assert (second.counts["lines_new"], second.counts["lines_considered"]) == (1, 1)
+    engine = store.make_engine(opts.db_url)
+    with engine.connect() as conn:
+        b, d = db.bank_lines.c, db.decisions.c
+        new_id = conn.execute(select(func.max(b.id))).scalar_one()
+        row = conn.execute(
+            select(d.status, d.codes, d.invoice_nos)
+            .where(d.bank_line_id == new_id)
+            .where(d.active.is_(True))
+        ).one()
+        paid = conn.execute(
+            select(db.invoices.c.amount_received).where(db.invoices.c.invoice_no == "20431")
+        ).scalar_one()
+    engine.dispose()
+    assert (row.status, row.invoice_nos) == ("REVIEW", "20431")
+    assert "DUPLICATE_PAYMENT" in row.codes.split(";")
+    assert paid == Decimal("1500000.00")  # paid once, not twice

@@ -53,7 +53,7 @@ def _selected(
         changed_confirmations=cf["ticket_id"].isin(tickets).to_numpy() if len(cf) else np.zeros(0, bool),
         changed_aliases=np.arange(len(al)) >= len(al) - aliases,
         settled_aliases=np.arange(len(al)) >= len(al) - learned,
-        settled_invoices=inv["invoice_no"].isin(settled).to_numpy(),
+        settled_invoices=list(settled),
         stale=decided,
         claimable=claimable.tolist(),
         rules=RULES, calendar=CALENDAR,

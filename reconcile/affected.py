@@ -108,19 +108,16 @@ def affected(
     cf_c = confirmations[changed_confirmations]
     amount = credits["amount_sen"].to_numpy(dtype=np.int64)
     posted = pd.to_datetime(credits["posted_on"]).dt.normalize()
-    proposed = (
-        credits["candidates"].fillna("").astype(str) + ";" + credits["invoice_nos"].fillna("")
-        if "candidates" in credits
-        else pd.Series(";", index=credits.index)
-    )
+    if "candidates" in credits:
+        proposed = (credits["candidates"] + ";" + credits["invoice_nos"]).to_numpy(dtype=object)
+    else:
+        proposed = np.full(len(credits), ";", dtype=object)
     # a new credit competes only with earlier ones that had a candidate to lose: a credit with
     # no candidate (UNMATCHED, or an amount too common to propose any) gains none from it
-    rivals = old & (proposed != ";").to_numpy()
+    rivals = old & (proposed != ";")
     hit = np.zeros(len(credits), dtype=bool)
 
-    # 1. name
-    sender_key = block_keys(normalise_names(credits["counterparty"].tolist())).to_numpy()
-    by_key = pd.Series(sender_key)
+    # 1. name (the senders' names are normalised only when some key changed)
     keys: set[str] = set()
     for column in ("client_name", "company_name"):
         keys |= set(block_keys(normalise_names(inv_c[column].tolist())).tolist())
@@ -128,17 +125,24 @@ def affected(
     alias_senders = aliases.loc[np.asarray(changed_aliases, dtype=bool), "sender_norm"]
     keys |= set(block_keys(alias_senders.astype(str).reset_index(drop=True)).tolist())
     keys.discard("")
-    hit |= old & by_key.isin(keys).to_numpy()  # hashed; np.isin would sort objects
-    learned = aliases.loc[np.asarray(settled_aliases, dtype=bool), "sender_norm"]
+    stale = np.asarray(stale, dtype=bool)
+    learned = aliases.loc[np.asarray(settled_aliases, dtype=bool) & stale.any(), "sender_norm"]
     learned_keys = set(block_keys(learned.astype(str).reset_index(drop=True)).tolist()) - {""}
-    hit |= old & np.asarray(stale, dtype=bool) & by_key.isin(learned_keys).to_numpy()
+    if keys or learned_keys:
+        names = normalise_names(credits["counterparty"].tolist())
+        by_key = pd.Series(block_keys(names).to_numpy())
+        hit |= old & by_key.isin(keys).to_numpy()  # hashed; np.isin would sort objects
+        hit |= old & stale & by_key.isin(learned_keys).to_numpy()
 
-    # 2. amount (only where amount-only candidates exist)
+    # 2. amount (only where amount-only candidates exist: windows counted for the few credits
+    # whose amount, or amount plus a fee, is that of a changed invoice)
     due_changed = (inv_c["amount_sen"] - inv_c["received_sen"]).to_numpy(dtype=np.int64)
     changed_amounts = np.union1d(due_changed, inv_c["amount_sen"].to_numpy(dtype=np.int64))
+    offsets = fee_offsets(rules)
     rest = np.flatnonzero(old & ~hit)
+    rest = rest[np.isin(amount[rest][:, None] + np.array(offsets), changed_amounts).any(axis=1)]
     sizes = window_block_sizes(amount[rest], posted.iloc[rest], invoices, rules, calendar)
-    for k, offset in enumerate(fee_offsets(rules)):
+    for k, offset in enumerate(offsets):
         size = sizes[:, k]
         reach = (size > 0) & (size <= rules.max_block_size)
         value = amount[rest] + offset
@@ -174,14 +178,13 @@ def affected(
         row = quotes["row"].to_numpy()
         hit[rest[row[quotes["key"].isin(numbers).to_numpy()]]] = True
 
-    # 5. rival and 6. settled: what the earlier credit proposed, one row per invoice
+    # 5. rival and 6. settled: an invoice the earlier credit proposed (set tests per credit:
+    # a few hundred thousand short strings, no frame of their parts)
+    contested = set(claimable) | set(inv_c["invoice_no"].astype(str))
     rows = np.flatnonzero(rivals & ~hit)
-    named = proposed.iloc[rows].str.split(";").explode()
-    owner = rows[np.repeat(np.arange(len(rows)), proposed.iloc[rows].str.count(";") + 1)]
+    hit[rows] = [not contested.isdisjoint(p.split(";")) for p in proposed[rows].tolist()]
     settled = set(settled_invoices)
-    reach = named.isin(set(claimable) | set(inv_c["invoice_no"].astype(str))).to_numpy() | (
-        named.isin(settled).to_numpy() & np.asarray(stale, dtype=bool)[owner]
-    )
-    hit[owner[reach]] = True
+    rows = np.flatnonzero(rivals & ~hit & stale) if settled else rows[:0]
+    hit[rows] = [not settled.isdisjoint(p.split(";")) for p in proposed[rows].tolist()]
 
     return selected | (old & hit)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -149,14 +150,45 @@ def _open_positions(invoices: pd.DataFrame, *, marked_paid: bool = False) -> pd.
     return invoices.assign(iidx=np.arange(len(invoices)))[mask]
 
 
+@dataclass(frozen=True)
+class NameSides:
+    """The invoice side of :func:`name_pairs`, which depends on the invoices alone: per key
+    kind the (key, iidx) of the invoices a name can reach, blocks above ``max_block_size``
+    dropped; and (iidx, client_key) for learned aliases. Built once per book."""
+
+    keys: tuple[tuple[str, pd.DataFrame], ...]  # (block | long | norm, frame of key, iidx)
+    clients: pd.DataFrame  # iidx, client_key
+
+
+def name_sides(invoices: pd.DataFrame, rules: Matching) -> NameSides:
+    open_inv = _open_positions(invoices, marked_paid=True)
+    open_inv = open_inv.assign(
+        client_long=_long_keys(open_inv["client_norm"]),
+        company_long=_long_keys(open_inv["company_norm"]),
+    )
+    sides = []
+    for column in ("client_block", "company_block", "client_long", "company_long", "client_norm",
+                   "company_norm"):  # fmt: skip
+        side = open_inv[["iidx", column]].rename(columns={column: "key"})
+        side = side[side["key"] != ""]
+        size = side.groupby("key")["iidx"].transform("size")
+        side = side[size <= rules.max_block_size]  # "BUDI" alone is not a client
+        sides.append((column.rsplit("_", 1)[1], side.reset_index(drop=True)))
+    return NameSides(tuple(sides), open_inv[["iidx", "client_key"]].reset_index(drop=True))
+
+
 def name_pairs(
-    credits: pd.DataFrame, invoices: pd.DataFrame, aliases: pd.DataFrame, rules: Matching
+    credits: pd.DataFrame,
+    invoices: pd.DataFrame,
+    aliases: pd.DataFrame,
+    rules: Matching,
+    sides: NameSides | None = None,
 ) -> pd.DataFrame:
     """(cidx, iidx, name_block, alias) from the sender name to clients' open invoices (a pair
     once per key kind: name keys, then learned aliases), and to those marked paid without
     money seen: a transfer of that amount may be their payment, so another open invoice of
-    the same amount is no longer the only fit."""
-    open_inv = _open_positions(invoices, marked_paid=True)
+    the same amount is no longer the only fit. ``sides``: ``name_sides(invoices, rules)``."""
+    sides = sides or name_sides(invoices, rules)
     senders = pd.DataFrame(
         {"cidx": np.arange(len(credits)), "key": credits["sender_key"].to_numpy()}
     )
@@ -169,19 +201,9 @@ def name_pairs(
         {"cidx": np.arange(len(credits)), "key": _long_keys(credits["sender_norm"])}
     )
     long = long[long["key"] != ""]
-    open_inv = open_inv.assign(
-        client_long=_long_keys(open_inv["client_norm"]),
-        company_long=_long_keys(open_inv["company_norm"]),
-    )
     width = max(len(invoices), 1)
     packed_pairs = []
-    for column in ("client_block", "company_block", "client_long", "company_long", "client_norm",
-                   "company_norm"):  # fmt: skip
-        side = open_inv[["iidx", column]].rename(columns={column: "key"})
-        side = side[side["key"] != ""]
-        size = side.groupby("key")["iidx"].transform("size")
-        side = side[size <= rules.max_block_size]  # "BUDI" alone is not a client
-        suffix = column.rsplit("_", 1)[1]
+    for suffix, side in sides.keys:
         left = senders if suffix == "block" else long if suffix == "long" else whole
         found = left.merge(side, on="key")
         packed_pairs.append(found["cidx"].to_numpy(np.int64) * width + found["iidx"].to_numpy())
@@ -200,9 +222,7 @@ def name_pairs(
             {"cidx": np.arange(len(credits)), "sender_norm": credits["sender_norm"].to_numpy()}
         )
         by_sender = by_sender[by_sender["sender_norm"] != ""]
-        linked = by_sender.merge(learned, on="sender_norm").merge(
-            open_inv[["iidx", "client_key"]], on="client_key"
-        )
+        linked = by_sender.merge(learned, on="sender_norm").merge(sides.clients, on="client_key")
         frames.append(linked[["cidx", "iidx"]].assign(alias=1))
     # a pair found both by a name key and by an alias appears twice: the evidence merge
     # (matching._merge_evidence) keeps one row per pair with the strongest of each signal

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -24,6 +24,7 @@ from reconcile.assign import assign, rank_of
 from reconcile.calendar import BankingCalendar
 from reconcile.candidates import (
     OPEN_STATUSES,
+    NameSides,
     amount_pairs,
     block_keys,
     confirmation_links,
@@ -32,6 +33,7 @@ from reconcile.candidates import (
     find_refs,
     invoice_key,
     name_pairs,
+    name_sides,
 )
 from reconcile.config import Matching
 from reconcile.errors import ReconcileError
@@ -105,9 +107,17 @@ class Book:
 
     invoices: pd.DataFrame
     confirmations: pd.DataFrame
+    _sides: dict[int, NameSides] = field(default_factory=dict, compare=False, repr=False)
+
+    def name_sides(self, rules: Matching) -> NameSides:
+        """The invoices' side of the name blocks (built once, shared by every caller)."""
+        if rules.max_block_size not in self._sides:
+            self._sides[rules.max_block_size] = name_sides(self.invoices, rules)
+        return self._sides[rules.max_block_size]
 
     def with_invoices(self, more: pd.DataFrame) -> Book:
-        """The book with ``more`` invoices (not in it yet) prepared and added in key order."""
+        """The book with ``more`` closed invoices (not in it yet) prepared and added in key
+        order (an incremental run's book: those its credits name by number)."""
         if not len(more):
             return self
         _require(more, INVOICE_COLUMNS, "invoices")
@@ -117,7 +127,19 @@ class Book:
             ignore_index=True,
         )
         both = both.sort_values("invoice_no", kind="stable").reset_index(drop=True)
-        return Book(_with_codes(both, "client_norm", "company_norm"), self.confirmations)
+        book = Book(_with_codes(both, "client_norm", "company_norm"), self.confirmations)
+        # name blocks hold open invoices and those marked paid with no money seen: when none
+        # is added, the same rows, moved
+        reachable = more["status"].isin(OPEN_STATUSES) | (
+            (more["status"] == "PAID") & (more["received_sen"] == 0)
+        )
+        moved = pd.Index(both["invoice_no"]).get_indexer(self.invoices["invoice_no"])
+        for size, sides in self._sides.items() if not reachable.any() else ():
+            book._sides[size] = NameSides(
+                tuple((kind, f.assign(iidx=moved[f["iidx"].to_numpy()])) for kind, f in sides.keys),
+                sides.clients.assign(iidx=moved[sides.clients["iidx"].to_numpy()]),
+            )
+        return book
 
 
 def prepare_book(invoices: pd.DataFrame, confirmations: pd.DataFrame) -> Book:
@@ -223,15 +245,15 @@ def _degree_kept(raw: pd.Series, normalised: pd.Series) -> npt.NDArray[np.object
 
 def _candidate_pairs(
     cr: pd.DataFrame,
-    inv: pd.DataFrame,
-    cf: pd.DataFrame,
+    book: Book,
     aliases: pd.DataFrame,
     rules: Matching,
     calendar: BankingCalendar,
 ) -> tuple[pd.DataFrame, np.ndarray]:
+    inv, cf = book.invoices, book.confirmations
     amount, exact_block = amount_pairs(cr, inv, rules, calendar)
     refs = find_refs(cr, inv, rules)
-    parts = [refs, name_pairs(cr, inv, aliases, rules), amount]
+    parts = [refs, name_pairs(cr, inv, aliases, rules, book.name_sides(rules)), amount]
     if len(cf):
         links = confirmation_links(cr, cf, rules, calendar, refs, inv)
         parts.append(confirmation_pairs(links, cf, inv))
@@ -661,7 +683,7 @@ def claimable_invoices(
         return np.zeros(0, dtype=object)
     calendar = BankingCalendar(rules.extra_holidays)
     cr, inv, cf = _prepare_credits(credits), book.invoices, book.confirmations
-    pairs, _ = _candidate_pairs(cr, inv, cf, aliases, rules, calendar)
+    pairs, _ = _candidate_pairs(cr, book, aliases, rules, calendar)
     viable = _viable_pairs(pairs, cr, inv, cf, rules, calendar)
     iidx = np.unique(viable["iidx"].to_numpy(dtype=np.int64))
     iidx = iidx[inv["status"].isin(OPEN_STATUSES).to_numpy()[iidx]]
@@ -688,7 +710,7 @@ def decide(
     calendar = BankingCalendar(rules.extra_holidays)
     book = book or prepare_book(invoices, confirmations)
     cr, inv, cf = _prepare_credits(credits), book.invoices, book.confirmations
-    pairs, exact_block = _candidate_pairs(cr, inv, cf, aliases, rules, calendar)
+    pairs, exact_block = _candidate_pairs(cr, book, aliases, rules, calendar)
     viable = _viable_pairs(pairs, cr, inv, cf, rules, calendar)
     del pairs
     viable["posted_day"] = cr["posted_on"].to_numpy()[viable["cidx"].to_numpy()]

@@ -559,7 +559,8 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
         if mark is not None and not _same_rules(mark, opts):
             mark = None  # the rules changed: every open credit is decided again
         since = mark.run_id if mark is not None else None
-        credits = store.load_credits(conn)
+        # an incremental run reads the texts of the lines it decides only (see _to_decide)
+        credits = store.load_credits(conn, texts=since is None)
         # only the prepared copies are kept (a million-line book is held through the match)
         book = prepare_book(
             store.load_invoices(conn, matchable_since=since), store.load_confirmations(conn)
@@ -629,24 +630,31 @@ def _to_decide(
     stale = (credits["decision_run_id"].fillna(since) < since).to_numpy()
     # an alias learned automatically since the mark was learned by that matching run itself
     since_mark = pd.to_datetime(aliases["created_at"]) >= mark.started_at
+    changed_invoices = (invoices["changed_run_id"] > since).to_numpy()
+    changed_confirmations = (conf_changed.astype("int64") > since).to_numpy()
+    if changed_invoices.any() or changed_confirmations.any():
+        # a changed number may be quoted by any open credit: all their texts are read
+        credits = store.with_credit_texts(conn, credits)
     chosen = affected(
         credits,
         invoices,
         confirmations,
         aliases,
         new_lines=new_lines,
-        changed_invoices=(invoices["changed_run_id"] > since).to_numpy(),
-        changed_confirmations=(conf_changed.astype("int64") > since).to_numpy(),
+        changed_invoices=changed_invoices,
+        changed_confirmations=changed_confirmations,
         changed_aliases=(since_mark & (aliases["created_by"] != "auto")).to_numpy(),
         settled_aliases=(since_mark & (aliases["created_by"] == "auto")).to_numpy(),
         # what the last run settled matters only to credits decided before it
         settled_invoices=store.invoices_changed_in(conn, since) if stale.any() else [],
         stale=stale,
-        claimable=claimable_invoices(credits[new_lines], book, aliases, rules).tolist(),
+        claimable=claimable_invoices(
+            store.with_credit_texts(conn, credits[new_lines]), book, aliases, rules
+        ).tolist(),
         rules=rules,
         calendar=BankingCalendar(rules.extra_holidays),
     )
-    return credits[chosen].reset_index(drop=True)
+    return store.with_credit_texts(conn, credits[chosen].reset_index(drop=True))
 
 
 _OUTCOME_COLUMNS = {

@@ -7,7 +7,7 @@ file and its bookkeeping, or one run's decisions, commit atomically (or not at a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -1102,49 +1102,64 @@ def _read_frame(conn: Connection, stmt: Any) -> pd.DataFrame:
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
-def load_credits(conn: Connection, line_ids: Iterable[int] | None = None) -> pd.DataFrame:
+def load_credits(conn: Connection, *, texts: bool = True) -> pd.DataFrame:
     """Credit lines still waiting for a decision (UNMATCHED, or REVIEW not decided by a person),
     with their current automatic decision's run, candidates and invoices (``decision_run_id``
-    <NA>: never decided)."""
+    <NA>: never decided). ``texts=False`` leaves out message and description (``credit_texts``
+    reads them for the lines an incremental run decides)."""
     c = db.bank_lines.c
     d = db.decisions.c
     dialect = conn.dialect.name
-    human = (
-        select(d.bank_line_id)
-        .where(and_(d.active.is_(True), d.decided_by != "auto"))
-        .scalar_subquery()
-    )
     # what matching reads (a pending line has no posting date yet: its initiation date stands
     # in); nothing more, a million open lines are held in memory through the match
     columns = {
         "line_id": c.id, "account_no": c.account_no,
         "posted_on": iso_of(func.coalesce(c.posted_on, c.initiated_on), dialect),
         "amount_sen": sen_of(c.amount, dialect), "counterparty": c.counterparty,
-        "message": c.message, "description": c.description,
+        **({"message": c.message, "description": c.description} if texts else {}),
+        "decision_id": d.id, "decision_run_id": d.run_id, "decided_by": d.decided_by,
+        "candidates": d.candidates, "invoice_nos": d.invoice_nos,
     }  # fmt: skip
     open_line = and_(c.direction == "CR", c.is_fee.is_(False), c.status.in_(ACTIVE_LINE_STATUSES))
-    stmt = select(*columns.values()).where(and_(open_line, c.id.not_in(human)))
-    df = frame(conn, stmt, list(columns))
-    if line_ids is not None:
-        df = df[df["line_id"].isin(list(line_ids))]
-    current = frame(
-        conn,
-        select(d.bank_line_id, d.id, d.run_id, d.candidates, d.invoice_nos)
-        .join(db.bank_lines, c.id == d.bank_line_id)
-        .where(and_(d.active.is_(True), open_line)),
-        ["line_id", "id", "decision_run_id", "candidates", "invoice_nos"],
+    with_decision = db.bank_lines.outerjoin(
+        db.decisions, and_(d.bank_line_id == c.id, d.active.is_(True))
     )
-    current = current.sort_values("id").drop_duplicates("line_id", keep="last").drop(columns="id")
-    df = df.merge(current, on="line_id", how="left")
+    stmt = select(*columns.values()).select_from(with_decision).where(open_line)
+    df = frame(conn, stmt, list(columns))
+    by_person = df["decided_by"].notna().to_numpy() & (df["decided_by"] != "auto").to_numpy()
+    if by_person.any():  # a person's decision is never reopened
+        df = df[~df["line_id"].isin(df.loc[by_person, "line_id"]).to_numpy()]
+    if df["line_id"].duplicated().any():  # one active decision per line; the latest if not
+        df = df.sort_values("decision_id", na_position="first").drop_duplicates(
+            "line_id", keep="last"
+        )
+    df = df.drop(columns=["decision_id", "decided_by"]).sort_values("line_id", kind="stable")
     df["line_id"] = df["line_id"].astype("int64")
     df["decision_run_id"] = df["decision_run_id"].astype("Int64")  # <NA>: never decided
     df["candidates"] = df["candidates"].fillna("").astype(str)
     df["invoice_nos"] = df["invoice_nos"].fillna("").astype(str)
     df["amount_sen"] = df["amount_sen"].astype("int64")
     df["posted_on"] = pd.to_datetime(df["posted_on"], format="ISO8601")
-    for col in ("counterparty", "message", "description"):
+    for col in ("counterparty", "message", "description") if texts else ("counterparty",):
         df[col] = df[col].fillna("").astype(str)
     return df.reset_index(drop=True)
+
+
+def with_credit_texts(conn: Connection, credits: pd.DataFrame) -> pd.DataFrame:
+    """``credits`` (from ``load_credits(texts=False)``) with their message and description."""
+    if "message" in credits:
+        return credits
+    c = db.bank_lines.c
+    ids = credits["line_id"].astype("int64").tolist()
+    texts = frame_by_ids(
+        conn, select(c.id, c.message, c.description).where, ids,
+        ["line_id", "message", "description"], c.id,
+    )  # fmt: skip
+    texts = texts.assign(line_id=texts["line_id"].astype("int64"))
+    out = credits.merge(texts, on="line_id", how="left")
+    for col in ("message", "description"):
+        out[col] = out[col].fillna("").astype(str)
+    return out
 
 
 def _matchable(since: int) -> Any:

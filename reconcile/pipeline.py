@@ -549,7 +549,7 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
     credit against every invoice. Any other is incremental: it reads the invoices a credit can
     be paired with by amount, name or alias (open, or marked paid with no money seen), those
     changed since the last matching run, and the closed ones its credits or open confirmations
-    name by number; and decides its new lines and the open credits a change reaches
+    name by number; the confirmations still open or changed since; and decides its new lines and the open credits a change reaches
     (``reconcile.affected``)."""
     from reconcile.candidates import invoice_key
     from reconcile.matching import decide, prepare_book, referenced_keys
@@ -563,7 +563,8 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
         credits = store.load_credits(conn, texts=since is None)
         # only the prepared copies are kept (a million-line book is held through the match)
         book = prepare_book(
-            store.load_invoices(conn, matchable_since=since), store.load_confirmations(conn)
+            store.load_invoices(conn, matchable_since=since),
+            store.load_confirmations(conn, open_since=since),
         )
         aliases = store.load_aliases(conn)
         open_lines = len(credits)

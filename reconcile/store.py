@@ -1206,7 +1206,10 @@ def load_invoices(
     return df
 
 
-def load_confirmations(conn: Connection) -> pd.DataFrame:
+def load_confirmations(conn: Connection, *, open_since: int | None = None) -> pd.DataFrame:
+    """Confirmations as the matcher reads them: all; or with ``open_since`` those a credit can
+    still be linked with (valid and not matched yet) and those changed after that run (a
+    closed one keeps its outcome: an incremental run need not read it)."""
     dialect = conn.dialect.name
     table = db.confirmations
     special = {"amount", "transfer_date", "submitted_at"}
@@ -1217,7 +1220,14 @@ def load_confirmations(conn: Connection) -> pd.DataFrame:
         "transfer_date": iso_of(c.transfer_date, dialect),
         "submitted_at": iso_of(c.submitted_at, dialect),
     }
-    df = frame(conn, select(*plain, *extra.values()), [col.name for col in plain] + list(extra))
+    where: Any = true()
+    if open_since is not None:
+        where = or_(
+            and_(c.intake_status == "VALID", c.status != "MATCHED"),
+            func.coalesce(c.updated_run_id, c.first_run_id, 0) > open_since,
+        )
+    stmt = select(*plain, *extra.values()).where(where)
+    df = frame(conn, stmt, [col.name for col in plain] + list(extra))
     df["amount_sen"] = df["amount_sen"].astype("Int64")
     df["dest_not_ours"] = df["dest_not_ours"].astype(bool)
     df["transfer_date"] = pd.to_datetime(df["transfer_date"], format="ISO8601")

@@ -559,8 +559,8 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
         if mark is not None and not _same_rules(mark, opts):
             mark = None  # the rules changed: every open credit is decided again
         since = mark.run_id if mark is not None else None
-        # an incremental run reads the texts of the lines it decides only (see _to_decide)
-        credits = store.load_credits(conn, texts=since is None)
+        # an incremental run reads the details of the lines it decides only (see _to_decide)
+        credits = store.load_credits(conn, details=since is None)
         # only the prepared copies are kept (a million-line book is held through the match)
         book = prepare_book(
             store.load_invoices(conn, matchable_since=since),
@@ -633,9 +633,16 @@ def _to_decide(
     since_mark = pd.to_datetime(aliases["created_at"]) >= mark.started_at
     changed_invoices = (invoices["changed_run_id"] > since).to_numpy()
     changed_confirmations = (conf_changed.astype("int64") > since).to_numpy()
-    if changed_invoices.any() or changed_confirmations.any():
-        # a changed number may be quoted by any open credit: all their texts are read
-        credits = store.with_credit_texts(conn, credits)
+    changed_aliases = (since_mark & (aliases["created_by"] != "auto")).to_numpy()
+    settled_aliases = (since_mark & (aliases["created_by"] == "auto")).to_numpy()
+    if (
+        changed_invoices.any()
+        or changed_confirmations.any()
+        or changed_aliases.any()
+        or (settled_aliases.any() and stale.any())
+    ):
+        # a changed name or number can reach any open credit: their senders and texts are read
+        credits = store.with_credit_details(conn, credits)
     chosen = affected(
         credits,
         invoices,
@@ -644,18 +651,18 @@ def _to_decide(
         new_lines=new_lines,
         changed_invoices=changed_invoices,
         changed_confirmations=changed_confirmations,
-        changed_aliases=(since_mark & (aliases["created_by"] != "auto")).to_numpy(),
-        settled_aliases=(since_mark & (aliases["created_by"] == "auto")).to_numpy(),
+        changed_aliases=changed_aliases,
+        settled_aliases=settled_aliases,
         # what the last run settled matters only to credits decided before it
         settled_invoices=store.invoices_changed_in(conn, since) if stale.any() else [],
         stale=stale,
         claimable=claimable_invoices(
-            store.with_credit_texts(conn, credits[new_lines]), book, aliases, rules
+            store.with_credit_details(conn, credits[new_lines]), book, aliases, rules
         ).tolist(),
         rules=rules,
         calendar=BankingCalendar(rules.extra_holidays),
     )
-    return store.with_credit_texts(conn, credits[chosen].reset_index(drop=True))
+    return store.with_credit_details(conn, credits[chosen].reset_index(drop=True))
 
 
 _OUTCOME_COLUMNS = {

@@ -1102,21 +1102,21 @@ def _read_frame(conn: Connection, stmt: Any) -> pd.DataFrame:
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
-def load_credits(conn: Connection, *, texts: bool = True) -> pd.DataFrame:
+def load_credits(conn: Connection, *, details: bool = True) -> pd.DataFrame:
     """Credit lines still waiting for a decision (UNMATCHED, or REVIEW not decided by a person),
     with their current automatic decision's run, candidates and invoices (``decision_run_id``
-    <NA>: never decided). ``texts=False`` leaves out message and description (``credit_texts``
-    reads them for the lines an incremental run decides)."""
+    <NA>: never decided). ``details=False`` leaves out the account, sender, message and
+    description (``with_credit_details`` reads them for the lines an incremental run decides)."""
     c = db.bank_lines.c
     d = db.decisions.c
     dialect = conn.dialect.name
     # what matching reads (a pending line has no posting date yet: its initiation date stands
     # in); nothing more, a million open lines are held in memory through the match
     columns = {
-        "line_id": c.id, "account_no": c.account_no,
+        "line_id": c.id,
         "posted_on": iso_of(func.coalesce(c.posted_on, c.initiated_on), dialect),
-        "amount_sen": sen_of(c.amount, dialect), "counterparty": c.counterparty,
-        **({"message": c.message, "description": c.description} if texts else {}),
+        "amount_sen": sen_of(c.amount, dialect),
+        **(_credit_details() if details else {}),
         "decision_id": d.id, "decision_run_id": d.run_id, "decided_by": d.decided_by,
         "candidates": d.candidates, "invoice_nos": d.invoice_nos,
     }  # fmt: skip
@@ -1140,24 +1140,35 @@ def load_credits(conn: Connection, *, texts: bool = True) -> pd.DataFrame:
     df["invoice_nos"] = df["invoice_nos"].fillna("").astype(str)
     df["amount_sen"] = df["amount_sen"].astype("int64")
     df["posted_on"] = pd.to_datetime(df["posted_on"], format="ISO8601")
-    for col in ("counterparty", "message", "description") if texts else ("counterparty",):
+    for col in _credit_details() if details else ():
         df[col] = df[col].fillna("").astype(str)
     return df.reset_index(drop=True)
 
 
-def with_credit_texts(conn: Connection, credits: pd.DataFrame) -> pd.DataFrame:
-    """``credits`` (from ``load_credits(texts=False)``) with their message and description."""
+def _credit_details() -> dict[str, Any]:
+    c = db.bank_lines.c
+    return {
+        "account_no": c.account_no,
+        "counterparty": c.counterparty,
+        "message": c.message,
+        "description": c.description,
+    }
+
+
+def with_credit_details(conn: Connection, credits: pd.DataFrame) -> pd.DataFrame:
+    """``credits`` (from ``load_credits(details=False)``) with their account, sender, message
+    and description."""
     if "message" in credits:
         return credits
     c = db.bank_lines.c
-    ids = credits["line_id"].astype("int64").tolist()
-    texts = frame_by_ids(
-        conn, select(c.id, c.message, c.description).where, ids,
-        ["line_id", "message", "description"], c.id,
+    columns = _credit_details()
+    found = frame_by_ids(
+        conn, select(c.id, *columns.values()).where, credits["line_id"].astype("int64").tolist(),
+        ["line_id", *columns], c.id,
     )  # fmt: skip
-    texts = texts.assign(line_id=texts["line_id"].astype("int64"))
-    out = credits.merge(texts, on="line_id", how="left")
-    for col in ("message", "description"):
+    found = found.assign(line_id=found["line_id"].astype("int64"))
+    out = credits.merge(found, on="line_id", how="left")
+    for col in columns:
         out[col] = out[col].fillna("").astype(str)
     return out
 
@@ -1258,8 +1269,10 @@ def last_match(conn: Connection) -> MatchMark | None:
     """The latest run that wrote automatic decisions, or completed a matching stage."""
     d = db.decisions.c
     r = db.runs.c
+    # decision ids grow with the runs: the latest automatic decision is the latest run's (read
+    # backwards along the key, not by scanning a million decisions for the largest run id)
     by_decisions = conn.execute(
-        select(func.max(d.run_id)).where(d.decided_by == "auto")
+        select(d.run_id).where(d.decided_by == "auto").order_by(d.id.desc()).limit(1)
     ).scalar_one_or_none()
     completed = conn.execute(
         select(r.id, r.counts).where(r.status == "COMPLETED").order_by(r.id.desc()).limit(50)

@@ -139,15 +139,22 @@ def find_refs(credits: pd.DataFrame, invoices: pd.DataFrame, rules: Matching) ->
     return pairs.groupby(["cidx", "iidx"], as_index=False)["ref"].max()
 
 
-def _open_positions(invoices: pd.DataFrame, *, marked_paid: bool = False) -> pd.DataFrame:
-    """Open invoices with their positions; ``marked_paid`` adds those the billing system marks
-    paid that no bank line has paid yet (staff marked them by hand, the money may be coming)."""
+def _open_positions(
+    invoices: pd.DataFrame, columns: Sequence[str], *, marked_paid: bool = False
+) -> pd.DataFrame:
+    """``iidx`` and ``columns`` of the open invoices; ``marked_paid`` adds those the billing
+    system marks paid that no bank line has paid yet (staff marked them by hand, the money may
+    be coming). Only the columns asked for are copied (the book has ~30)."""
     mask = invoices["status"].isin(OPEN_STATUSES).to_numpy()
     if marked_paid:
         mask = mask | (invoices["status"] == "PAID").to_numpy() & (
             invoices["received_sen"].to_numpy() == 0
         )
-    return invoices.assign(iidx=np.arange(len(invoices)))[mask]
+    where = np.flatnonzero(mask)
+    return pd.DataFrame(
+        {"iidx": where, **{c: invoices[c].to_numpy()[where] for c in columns}},
+        index=invoices.index[where],
+    )
 
 
 @dataclass(frozen=True)
@@ -161,7 +168,11 @@ class NameSides:
 
 
 def name_sides(invoices: pd.DataFrame, rules: Matching) -> NameSides:
-    open_inv = _open_positions(invoices, marked_paid=True)
+    open_inv = _open_positions(
+        invoices,
+        ["client_block", "company_block", "client_norm", "company_norm", "client_key"],
+        marked_paid=True,
+    )
     open_inv = open_inv.assign(
         client_long=_long_keys(open_inv["client_norm"]),
         company_long=_long_keys(open_inv["company_norm"]),
@@ -272,7 +283,7 @@ def amount_pairs(
     date up to the posting date. Fee-sized shortfalls within the under-payment tolerance
     (``TYPICAL_FEES_SEN``) are looked up too.
     """
-    open_inv = _open_positions(invoices)
+    open_inv = _open_positions(invoices, ["outstanding_sen", "issued_on"])
     invoice_keys = packed(
         open_inv["outstanding_sen"].to_numpy(), day_numbers(open_inv["issued_on"])
     )
@@ -405,9 +416,7 @@ def confirmation_pairs(
         {"fidx": np.arange(len(confirmations)), "email": confirmations["email_norm"]}
     )
     emails = emails[emails["fidx"].isin(without) & (emails["email"] != "")]
-    open_inv = _open_positions(invoices)[["iidx", "email_norm"]].rename(
-        columns={"email_norm": "email"}
-    )
+    open_inv = _open_positions(invoices, ["email_norm"]).rename(columns={"email_norm": "email"})
     by_email = links.merge(emails, on="fidx").merge(open_inv, on="email")
     cols = ["cidx", "iidx", "fidx", "conf_days"]
     return pd.concat([by_number[cols], by_email[cols]], ignore_index=True)

@@ -182,7 +182,8 @@ def name_sides(invoices: pd.DataFrame, rules: Matching) -> NameSides:
                    "company_norm"):  # fmt: skip
         side = open_inv[["iidx", column]].rename(columns={column: "key"})
         side = side[side["key"] != ""]
-        size = side.groupby("key")["iidx"].transform("size")
+        codes = pd.factorize(side["key"].to_numpy())[0]
+        size = np.bincount(codes)[codes] if len(codes) else codes
         side = side[size <= rules.max_block_size]  # "BUDI" alone is not a client
         sides.append((column.rsplit("_", 1)[1], side.reset_index(drop=True)))
     return NameSides(tuple(sides), open_inv[["iidx", "client_key"]].reset_index(drop=True))

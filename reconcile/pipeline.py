@@ -25,6 +25,8 @@ from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
@@ -559,20 +561,28 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
         if mark is not None and not _same_rules(mark, opts):
             mark = None  # the rules changed: every open credit is decided again
         since = mark.run_id if mark is not None else None
-        # an incremental run reads the details of the lines it decides only (see _to_decide)
-        credits = store.load_credits(conn, details=since is None)
         # only the prepared copies are kept (a million-line book is held through the match)
         book = prepare_book(
             store.load_invoices(conn, matchable_since=since),
             store.load_confirmations(conn, open_since=since),
         )
         aliases = store.load_aliases(conn)
-        open_lines = len(credits)
-        if mark is not None and since is not None:
-            credits = _to_decide(conn, credits, book, aliases, mark, opts)
+        if mark is None:
+            credits = store.load_credits(conn)
+            open_lines = len(credits)
+        else:
+            changes = _changes(conn, book, aliases, mark)
+            # what an incremental run reads of the open credits (see _to_decide): all of them
+            # when a change can reach any; else only the new ones and those proposing invoices
+            # (which a new credit may contest), without the details of the lines left alone
+            credits = store.load_credits(
+                conn, details=changes.reach_all, proposing_only=not changes.reach_all
+            )
+            open_lines = len(credits) if changes.reach_all else store.count_open_credits(conn)
+            credits = _to_decide(conn, credits, book, aliases, changes, opts)
             wanted = referenced_keys(credits, book, opts.rules.matching)
             if wanted:
-                closed = pd.Series(store.closed_invoice_numbers(conn, since), dtype=object)
+                closed = pd.Series(store.closed_invoice_numbers(conn, mark.run_id), dtype=object)
                 named = closed[invoice_key(closed).isin(wanted).to_numpy()].tolist()
                 book = book.with_invoices(store.load_invoices(conn, numbers=named))
     invoices, confirmations = book.invoices, book.confirmations
@@ -609,12 +619,48 @@ def _same_rules(mark: store.MatchMark, opts: RunOptions) -> bool:
     return mark.matching == json.dumps(snapshot(opts.rules)["matching"], sort_keys=True)
 
 
+@dataclass(frozen=True)
+class _Changes:
+    """What changed since the last matching run (``since``), as masks over the book's
+    invoices and confirmations and the aliases; ``reach_all``: a change whose name or number
+    can reach any open credit, so all of them are read with their senders and texts."""
+
+    since: int
+    invoices: npt.NDArray[np.bool_]
+    confirmations: npt.NDArray[np.bool_]
+    aliases: npt.NDArray[np.bool_]
+    settled_aliases: npt.NDArray[np.bool_]
+    reach_all: bool
+
+
+def _changes(
+    conn: Connection, book: Book, aliases: pd.DataFrame, mark: store.MatchMark
+) -> _Changes:
+    since = mark.run_id
+    cf = book.confirmations
+    conf_changed = cf["updated_run_id"].fillna(cf["first_run_id"]).fillna(0).astype("int64")
+    # an alias learned automatically since the mark was learned by that matching run itself
+    since_mark = pd.to_datetime(aliases["created_at"]) >= mark.started_at
+    invoices = (book.invoices["changed_run_id"] > since).to_numpy()
+    confirmations = (conf_changed > since).to_numpy()
+    added = (since_mark & (aliases["created_by"] != "auto")).to_numpy()
+    settled = (since_mark & (aliases["created_by"] == "auto")).to_numpy()
+    reach_all = bool(
+        invoices.any()
+        or confirmations.any()
+        or added.any()
+        # what the last run learned reaches only credits decided before it
+        or (settled.any() and store.any_open_credit_decided_before(conn, since))
+    )
+    return _Changes(since, invoices, confirmations, added, settled, reach_all)
+
+
 def _to_decide(
     conn: Connection,
     credits: pd.DataFrame,
     book: Book,
     aliases: pd.DataFrame,
-    mark: store.MatchMark,
+    changes: _Changes,
     opts: RunOptions,
 ) -> pd.DataFrame:
     """The open credits an incremental run decides (reconcile.affected): the new lines and
@@ -624,35 +670,19 @@ def _to_decide(
     from reconcile.matching import claimable_invoices
 
     rules = opts.rules.matching
-    invoices, confirmations = book.invoices, book.confirmations
-    since = mark.run_id
-    conf_changed = confirmations["updated_run_id"].fillna(confirmations["first_run_id"]).fillna(0)
+    since = changes.since
     new_lines = credits["decision_run_id"].isna().to_numpy()
     stale = (credits["decision_run_id"].fillna(since) < since).to_numpy()
-    # an alias learned automatically since the mark was learned by that matching run itself
-    since_mark = pd.to_datetime(aliases["created_at"]) >= mark.started_at
-    changed_invoices = (invoices["changed_run_id"] > since).to_numpy()
-    changed_confirmations = (conf_changed.astype("int64") > since).to_numpy()
-    changed_aliases = (since_mark & (aliases["created_by"] != "auto")).to_numpy()
-    settled_aliases = (since_mark & (aliases["created_by"] == "auto")).to_numpy()
-    if (
-        changed_invoices.any()
-        or changed_confirmations.any()
-        or changed_aliases.any()
-        or (settled_aliases.any() and stale.any())
-    ):
-        # a changed name or number can reach any open credit: their senders and texts are read
-        credits = store.with_credit_details(conn, credits)
     chosen = affected(
         credits,
-        invoices,
-        confirmations,
+        book.invoices,
+        book.confirmations,
         aliases,
         new_lines=new_lines,
-        changed_invoices=changed_invoices,
-        changed_confirmations=changed_confirmations,
-        changed_aliases=changed_aliases,
-        settled_aliases=settled_aliases,
+        changed_invoices=changes.invoices,
+        changed_confirmations=changes.confirmations,
+        changed_aliases=changes.aliases,
+        settled_aliases=changes.settled_aliases,
         # what the last run settled matters only to credits decided before it
         settled_invoices=store.invoices_changed_in(conn, since) if stale.any() else [],
         stale=stale,

@@ -1102,11 +1102,44 @@ def _read_frame(conn: Connection, stmt: Any) -> pd.DataFrame:
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
-def load_credits(conn: Connection, *, details: bool = True) -> pd.DataFrame:
+def _open_credit() -> Any:
+    c = db.bank_lines.c
+    return and_(c.direction == "CR", c.is_fee.is_(False), c.status.in_(ACTIVE_LINE_STATUSES))
+
+
+def _with_decision() -> Any:
+    c, d = db.bank_lines.c, db.decisions.c
+    return db.bank_lines.outerjoin(db.decisions, and_(d.bank_line_id == c.id, d.active.is_(True)))
+
+
+def count_open_credits(conn: Connection) -> int:
+    """Credit lines still waiting for a decision (those ``load_credits`` reads)."""
+    c, d = db.bank_lines.c, db.decisions.c
+    by_person = select(d.bank_line_id).where(and_(d.active.is_(True), d.decided_by != "auto"))
+    stmt = select(func.count()).where(and_(_open_credit(), c.id.not_in(by_person)))
+    return int(conn.execute(stmt).scalar_one())
+
+
+def any_open_credit_decided_before(conn: Connection, run_id: int) -> bool:
+    """An open credit whose active automatic decision was made before run ``run_id``."""
+    d = db.decisions.c
+    stmt = (
+        select(d.id)
+        .select_from(_with_decision())
+        .where(and_(_open_credit(), d.decided_by == "auto", d.run_id < run_id))
+        .limit(1)
+    )
+    return conn.execute(stmt).first() is not None
+
+
+def load_credits(
+    conn: Connection, *, details: bool = True, proposing_only: bool = False
+) -> pd.DataFrame:
     """Credit lines still waiting for a decision (UNMATCHED, or REVIEW not decided by a person),
     with their current automatic decision's run, candidates and invoices (``decision_run_id``
     <NA>: never decided). ``details=False`` leaves out the account, sender, message and
-    description (``with_credit_details`` reads them for the lines an incremental run decides)."""
+    description (``with_credit_details`` reads them for the lines an incremental run decides);
+    ``proposing_only``: only those never decided and those whose decision proposes invoices."""
     c = db.bank_lines.c
     d = db.decisions.c
     dialect = conn.dialect.name
@@ -1120,11 +1153,13 @@ def load_credits(conn: Connection, *, details: bool = True) -> pd.DataFrame:
         "decision_id": d.id, "decision_run_id": d.run_id, "decided_by": d.decided_by,
         "candidates": d.candidates, "invoice_nos": d.invoice_nos,
     }  # fmt: skip
-    open_line = and_(c.direction == "CR", c.is_fee.is_(False), c.status.in_(ACTIVE_LINE_STATUSES))
-    with_decision = db.bank_lines.outerjoin(
-        db.decisions, and_(d.bank_line_id == c.id, d.active.is_(True))
-    )
-    stmt = select(*columns.values()).select_from(with_decision).where(open_line)
+    where = _open_credit()
+    if proposing_only:
+        proposes = or_(
+            func.coalesce(d.candidates, "") != "", func.coalesce(d.invoice_nos, "") != ""
+        )
+        where = and_(where, or_(d.id.is_(None), proposes))
+    stmt = select(*columns.values()).select_from(_with_decision()).where(where)
     df = frame(conn, stmt, list(columns))
     by_person = df["decided_by"].notna().to_numpy() & (df["decided_by"] != "auto").to_numpy()
     if by_person.any():  # a person's decision is never reopened

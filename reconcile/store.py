@@ -102,30 +102,63 @@ def bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> Non
 
 
 def insert_values(
-    conn: Connection, table: Any, columns: Sequence[str], values: Sequence[Sequence[Any]]
+    conn: Connection,
+    table: Any,
+    columns: Sequence[str],
+    values: Iterable[Sequence[Any]],
+    *,
+    constant: dict[str, Any] | None = None,
 ) -> None:
     """Insert rows already in the driver's bind form (each column's bind processor applied),
-    in one round of driver calls: COPY on PostgreSQL, one executemany elsewhere."""
-    if not values:
+    in one round of driver calls: COPY on PostgreSQL, one executemany elsewhere. ``constant``:
+    columns of the same bound value in every row, written once in the statement where the
+    driver's literal for it is known (not bound again per row)."""
+    if isinstance(values, Sequence) and not values:
         return
-    names = ", ".join(columns)
+    constant = constant or {}
     cursor = conn.connection.cursor()
     try:
         if conn.dialect.name == "postgresql":
+            names = ", ".join([*columns, *constant])
+            tail = tuple(constant.values())
             with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
                 for v in values:
-                    copy.write_row(v)
-            if "id" in columns:
+                    copy.write_row((*v, *tail) if tail else v)
+            if "id" in columns or "id" in constant:
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608
                     f"(SELECT MAX(id) FROM {table.name}))"
                 )
         else:
             mark = _mark(conn)
-            marks = ", ".join([mark] * len(columns))
+            literals = {c: _literal(conn, v) for c, v in constant.items()}
+            bound = [c for c, text in literals.items() if text is None]
+            if bound:  # no literal known: bound on every row after all
+                tail = tuple(constant[c] for c in bound)
+                values = ((*v, *tail) for v in values)
+            names = ", ".join([*columns, *bound, *(c for c in literals if c not in bound)])
+            marks = ", ".join(
+                [mark] * (len(columns) + len(bound))
+                + [text for text in literals.values() if text is not None]
+            )
             cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", values)  # noqa: S608
     finally:
         cursor.close()
+
+
+def _literal(conn: Connection, value: Any) -> str | None:
+    """A bound value as SQL text that stores exactly what binding it would (NULL, an integer or
+    a text on SQLite), or None. Not on MySQL/MariaDB: PyMySQL batches an executemany of INSERT
+    into multi-row statements only when VALUES holds nothing but placeholders."""
+    if conn.dialect.name != "sqlite":
+        return None
+    if value is None:
+        return "NULL"
+    if type(value) in (int, bool) and -(2**63) <= value < 2**63:
+        return str(int(value))
+    if type(value) is str and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return None
 
 
 def _mark(conn: Connection) -> str:
@@ -149,27 +182,33 @@ def update_columns(conn: Connection, table: Any, key: str, columns: dict[str, An
     (a million line statuses, three of them), one ``UPDATE … WHERE key IN (…)`` per set of
     values and chunk of keys; else one executemany, a statement per row."""
     fields = [f for f in columns if f != key]
-    rows = _bound_rows(conn, table, {**{f: columns[f] for f in fields}, key: columns[key]})
-    if not rows or not fields:
+    varying, constant, count = _bound_columns(
+        conn, table, {**{f: columns[f] for f in fields}, key: columns[key]}
+    )
+    if not count or not fields:
         return
+    values = [varying[f] if f in varying else [constant[f]] * count for f in fields]
+    keys = varying[key] if key in varying else [constant[key]] * count
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for row, k in zip(zip(*values, strict=True), keys, strict=True):
+        groups.setdefault(row, []).append(k)
+        if len(groups) * GROUPED_UPDATE_MIN > count:
+            break
+    grouped = len(groups) * GROUPED_UPDATE_MIN <= count
     mark = _mark(conn)
     sets = ", ".join(f"{f} = {mark}" for f in fields)
-    groups: dict[tuple[Any, ...], list[Any]] = {}
-    for row in rows:
-        groups.setdefault(row[:-1], []).append(row[-1])
-        if len(groups) * GROUPED_UPDATE_MIN > len(rows):
-            break
     cursor = conn.connection.cursor()
     try:
-        if len(groups) * GROUPED_UPDATE_MIN > len(rows):
+        if not grouped:
+            rows = zip(*values, keys, strict=True)
             cursor.executemany(f"UPDATE {table.name} SET {sets} WHERE {key} = {mark}", rows)  # noqa: S608
             return
-        for values, keys in groups.items():
-            for chunk in chunks(keys):
+        for group, keys_of in groups.items():
+            for chunk in chunks(keys_of):
                 marks = ", ".join([mark] * len(chunk))
                 cursor.execute(
                     f"UPDATE {table.name} SET {sets} WHERE {key} IN ({marks})",  # noqa: S608
-                    (*values, *chunk),
+                    (*group, *chunk),
                 )
     finally:
         cursor.close()
@@ -627,37 +666,44 @@ def _datetime_objects(values: pd.Series) -> list[datetime | None]:
     return [None if pd.isna(v) else v.to_pydatetime() for v in _instants(values)]
 
 
-def _bound_rows(conn: Connection, table: Any, columns: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """Rows in the driver's form from columns of equal length (a scalar fills its column):
-    each column's SQLAlchemy bind processor runs once per distinct value."""
-    names = list(columns)
+def _bound_columns(
+    conn: Connection, table: Any, columns: dict[str, Any]
+) -> tuple[dict[str, list[Any]], dict[str, Any], int]:
+    """Columns of equal length in the driver's form, each column's SQLAlchemy bind processor run
+    once per distinct value: (the columns given as values, each a list; those given as a scalar,
+    bound once; the number of rows)."""
 
     def is_column(v: Any) -> bool:  # np.ndim(list) would build an array of it
         return isinstance(v, list | tuple | np.ndarray | pd.Series | pd.Index)
 
     count = max((len(v) for v in columns.values() if is_column(v)), default=0)
-    converted: list[Any] = []
-    for name in names:
-        values = columns[name]
-        values = values if is_column(values) else np.full(count, values, dtype=object)
+    varying: dict[str, list[Any]] = {}
+    constant: dict[str, Any] = {}
+    for name, values in columns.items():
         proc = table.c[name].type._cached_bind_processor(conn.dialect)
-        if proc is None:
-            converted.append(np.asarray(values, dtype=object).tolist())
-            continue
-        codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
-        bound = np.empty(len(uniques) + 1, dtype=object)
-        bound[:-1] = [proc(u) for u in uniques]
-        bound[-1] = None
-        converted.append(bound[codes].tolist())
-    return list(zip(*converted, strict=True))
+        if not is_column(values):
+            constant[name] = values if proc is None or values is None else proc(values)
+        elif proc is None:
+            varying[name] = (
+                values if isinstance(values, list) else np.asarray(values, object).tolist()
+            )
+        else:
+            codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+            bound = np.empty(len(uniques) + 1, dtype=object)
+            bound[:-1] = [proc(u) for u in uniques]
+            bound[-1] = None
+            varying[name] = bound[codes].tolist()
+    return varying, constant, count
 
 
 def bulk_insert_columns(conn: Connection, table: Any, columns: dict[str, Any]) -> int:
     """:func:`bulk_insert` for rows given column by column (equal lengths; a scalar fills its
     column). Returns the number of rows."""
-    rows = _bound_rows(conn, table, columns)
-    insert_values(conn, table, list(columns), rows)
-    return len(rows)
+    varying, constant, count = _bound_columns(conn, table, columns)
+    if count:
+        rows = zip(*varying.values(), strict=True)
+        insert_values(conn, table, list(varying), rows, constant=constant)
+    return count
 
 
 @dataclass

@@ -1367,6 +1367,8 @@ def same_as_stored(
     """Per row of ``after``: ``before`` (unique ``key``) holds a row of that key with equal
     values in every one of ``columns``, compared as text (missing reads as "") or, for the
     ``numeric`` ones, as numbers. What a run would write again unchanged."""
+    if not len(before):  # nothing stored (a first run): no comparing a million rows with none
+        return np.zeros(len(after), dtype=bool)
     both = after[[key, *columns]].merge(
         before[[key, *columns]], on=key, how="left", suffixes=("", "_before"), indicator=True
     )
@@ -1518,19 +1520,23 @@ def learn_aliases(
     for row, alias_id in zip(rows, next_ids(conn, db.payer_aliases, len(rows)), strict=True):
         row["id"] = alias_id
     bulk_insert(conn, db.payer_aliases, rows)
-    for row in rows:
-        audit(
-            conn,
-            actor="auto",
-            action="alias_learned",
-            entity="payer_alias",
-            entity_id=str(row["id"]),
-            detail={
-                "sender": row["sender_norm"],
-                "client": row["client_key"],
-                "source": "confirmation",
-            },
-            now=now,
-            run_id=run_id,
-        )
+    # one audit row per alias, as audit() writes it, in one bulk insert (ids as the database
+    # assigns them to single inserts)
+    details = [
+        {"sender": row["sender_norm"], "client": row["client_key"], "source": "confirmation"}
+        for row in rows
+    ]
+    bulk_insert_columns(
+        conn,
+        db.audit_log,
+        {
+            "at": now,
+            "actor": "auto",
+            "action": "alias_learned",
+            "entity": "payer_alias",
+            "entity_id": [str(row["id"]) for row in rows],
+            "detail": [json.dumps(d, sort_keys=True, default=str) for d in details],
+            "run_id": run_id,
+        },
+    )
     return len(rows)

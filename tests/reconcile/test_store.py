@@ -431,14 +431,16 @@ def test_update_columns_by_shared_values_and_row_by_row_write_the_same(db_url: s
     assert [tuple(r) for r in got] == [(s, f"P{k}") for k, s in enumerate(statuses)]
 
 
-def test_update_columns_joined_on_a_temporary_table_writes_as_row_by_row(
+def test_update_columns_joined_on_many_rows_writes_as_row_by_row(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Many rows of distinct values (one UPDATE joined on a temporary table on PostgreSQL and
-    MariaDB): a constant column, money, and a key given twice (its last row wins)."""
+    MariaDB, UPDATE … FROM (VALUES …) seven rows at a time here on SQLite): a constant column,
+    money, and a key given twice (its last row wins)."""
     from reconcile import store
 
     monkeypatch.setattr(store, "JOINED_UPDATE_MIN", 50)
+    monkeypatch.setattr(store, "SQLITE_MAX_BOUND", 22)  # (22 - 1 constant) // 3 columns
     engine = make_engine(db_url)
     upgrade(engine)
     with engine.begin() as conn:

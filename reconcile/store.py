@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from reconcile.money import from_sen
 from reconcile.sqlframes import chunks, driver_rows, frame, frame_by_ids, iso_of, sen_of
 
 CHUNK = 1000
+SQLITE_MAX_BOUND = 999  # values bound per statement: SQLite's lowest limit (before 3.32)
 SQLITE_CACHE_KIB = 256 * 1024
 # persist_match at 1M lines changes ~800 MB of pages, the 300 MB of bank lines among them (read by
 # the decisions' and allocations' foreign keys, then their statuses updated): 512 MiB keeps them
@@ -113,10 +115,11 @@ def insert_values(
     *,
     constant: dict[str, Any] | None = None,
 ) -> None:
-    """Insert rows already in the driver's bind form (each column's bind processor applied),
-    in one round of driver calls: COPY on PostgreSQL, one executemany elsewhere. ``constant``:
-    columns of the same bound value in every row, written once in the statement where the
-    driver's literal for it is known (not bound again per row)."""
+    """Insert rows already in the driver's bind form (each column's bind processor applied):
+    COPY on PostgreSQL, one executemany on MariaDB (PyMySQL sends multi-row INSERTs), INSERTs of
+    a few hundred rows (SQLITE_MAX_BOUND values) on SQLite. ``constant``: columns of the same
+    bound value in every row, written once in the statement where the driver's literal for it
+    is known (not bound again per row)."""
     if isinstance(values, Sequence) and not values:
         return
     constant = constant or {}
@@ -141,11 +144,21 @@ def insert_values(
                 tail = tuple(constant[c] for c in bound)
                 values = ((*v, *tail) for v in values)
             names = ", ".join([*columns, *bound, *(c for c in literals if c not in bound)])
-            marks = ", ".join(
-                [mark] * (len(columns) + len(bound))
-                + [text for text in literals.values() if text is not None]
-            )
-            cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", values)  # noqa: S608
+            width = len(columns) + len(bound)
+            texts = [t for t in literals.values() if t is not None]
+            row = "(" + ", ".join([mark] * width + texts) + ")"
+            sql = f"INSERT INTO {table.name} ({names}) VALUES "  # noqa: S608
+            if conn.dialect.name != "sqlite":  # PyMySQL batches the rows into few statements
+                cursor.executemany(sql + row, values)
+                return
+            # SQLite: a few hundred rows per statement, as PyMySQL does, instead of the driver's
+            # reset, binds and step per row
+            per = max(1, SQLITE_MAX_BOUND // max(1, width))
+            full = sql + ", ".join([row] * per)
+            rows = iter(values)
+            while batch := list(islice(rows, per)):
+                text = full if len(batch) == per else sql + ", ".join([row] * len(batch))
+                cursor.execute(text, list(chain.from_iterable(batch)))
     finally:
         cursor.close()
 
@@ -178,7 +191,6 @@ def bulk_update(conn: Connection, table: Any, key: str, records: list[dict[str, 
 
 GROUPED_UPDATE_MIN = 100  # rows per distinct set of values for one UPDATE … IN (…) per set
 JOINED_UPDATE_MIN = 1000  # rows from which an UPDATE joined on a temporary table pays
-SQLITE_MAX_BOUND = 999  # values bound per statement: SQLite's lowest limit (before 3.32)
 
 
 def update_columns(conn: Connection, table: Any, key: str, columns: dict[str, Any]) -> None:
@@ -272,7 +284,7 @@ def _update_from_values(
         for i in range(0, count, per):
             batch = zip(*(col[i : i + per] for col in columns), strict=True)
             sql = full if i + per <= count else statement(count - i)
-            cursor.execute(sql, (*head, *(v for row in batch for v in row)))
+            cursor.execute(sql, (*head, *chain.from_iterable(batch)))
     finally:
         cursor.close()
 

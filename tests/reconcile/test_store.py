@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import Connection, inspect, select
 
 from reconcile import db
@@ -428,3 +429,50 @@ def test_update_columns_by_shared_values_and_row_by_row_write_the_same(db_url: s
     with engine.connect() as conn:
         got = conn.execute(select(c.status, c.counterparty).order_by(c.source_line)).all()
     assert [tuple(r) for r in got] == [(s, f"P{k}") for k, s in enumerate(statuses)]
+
+
+def test_update_columns_joined_on_many_rows_writes_as_row_by_row(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many rows of distinct values (one UPDATE joined on a temporary table on PostgreSQL and
+    MariaDB, UPDATE … FROM (VALUES …) seven rows at a time here on SQLite): a constant column,
+    money, and a key given twice (its last row wins)."""
+    from reconcile import store
+
+    monkeypatch.setattr(store, "JOINED_UPDATE_MIN", 50)
+    monkeypatch.setattr(store, "SQLITE_MAX_BOUND", 22)  # (22 - 1 constant) // 3 columns
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        run_id = _started(conn)
+        rows = [_line(f"{1000 + k}.00", None, 5 + k, desc=f"D{k}") for k in range(120)]
+        import_statements(
+            conn,
+            run_id=run_id,
+            file_name="a.csv",
+            sha256="0" * 64,
+            layout="bca_klikbca_individual",
+            statements=_stmt(rows),
+            now=NOW,
+        )
+        c = db.bank_lines.c
+        ids = [r[0] for r in conn.execute(select(c.id).order_by(c.source_line))]
+        for _ in range(2):  # a second time over the same connection: the temporary table is new
+            store.update_columns(
+                conn,
+                db.bank_lines,
+                "id",
+                {
+                    "id": [*ids, ids[0]],
+                    "counterparty": [f"P{k}" for k in range(120)] + ["LAST"],
+                    "balance": [Decimal(k) / 100 for k in range(121)],
+                    "bank_ref": "R",
+                },
+            )
+    with engine.connect() as conn:
+        got = conn.execute(
+            select(c.counterparty, c.balance, c.bank_ref).order_by(c.source_line)
+        ).all()
+    want = [(f"P{k}", Decimal(k) / 100, "R") for k in range(120)]
+    want[0] = ("LAST", Decimal("1.20"), "R")
+    assert [tuple(r) for r in got] == want

@@ -50,6 +50,7 @@ from reconcile import db
 from reconcile.calendar import BankingCalendar
 from reconcile.money import ZERO, from_sen
 from reconcile.reports import arrays_by_ids, format_sen, positions_of, sorted_unique, taken
+from reconcile.xlsxpack import PackingWorkbook
 
 if TYPE_CHECKING:
     from reconcile.pipeline import Rejection, RunOptions
@@ -1393,7 +1394,7 @@ def build_workbook(
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp.xlsx")
-    wb = xlsxwriter.Workbook(
+    wb = PackingWorkbook(
         str(tmp),
         {
             "strings_to_formulas": False,
@@ -1408,7 +1409,9 @@ def build_workbook(
     common: dict[str, Any] = {"run_id": run_id, "language": language}
     for (name_key, rows, kw), head in zip(sheets, shown, strict=True):
         rendered = with_details(every.iloc[head])
-        _write_line_sheet(wb, f, labels, name_key, rendered, total=len(rows), **common, **kw)
+        wb.seal(
+            _write_line_sheet(wb, f, labels, name_key, rendered, total=len(rows), **common, **kw)
+        )
 
     ws = wb.add_worksheet(labels["sheet.no_funds"])
     _write_table(
@@ -1426,6 +1429,7 @@ def build_workbook(
         _no_funds_rows(data),
         csv_name="confirmations.csv",
     )  # fmt: skip
+    wb.seal(ws)
     ws = wb.add_worksheet(labels["sheet.rejected"])
     _write_table(
         ws, f, labels,
@@ -1437,4 +1441,5 @@ def build_workbook(
         data.rejections,
         csv_name="rejections.csv",
     )  # fmt: skip
+    wb.seal(ws)
     return PendingWorkbook(wb, tmp, path)

@@ -110,11 +110,12 @@ def test_sorted_unique_equals_numpy_unique(values: list[int]) -> None:
     assert reports.sorted_unique(array).tolist() == np.unique(array).tolist()
 
 
-def test_invoices_csv_written_by_a_worker_process_is_the_one_written_in_process(
+def test_outputs_written_with_a_worker_process_are_those_written_in_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The worker writes invoices.csv and reads the details of the later sheets' lines."""
     from reconcile import readahead
-    from tests.reconcile.test_workbook import run_march
+    from tests.reconcile.test_workbook import entries, run_march
 
     (tmp_path / "here").mkdir()
     (tmp_path / "worker").mkdir()
@@ -140,6 +141,7 @@ def test_invoices_csv_written_by_a_worker_process_is_the_one_written_in_process(
     )
     for name in ("invoices.csv", "bank_lines.csv", "confirmations.csv", "rejections.csv"):
         assert (worker.out / name).read_bytes() == (here.out / name).read_bytes()
+    assert entries(worker.book) == entries(here.book)
 
 
 def test_rows_by_ids_are_those_asked_for_whether_ranged_or_listed(

@@ -434,7 +434,7 @@ def test_a_code_is_found_only_as_a_whole_code_of_the_field() -> None:
     ]  # fmt: skip
 
 
-def _entries(book: Path) -> list[tuple[object, ...]]:
+def entries(book: Path) -> list[tuple[object, ...]]:
     """Every entry of the .xlsx as stored (header fields and deflated bytes), the creation
     time in docProps/core.xml aside."""
     out: list[tuple[object, ...]] = []
@@ -460,4 +460,4 @@ def test_sheets_deflated_as_they_are_written_give_the_workbook_xlsxwriter_writes
     packed = run_march(tmp_path / "packed", extra_rules=extra_rules)
     monkeypatch.setattr(xlsxpack.PackingWorkbook, "seal", lambda self, worksheet: None)
     plain = run_march(tmp_path / "plain", extra_rules=extra_rules)
-    assert _entries(packed.book) == _entries(plain.book)
+    assert entries(packed.book) == entries(plain.book)

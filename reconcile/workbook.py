@@ -725,6 +725,7 @@ def _cell_date(ws: Worksheet, row: int, col: int, value: date | None, fmt: Forma
 # sheet data: whole columns rendered to cell XML at once, rows streamed in order
 
 STREAM_CHUNK = 50_000  # rows rendered at a time: memory stays flat however big the sheet
+WRITE_ROWS = 5_000  # rendered rows joined and written at a time
 EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 MAX_TEXT = 32_767  # Excel's limit per cell
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
@@ -892,7 +893,8 @@ def _stream_rows(
                 ]
                 renderers[code] = _row_renderer(cells, len(valued))
         rendered = [renderers[t[0]](*t) for t in zip(shape.tolist(), numbers, *values, strict=True)]
-        ws.fh.write("".join(rendered))
+        for at in range(0, len(rendered), WRITE_ROWS):  # pieces of a few MB, not one of 70
+            ws.fh.write("".join(rendered[at : at + WRITE_ROWS]))
     last = first_row + len(rows) - 1
     ws.previous_row = last
     ws.dim_rowmax = max(ws.dim_rowmax or 0, last)

@@ -20,7 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -30,7 +30,6 @@ from sqlalchemy import Connection, Engine, and_, false, select, true
 from importers.base import gc_paused
 from reconcile import db
 from reconcile.sqlframes import (
-    DENSE,
     ID_CHUNK,
     chunks,
     column_arrays,
@@ -55,6 +54,7 @@ INVOICES_COLUMNS = [
 ]  # fmt: skip
 CONFIRMATIONS_COLUMNS = ["ticket_id", "invoice_no", "status", "codes", "line_ids", "reason"]
 EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
+RANGE_SPAN = 2  # arrays_by_ids: a range scan reads at most this many rows per id wanted
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,16 +123,18 @@ def arrays_by_ids(
 ) -> dict[str, npt.NDArray[Any]]:
     """Columns (arrays, see sqlframes.column_arrays) of the rows whose integer ``key``
     (the first column) is one of the sorted unique ``ids`` (find each with ``positions_of``).
-    Per ID_CHUNK ids one query: a range scan ``BETWEEN`` where at least a quarter of the
-    range is wanted (a run's lines, the lines a workbook shows), the other rows dropped as
-    they are fetched; ``IN (...)`` where they are sparse (compiling 20,000 parameters costs
-    more than reading three rows too many for each wanted one). ``build(condition)`` gives
-    the select."""
+    Per ID_CHUNK ids one query: a range scan ``BETWEEN`` where at least half of the range is
+    wanted (a run's lines), the other rows dropped as they are fetched; ``IN (...)`` where
+    they are sparser (the lines a workbook shows, about every other one: each row a range
+    scan brings costs more than a wanted id in ``IN``, 20,000 of which take SQLAlchemy some
+    13 ms to compile). The ids stay bound parameters: ``IN`` lists of integer literals
+    compiled three times faster, but each is a statement of its own that SQLite's statement
+    cache keeps (85 MB more at 1M lines). ``build(condition)`` gives the select."""
     stmts = []
     for start in range(0, len(ids), ID_CHUNK):
         chunk = ids[start : start + ID_CHUNK]
         low, high = int(chunk[0]), int(chunk[-1])
-        if high - low < DENSE * len(chunk):
+        if high - low < RANGE_SPAN * len(chunk):
             stmts.append(build(key.between(low, high)))
         else:
             stmts.append(build(key.in_(chunk.tolist())))
@@ -525,10 +527,18 @@ class _Frames:
     confirmations: pd.DataFrame | None
 
 
-# from this many invoices on, invoices.csv is written by a worker process (its own connection)
-# while this one reads the lines and builds the workbook; below, starting the worker (about a
-# second of the other CPU) would cost more than reading the invoices here
+# A big run's report stage has a worker process (its own connection) for what can be read and
+# written apart while this one reads the lines and builds the workbook: invoices.csv, and the
+# details of the lines most of the workbook's sheets show. From this many invoices, or this
+# many lines, on; below, starting the worker (about a second of the other CPU) would cost more
+# than it takes off this process.
 INVOICES_WORKER_MIN = 100_000
+LINES_WORKER_MIN = 200_000
+
+T = TypeVar("T")
+# ``later(fn, *args)``: ``fn(engine or URL, *args)`` started now in the worker, or run here when
+# its result is asked for; the call returned gives the result
+Later = Callable[..., Callable[[], Any]]
 
 
 def write_invoices_csv(engine_or_url: Engine | str, path: Path, invoice_nos: Sequence[str]) -> Path:
@@ -546,20 +556,29 @@ def write_invoices_csv(engine_or_url: Engine | str, path: Path, invoice_nos: Seq
             engine.dispose()
 
 
+def in_process(engine: Engine) -> Later:
+    """``later`` without a worker: each call runs here when its result is asked for."""
+
+    def later(fn: Callable[..., T], *args: Any) -> Callable[[], T]:
+        return lambda: fn(engine, *args)
+
+    return later
+
+
 @contextmanager
-def _invoices_written(
-    engine: Engine, db_url: str, path: Path, invoice_nos: Sequence[str]
-) -> Iterator[Callable[[], Path]]:
-    """invoices.csv, started now in a worker process when the run is big and another CPU is
-    there (spawned, as reconcile/readahead.py's readers, and leaving if this process dies),
-    otherwise written in this process when asked for. Yields the call that returns its path;
-    on leaving, the worker has finished."""
+def _report_worker(engine: Engine, db_url: str, big: bool) -> Iterator[Later]:
+    """A worker process for a big run when another CPU is there (spawned, as
+    reconcile/readahead.py's readers, and leaving if this process dies); yields ``later``,
+    which starts a call there at once (with the database URL: the worker opens its own
+    connection) and returns the call giving its result (run here instead should the worker
+    have stopped). Without a worker, ``later`` runs each call here when its result is asked
+    for. On leaving, the worker has finished."""
     from reconcile.readahead import _watch_parent, worker_count
 
     url = engine.url
     in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
-    if len(invoice_nos) < INVOICES_WORKER_MIN or in_memory or worker_count() < 1:
-        yield lambda: write_invoices_csv(engine, path, invoice_nos)
+    if not big or in_memory or worker_count() < 1:
+        yield in_process(engine)
         return
     with ProcessPoolExecutor(
         max_workers=1,
@@ -567,16 +586,20 @@ def _invoices_written(
         initializer=_watch_parent,
         initargs=(os.getpid(),),
     ) as pool:
-        written = pool.submit(write_invoices_csv, db_url, path, list(invoice_nos))
 
-        def result() -> Path:
-            try:
-                return written.result()
-            except BrokenProcessPool:
-                log.warning("the invoices.csv worker stopped; writing it in-process")
-                return write_invoices_csv(engine, path, invoice_nos)
+        def later(fn: Callable[..., T], *args: Any) -> Callable[[], T]:
+            started = pool.submit(fn, db_url, *args)
 
-        yield result
+            def result() -> T:
+                try:
+                    return started.result()
+                except BrokenProcessPool:
+                    log.warning("the report worker stopped; %s runs in-process", fn.__name__)
+                    return fn(engine, *args)
+
+            return result
+
+        yield later
 
 
 def write_run_reports(
@@ -592,16 +615,14 @@ def write_run_reports(
 ) -> list[Path]:
     """The run's CSVs and workbook. invoices.csv and confirmations.csv hold what this run
     loaded (README "Output files"), not the whole tables."""
-    invoices_path = opts.out / "invoices.csv"
-    with (
-        _invoices_written(engine, opts.db_url, invoices_path, invoice_nos) as invoices_csv,
-        gc_paused(),
-    ):
+    big = len(invoice_nos) >= INVOICES_WORKER_MIN or len(seen) + len(considered) >= LINES_WORKER_MIN
+    with _report_worker(engine, opts.db_url, big) as later, gc_paused():
+        invoices_csv = later(write_invoices_csv, opts.out / "invoices.csv", list(invoice_nos))
         with engine.connect() as conn:
             frames = _Frames(
                 line_frame(conn, seen, considered), confirmation_frame(conn, ticket_ids)
             )
-        return _write_all(engine, opts, run_id, opts.out, frames, invoices_csv, rejections)
+        return _write_all(engine, opts, run_id, opts.out, frames, invoices_csv, rejections, later)
 
 
 def _write_all(
@@ -612,10 +633,12 @@ def _write_all(
     frames: _Frames,
     invoices_csv: Callable[[], Path],
     rejections: Sequence[Rejection] | None,
+    later: Later,
 ) -> list[Path]:
-    """The workbook's sheets, then its packaging (compression, which releases the GIL) in a
-    second thread while the CSVs are written; ``rejections=None``: no rejections.csv (a state
-    report). ``invoices_csv`` writes invoices.csv (or waits for the worker that does)."""
+    """The workbook's sheets, then the rest of its packaging (workbook.build_workbook deflates
+    each sheet as it is finished) in a second thread while the CSVs are written;
+    ``rejections=None``: no rejections.csv (a state report). ``invoices_csv`` writes
+    invoices.csv (or waits for the worker that does); ``later``: see _report_worker."""
     from reconcile import workbook
 
     assert frames.lines is not None and frames.confirmations is not None
@@ -628,6 +651,7 @@ def _write_all(
         invoices=None,
         confirmations=frames.confirmations,
         rejections=rejections or [],
+        later=later,
     )
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook") as pool:
         packaged = pool.submit(book.close)
@@ -686,6 +710,7 @@ def write_state_reports(opts: RunOptions) -> list[Path]:
                 frames,
                 lambda: write_invoices_csv(engine, opts.out / "invoices.csv", invoice_nos),
                 None,
+                in_process(engine),
             )
     finally:
         engine.dispose()

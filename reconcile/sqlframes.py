@@ -93,13 +93,18 @@ def column_arrays(
                 if keep is not None:
                     part = part[keep(part[:, 0])]
                 for k, name in enumerate(columns):
-                    values = part[:, k].copy()
-                    if name in integers and not pd.isna(values).any():
-                        values = values.astype(np.int64)
+                    values = part[:, k]
+                    if name in integers:
+                        try:  # a NULL (None) raises: the chunk's column stays object
+                            values = values.astype(np.int64)
+                        except (TypeError, ValueError):
+                            values = values.copy()
                     elif name in kept and len(values):
                         codes, distinct = pd.factorize(values, use_na_sentinel=False)
                         first = kept[name].setdefault
                         values = np.array([first(v, v) for v in distinct], dtype=object)[codes]
+                    else:
+                        values = values.copy()
                     pieces[k].append(convert[name](values) if name in convert else values)
                 del part
     out = {}

@@ -110,11 +110,12 @@ def test_sorted_unique_equals_numpy_unique(values: list[int]) -> None:
     assert reports.sorted_unique(array).tolist() == np.unique(array).tolist()
 
 
-def test_invoices_csv_written_by_a_worker_process_is_the_one_written_in_process(
+def test_outputs_written_with_a_worker_process_are_those_written_in_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The worker writes invoices.csv and reads the details of the later sheets' lines."""
     from reconcile import readahead
-    from tests.reconcile.test_workbook import run_march
+    from tests.reconcile.test_workbook import entries, run_march
 
     (tmp_path / "here").mkdir()
     (tmp_path / "worker").mkdir()
@@ -140,3 +141,53 @@ def test_invoices_csv_written_by_a_worker_process_is_the_one_written_in_process(
     )
     for name in ("invoices.csv", "bank_lines.csv", "confirmations.csv", "rejections.csv"):
         assert (worker.out / name).read_bytes() == (here.out / name).read_bytes()
+    assert entries(worker.book) == entries(here.book)
+
+
+def test_rows_by_ids_are_those_asked_for_whether_ranged_or_listed(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dense ids are read by a range scan (the rows between dropped), sparse ones by a list of
+    integer literals; both give exactly the rows asked for, on every database."""
+    from datetime import date, datetime
+
+    import numpy as np
+    from sqlalchemy import select
+
+    from reconcile import db
+    from reconcile.migrate import upgrade
+    from reconcile.store import bulk_insert, make_engine
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    now = datetime(2026, 3, 10, 9, 0, 0)
+    with engine.begin() as conn:
+        bulk_insert(
+            conn,
+            db.runs,
+            [
+                {"id": i, "started_at": now, "as_of": date(2026, 3, 10), "command": f"c{i}",
+                 "status": "DONE"}
+                for i in range(1, 301)
+            ],
+        )  # fmt: skip
+    monkeypatch.setattr(reports, "ID_CHUNK", 40)
+    r = db.runs.c
+    dense = np.arange(10, 200, dtype=np.int64)
+    sparse = np.array([3, 50, 51, 97, 180, 181, 250, 299, 300], dtype=np.int64)
+    mixed = np.concatenate([np.arange(1, 41), np.arange(41, 300, 7)]).astype(np.int64)
+    with engine.connect() as conn:
+        for ids in (dense, sparse, mixed, np.array([], dtype=np.int64)):
+            got = reports.arrays_by_ids(
+                conn,
+                lambda cond: select(r.id, r.command).where(cond),
+                ids,
+                ("id", "command"),
+                r.id,
+                integers=("id",),
+            )
+            assert sorted(got["id"].tolist()) == ids.tolist()
+            assert all(
+                c == f"c{i}" for i, c in zip(got["id"].tolist(), got["command"], strict=True)
+            )
+    engine.dispose()

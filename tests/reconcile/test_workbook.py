@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import struct
+import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,7 +17,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from reconcile import workbook
+from reconcile import workbook, xlsxpack
 from reconcile.config import Rules, parse_rules
 from reconcile.money import format_amount, from_sen
 from reconcile.pipeline import RunOptions, RunResult, run
@@ -430,3 +432,32 @@ def test_a_code_is_found_only_as_a_whole_code_of_the_field() -> None:
     assert workbook._has_code(lines, "UNDERPAID", "OVERPAID").tolist() == [
         True, True, False, False, False,
     ]  # fmt: skip
+
+
+def entries(book: Path) -> list[tuple[object, ...]]:
+    """Every entry of the .xlsx as stored (header fields and deflated bytes), the creation
+    time in docProps/core.xml aside."""
+    out: list[tuple[object, ...]] = []
+    with zipfile.ZipFile(book) as zf, book.open("rb") as fh:
+        for info in zf.infolist():
+            if info.filename == "docProps/core.xml":
+                out.append((info.filename, info.date_time, info.external_attr))
+                continue
+            fh.seek(info.header_offset)
+            local = fh.read(30)
+            fh.seek(info.header_offset)
+            raw = fh.read(30 + sum(struct.unpack("<2H", local[26:30])) + info.compress_size)
+            out.append((info.filename, info.date_time, info.external_attr, info.CRC, raw))
+    return out
+
+
+@pytest.mark.parametrize("extra_rules", ["", "reports: {max_rows_per_sheet: 1}"])
+def test_sheets_deflated_as_they_are_written_give_the_workbook_xlsxwriter_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra_rules: str
+) -> None:
+    (tmp_path / "packed").mkdir()
+    (tmp_path / "plain").mkdir()
+    packed = run_march(tmp_path / "packed", extra_rules=extra_rules)
+    monkeypatch.setattr(xlsxpack.PackingWorkbook, "seal", lambda self, worksheet: None)
+    plain = run_march(tmp_path / "plain", extra_rules=extra_rules)
+    assert entries(packed.book) == entries(plain.book)

@@ -149,7 +149,7 @@ def insert_values(
             row = "(" + ", ".join([mark] * width + texts) + ")"
             sql = f"INSERT INTO {table.name} ({names}) VALUES "  # noqa: S608
             if conn.dialect.name != "sqlite":  # PyMySQL batches the rows into few statements
-                cursor.executemany(sql + row, values)
+                cursor.executemany(sql + row, values)  # type: ignore[arg-type]  # any iterable
                 return
             # SQLite: a few hundred rows per statement, as PyMySQL does, instead of the driver's
             # reset, binds and step per row
@@ -228,7 +228,8 @@ def update_columns(conn: Connection, table: Any, key: str, columns: dict[str, An
     try:
         if not grouped:
             rows = zip(*values, keys, strict=True)
-            cursor.executemany(f"UPDATE {table.name} SET {sets} WHERE {key} = {mark}", rows)  # noqa: S608
+            update_sql = f"UPDATE {table.name} SET {sets} WHERE {key} = {mark}"  # noqa: S608
+            cursor.executemany(update_sql, rows)  # type: ignore[arg-type]  # any iterable
             return
         for group, keys_of in groups.items():
             for chunk in chunks(keys_of):

@@ -191,6 +191,10 @@ def normalise_name(raw: str | None) -> str:
     if len(words) > 1 and words[0] == "M":
         words[0] = "MUHAMMAD"
     words = _strip_titles_and_degrees([_respell(w) for w in words])
+    # a title stripped in front can leave the lone M first ("H.M:RIZKY" -> "M RIZKY"): the
+    # same rule again, so that normalising a normalised name changes nothing
+    if len(words) > 1 and words[0] == "M":
+        words[0] = "MUHAMMAD"
     if not words or any(w in EWALLET_SENDERS for w in words[:1]):
         return ""
     return " ".join(words)
@@ -306,6 +310,14 @@ def _normalise_joined(joined: str, n_names: int) -> list[str]:
         _flags(vocabulary, TITLES_AT_START)[words], _flags(vocabulary, _TRAILING)[words], line
     )
     words, line = words[keep], line[keep]
+    # a title stripped in front can leave the lone M first: the same rule again (idempotence)
+    if "M" in spelled and len(words):
+        followed = np.zeros(len(words), dtype=bool)
+        followed[:-1] = line[1:] == line[:-1]
+        lone_m = _first_of_line(line) & followed & (words == spelled["M"])
+        if lone_m.any():
+            words = np.where(lone_m, _encode([_MUHAMMAD], spelled)[0], words)
+            vocabulary = list(spelled)
     # an e-wallet as the first word: the payer is unknown
     unknown = np.zeros(n_names, dtype=bool)
     unknown[line[_first_of_line(line) & _flags(vocabulary, EWALLET_SENDERS)[words]]] = True

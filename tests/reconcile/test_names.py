@@ -128,6 +128,14 @@ def test_pairwise_similarity_is_vectorised() -> None:
     assert got.tolist() == [100, 73, 0]  # BUDI is not a word of BUDIMAN: plain ratio
 
 
+@pytest.mark.parametrize("raw", ["H.M.RIZKY", "H\x08M:0"])
+def test_title_stuck_to_a_lone_m_still_gives_muhammad_and_normalises_once(raw: str) -> None:
+    once = normalise_name(raw)
+    assert once.startswith("MUHAMMAD ")
+    assert normalise_name(once) == once
+    assert normalise_names([raw]).tolist() == [once]
+
+
 @given(st.text())
 def test_normaliser_never_crashes_and_is_idempotent(raw: str) -> None:
     once = normalise_name(raw)

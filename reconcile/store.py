@@ -120,8 +120,11 @@ def insert_values(
     a few hundred rows (SQLITE_MAX_BOUND values) on SQLite. ``constant``: columns of the same
     bound value in every row, written once in the statement where the driver's literal for it
     is known (not bound again per row)."""
-    if isinstance(values, Sequence) and not values:
+    rows = iter(values)
+    first = next(rows, None)
+    if first is None:
         return
+    values = chain([first], rows)
     constant = constant or {}
     cursor = conn.connection.cursor()
     try:
@@ -131,7 +134,7 @@ def insert_values(
             with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
                 for v in values:
                     copy.write_row((*v, *tail) if tail else v)
-            if "id" in columns or "id" in constant:
+            if ("id" in columns or "id" in constant) and not isinstance(table, _Named):
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608
                     f"(SELECT MAX(id) FROM {table.name}))"
@@ -149,7 +152,7 @@ def insert_values(
             row = "(" + ", ".join([mark] * width + texts) + ")"
             sql = f"INSERT INTO {table.name} ({names}) VALUES "  # noqa: S608
             if conn.dialect.name != "sqlite":  # PyMySQL batches the rows into few statements
-                cursor.executemany(sql + row, values)
+                cursor.executemany(sql + row, values)  # type: ignore[arg-type]  # any iterable
                 return
             # SQLite: a few hundred rows per statement, as PyMySQL does, instead of the driver's
             # reset, binds and step per row
@@ -228,7 +231,8 @@ def update_columns(conn: Connection, table: Any, key: str, columns: dict[str, An
     try:
         if not grouped:
             rows = zip(*values, keys, strict=True)
-            cursor.executemany(f"UPDATE {table.name} SET {sets} WHERE {key} = {mark}", rows)  # noqa: S608
+            sql = f"UPDATE {table.name} SET {sets} WHERE {key} = {mark}"  # noqa: S608
+            cursor.executemany(sql, rows)  # type: ignore[arg-type]  # the drivers take any iterable
             return
         for group, keys_of in groups.items():
             for chunk in chunks(keys_of):

@@ -7,8 +7,7 @@ file and its bookkeeping, or one run's decisions, commit atomically (or not at a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -46,9 +45,6 @@ from reconcile.sqlframes import chunks, driver_rows, frame, frame_by_ids, iso_of
 CHUNK = 1000
 SQLITE_MAX_BOUND = 999  # values bound per statement: SQLite's lowest limit (before 3.32)
 SQLITE_CACHE_KIB = 256 * 1024
-# persist_match at 1M lines changes ~800 MB of pages, the 300 MB of bank lines among them (read by
-# the decisions' and allocations' foreign keys, then their statuses updated): 512 MiB keeps them
-SQLITE_WRITE_CACHE_KIB = 512 * 1024
 ACTIVE_LINE_STATUSES = ("UNMATCHED", "REVIEW")
 
 
@@ -120,8 +116,11 @@ def insert_values(
     a few hundred rows (SQLITE_MAX_BOUND values) on SQLite. ``constant``: columns of the same
     bound value in every row, written once in the statement where the driver's literal for it
     is known (not bound again per row)."""
-    if isinstance(values, Sequence) and not values:
+    rows = iter(values)
+    first = next(rows, None)
+    if first is None:
         return
+    values = chain([first], rows)
     constant = constant or {}
     cursor = conn.connection.cursor()
     try:
@@ -131,7 +130,7 @@ def insert_values(
             with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
                 for v in values:
                     copy.write_row((*v, *tail) if tail else v)
-            if "id" in columns or "id" in constant:
+            if ("id" in columns or "id" in constant) and not isinstance(table, _Named):
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608
                     f"(SELECT MAX(id) FROM {table.name}))"
@@ -228,8 +227,8 @@ def update_columns(conn: Connection, table: Any, key: str, columns: dict[str, An
     try:
         if not grouped:
             rows = zip(*values, keys, strict=True)
-            update_sql = f"UPDATE {table.name} SET {sets} WHERE {key} = {mark}"  # noqa: S608
-            cursor.executemany(update_sql, rows)  # type: ignore[arg-type]  # any iterable
+            sql = f"UPDATE {table.name} SET {sets} WHERE {key} = {mark}"  # noqa: S608
+            cursor.executemany(sql, rows)  # type: ignore[arg-type]  # the drivers take any iterable
             return
         for group, keys_of in groups.items():
             for chunk in chunks(keys_of):
@@ -1586,25 +1585,6 @@ def persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) 
     A line whose new decision equals its active one writes nothing, so re-running over the
     same inputs leaves the database exactly as it was.
     """
-    with _sqlite_cache(conn, SQLITE_WRITE_CACHE_KIB):
-        return _persist_match(conn, run_id=run_id, result=result, now=now)
-
-
-@contextmanager
-def _sqlite_cache(conn: Connection, kib: int) -> Iterator[None]:
-    """A larger SQLite page cache for one big write (the connection's own size after it)."""
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
-    conn.exec_driver_sql(f"PRAGMA cache_size={-int(kib)}")
-    try:
-        yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
-
-
-def _persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) -> dict[str, int]:
     lines: pd.DataFrame = result.lines
     fresh = pd.DataFrame(
         {

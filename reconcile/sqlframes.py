@@ -100,9 +100,12 @@ def column_arrays(
                         except (TypeError, ValueError):
                             values = values.copy()
                     elif name in kept and len(values):
-                        codes, distinct = pd.factorize(values, use_na_sentinel=False)
+                        # NULL: code -1, the NaN appended (as factorize's own NA value; asking
+                        # factorize to keep NA as a value costs an isna pass over the chunk)
+                        codes, distinct = pd.factorize(values)
                         first = kept[name].setdefault
-                        values = np.array([first(v, v) for v in distinct], dtype=object)[codes]
+                        shared_values = [first(v, v) for v in distinct]
+                        values = np.array([*shared_values, np.nan], dtype=object)[codes]
                     else:
                         values = values.copy()
                     pieces[k].append(convert[name](values) if name in convert else values)

@@ -882,9 +882,10 @@ def _stream_rows(
         # which of a row's cells have a value, as bits: the row's renderer
         shape = np.zeros(len(part), dtype=np.int64)
         for b, texts in enumerate(values):
-            shape |= (
-                np.fromiter(map(bool, texts), dtype=bool, count=len(texts)).astype(np.int64) << b
-            )
+            if all(texts):  # most columns: a value in every row, told without an array
+                shape |= 1 << b
+            else:
+                shape |= np.fromiter(map(bool, texts), bool, len(texts)).astype(np.int64) << b
         for code in np.unique(shape).tolist():
             if code not in renderers:
                 cells = [

@@ -10,9 +10,9 @@ of the four company accounts (20 % debits; credits 75 % MATCHED, 15 % REVIEW, 10
 its per-signal JSON, reason, codes and candidates, allocations, N/2 invoices and N/10
 confirmations. Then a fresh child process calls ``reports.write_run_reports`` exactly as
 ``pipeline.run`` does (every line seen, every credit considered, every invoice and ticket
-loaded) and reports wall seconds, CPU seconds (of that process, and apart those of the worker
-process that writes invoices.csv of a big run) and peak RSS (``ru_maxrss`` of that process,
-so imports and the scenario are included). ``--profile`` writes a cProfile dump and its top
+loaded) and reports wall seconds, CPU seconds (of that process, and apart those of the report
+worker process of a big run, which writes invoices.csv and reads the later sheets' details) and
+peak RSS (``ru_maxrss`` of that process, so imports and the scenario are included). ``--profile`` writes a cProfile dump and its top
 entries beside the database.
 """
 

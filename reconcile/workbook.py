@@ -22,7 +22,8 @@ Scale: the summary is computed with pandas over every line of the run; the sheet
 Routine sheets that grow with the volume (auto-paid) show at most
 ``rules.reports.max_rows_per_sheet`` rows, exception sheets are complete up to Excel's row
 limit; a cut sheet ends with a row pointing to the CSV. Sheet rows are rendered column-wise
-and streamed in order (xlsxwriter constant_memory), not written cell by cell.
+and streamed in order (xlsxwriter constant_memory), not written cell by cell; each finished
+sheet is deflated in a background thread while the next is written (reconcile/xlsxpack.py).
 """
 
 from __future__ import annotations

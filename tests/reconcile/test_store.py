@@ -86,16 +86,8 @@ def test_money_round_trips_to_the_sen_and_account_numbers_keep_leading_zeros(db_
     engine = make_engine(db_url)
     upgrade(engine)
     with engine.begin() as conn:
-        run_id = _started(conn)
-        rows = [_line("1500000.17", "9999999999999999.99", 5), _line("0.01", None, 6, desc="X")]
-        import_statements(
-            conn,
-            run_id=run_id,
-            file_name="a.csv",
-            sha256="0" * 64,
-            layout="bca_klikbca_individual",
-            statements=_stmt(rows),
-            now=NOW,
+        _imported(
+            conn, [_line("1500000.17", "9999999999999999.99", 5), _line("0.01", None, 6, desc="X")]
         )
     with engine.connect() as conn:
         got = conn.execute(
@@ -400,25 +392,37 @@ def test_persisting_the_same_decisions_with_one_new_line_writes_only_the_new_one
     assert sorted(r[0] for r in active) == ids
 
 
+def _line_ids_of_imported(conn: Connection, count: int) -> list[int]:
+    """``count`` credit lines imported in one file; their ids in file order."""
+    return _imported(
+        conn, [_line(f"{1000 + k}.00", None, 5 + k, desc=f"D{k}") for k in range(count)]
+    )
+
+
+def _imported(conn: Connection, rows: list[Transaction]) -> list[int]:
+    """``rows`` imported as one statement file; their line ids in file order."""
+    run_id = _started(conn)
+    import_statements(
+        conn,
+        run_id=run_id,
+        file_name="a.csv",
+        sha256="0" * 64,
+        layout="bca_klikbca_individual",
+        statements=_stmt(rows),
+        now=NOW,
+    )
+    c = db.bank_lines.c
+    return [r[0] for r in conn.execute(select(c.id).order_by(c.source_line))]
+
+
 def test_update_columns_by_shared_values_and_row_by_row_write_the_same(db_url: str) -> None:
     from reconcile.store import update_columns
 
     engine = make_engine(db_url)
     upgrade(engine)
     with engine.begin() as conn:
-        run_id = _started(conn)
-        rows = [_line(f"{1000 + k}.00", None, 5 + k, desc=f"D{k}") for k in range(250)]
-        import_statements(
-            conn,
-            run_id=run_id,
-            file_name="a.csv",
-            sha256="0" * 64,
-            layout="bca_klikbca_individual",
-            statements=_stmt(rows),
-            now=NOW,
-        )
+        ids = _line_ids_of_imported(conn, 250)
         c = db.bank_lines.c
-        ids = [r[0] for r in conn.execute(select(c.id).order_by(c.source_line))]
         # two sets of values for 250 rows: one UPDATE ... IN per set
         statuses = ["REVIEW"] * 240 + ["UNMATCHED"] * 10
         update_columns(conn, db.bank_lines, "id", {"id": ids, "status": statuses})
@@ -444,19 +448,8 @@ def test_update_columns_joined_on_many_rows_writes_as_row_by_row(
     engine = make_engine(db_url)
     upgrade(engine)
     with engine.begin() as conn:
-        run_id = _started(conn)
-        rows = [_line(f"{1000 + k}.00", None, 5 + k, desc=f"D{k}") for k in range(120)]
-        import_statements(
-            conn,
-            run_id=run_id,
-            file_name="a.csv",
-            sha256="0" * 64,
-            layout="bca_klikbca_individual",
-            statements=_stmt(rows),
-            now=NOW,
-        )
+        ids = _line_ids_of_imported(conn, 120)
         c = db.bank_lines.c
-        ids = [r[0] for r in conn.execute(select(c.id).order_by(c.source_line))]
         for _ in range(2):  # a second time over the same connection: the temporary table is new
             store.update_columns(
                 conn,

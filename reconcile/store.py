@@ -46,6 +46,7 @@ CHUNK = 1000
 SQLITE_MAX_BOUND = 999  # values bound per statement: SQLite's lowest limit (before 3.32)
 SQLITE_CACHE_KIB = 256 * 1024
 ACTIVE_LINE_STATUSES = ("UNMATCHED", "REVIEW")
+ANALYZE_AFTER_LINES = 10_000  # PostgreSQL: new lines of one file after which it is analysed
 
 
 def make_engine(url: str) -> Engine:
@@ -641,6 +642,10 @@ def import_encoded(
         .where(db.statement_files.c.id == file_id)
         .values(new_lines=len(out.new_line_ids), duplicate_lines=len(out.duplicates))
     )
+    if conn.dialect.name == "postgresql" and count >= ANALYZE_AFTER_LINES:
+        # fresh statistics for the next file's key lookups: on a table just filled without
+        # them the planner scanned every line per lookup (seconds each at a million lines)
+        conn.exec_driver_sql("ANALYZE bank_lines")
     return out
 
 

@@ -245,11 +245,10 @@ def update_columns(conn: Connection, table: Any, key: str, columns: dict[str, An
 def _last_of_each_key(varying: dict[str, list[Any]], key: str) -> dict[str, list[Any]]:
     """The columns with one row per key, its last: what a statement per row leaves behind
     (an UPDATE joined on rows that repeat a key may take any of them)."""
-    keys = varying[key]
-    last = {k: i for i, k in enumerate(keys)}
-    if len(last) == len(keys):
+    repeated = pd.Series(varying[key], dtype=object).duplicated(keep="last").to_numpy()
+    if not repeated.any():
         return varying
-    picked = sorted(last.values())
+    picked = np.flatnonzero(~repeated).tolist()
     return {name: [col[i] for i in picked] for name, col in varying.items()}
 
 

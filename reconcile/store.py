@@ -1280,9 +1280,17 @@ def _read_frame(conn: Connection, stmt: Any) -> pd.DataFrame:
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
-def _open_credit() -> Any:
-    c = db.bank_lines.c
-    return and_(c.direction == "CR", c.is_fee.is_(False), c.status.in_(ACTIVE_LINE_STATUSES))
+def _awaiting_decision() -> Any:
+    """Credit lines still waiting for a decision: UNMATCHED, or REVIEW, and no person decided
+    them (a person's decision is never reopened)."""
+    c, d = db.bank_lines.c, db.decisions.c
+    by_person = select(d.bank_line_id).where(and_(d.active.is_(True), d.decided_by != "auto"))
+    return and_(
+        c.direction == "CR",
+        c.is_fee.is_(False),
+        c.status.in_(ACTIVE_LINE_STATUSES),
+        c.id.not_in(by_person),
+    )
 
 
 def _with_decision() -> Any:
@@ -1292,10 +1300,7 @@ def _with_decision() -> Any:
 
 def count_open_credits(conn: Connection) -> int:
     """Credit lines still waiting for a decision (those ``load_credits`` reads)."""
-    c, d = db.bank_lines.c, db.decisions.c
-    by_person = select(d.bank_line_id).where(and_(d.active.is_(True), d.decided_by != "auto"))
-    stmt = select(func.count()).where(and_(_open_credit(), c.id.not_in(by_person)))
-    return int(conn.execute(stmt).scalar_one())
+    return int(conn.execute(select(func.count()).where(_awaiting_decision())).scalar_one())
 
 
 def any_open_credit_decided_before(conn: Connection, run_id: int) -> bool:
@@ -1304,7 +1309,7 @@ def any_open_credit_decided_before(conn: Connection, run_id: int) -> bool:
     stmt = (
         select(d.id)
         .select_from(_with_decision())
-        .where(and_(_open_credit(), d.decided_by == "auto", d.run_id < run_id))
+        .where(and_(_awaiting_decision(), d.decided_by == "auto", d.run_id < run_id))
         .limit(1)
     )
     return conn.execute(stmt).first() is not None
@@ -1328,10 +1333,10 @@ def load_credits(
         "posted_on": iso_of(func.coalesce(c.posted_on, c.initiated_on), dialect),
         "amount_sen": sen_of(c.amount, dialect),
         **(_credit_details() if details else {}),
-        "decision_id": d.id, "decision_run_id": d.run_id, "decided_by": d.decided_by,
+        "decision_id": d.id, "decision_run_id": d.run_id,
         "candidates": d.candidates, "invoice_nos": d.invoice_nos,
     }  # fmt: skip
-    where = _open_credit()
+    where = _awaiting_decision()
     if proposing_only:
         proposes = or_(
             func.coalesce(d.candidates, "") != "", func.coalesce(d.invoice_nos, "") != ""
@@ -1339,14 +1344,11 @@ def load_credits(
         where = and_(where, or_(d.id.is_(None), proposes))
     stmt = select(*columns.values()).select_from(_with_decision()).where(where)
     df = frame(conn, stmt, list(columns))
-    by_person = df["decided_by"].notna().to_numpy() & (df["decided_by"] != "auto").to_numpy()
-    if by_person.any():  # a person's decision is never reopened
-        df = df[~df["line_id"].isin(df.loc[by_person, "line_id"]).to_numpy()]
     if df["line_id"].duplicated().any():  # one active decision per line; the latest if not
         df = df.sort_values("decision_id", na_position="first").drop_duplicates(
             "line_id", keep="last"
         )
-    df = df.drop(columns=["decision_id", "decided_by"]).sort_values("line_id", kind="stable")
+    df = df.drop(columns=["decision_id"]).sort_values("line_id", kind="stable")
     df["line_id"] = df["line_id"].astype("int64")
     df["decision_run_id"] = df["decision_run_id"].astype("Int64")  # <NA>: never decided
     df["candidates"] = df["candidates"].fillna("").astype(str)

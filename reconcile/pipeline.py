@@ -551,8 +551,8 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
     credit against every invoice. Any other is incremental: it reads the invoices a credit can
     be paired with by amount, name or alias (open, or marked paid with no money seen), those
     changed since the last matching run, and the closed ones its credits or open confirmations
-    name by number; the confirmations still open or changed since; and decides its new lines and the open credits a change reaches
-    (``reconcile.affected``)."""
+    name by number; the confirmations still open or changed since; and decides its new lines
+    and the open credits a change reaches (``reconcile.affected``)."""
     from reconcile.candidates import invoice_key
     from reconcile.matching import decide, prepare_book, referenced_keys
 
@@ -673,6 +673,7 @@ def _to_decide(
     since = changes.since
     new_lines = credits["decision_run_id"].isna().to_numpy()
     stale = (credits["decision_run_id"].fillna(since) < since).to_numpy()
+    fresh = store.with_credit_details(conn, credits[new_lines])  # read once: always decided
     chosen = affected(
         credits,
         book.invoices,
@@ -686,13 +687,13 @@ def _to_decide(
         # what the last run settled matters only to credits decided before it
         settled_invoices=store.invoices_changed_in(conn, since) if stale.any() else [],
         stale=stale,
-        claimable=claimable_invoices(
-            store.with_credit_details(conn, credits[new_lines]), book, aliases, rules
-        ).tolist(),
+        claimable=claimable_invoices(fresh, book, aliases, rules).tolist(),
         rules=rules,
         calendar=BankingCalendar(rules.extra_holidays),
     )
-    return store.with_credit_details(conn, credits[chosen].reset_index(drop=True))
+    earlier = store.with_credit_details(conn, credits[chosen & ~new_lines])
+    chosen_credits = pd.concat([fresh, earlier], ignore_index=True)
+    return chosen_credits.sort_values("line_id", kind="stable").reset_index(drop=True)
 
 
 _OUTCOME_COLUMNS = {

@@ -154,6 +154,7 @@ bank_lines = Table(
     UniqueConstraint("account_no", "dedup_key", "occurrence"),
     Index("ix_bank_lines_account_posted", "account_no", "posted_on"),
     Index("ix_bank_lines_status", "status"),
+    Index("ix_bank_lines_first_run_id", "first_run_id"),
 )
 
 invoices = Table(
@@ -265,6 +266,18 @@ decisions = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("reverses_decision_id", Integer, ForeignKey("decisions.id")),
     Column("created_at", DateTime, nullable=False),
+    Index("ix_decisions_run_id", "run_id"),
+)
+
+# The invoices an automatic decision that leaves its line open (REVIEW, UNMATCHED) proposes: its
+# ``candidates`` and ``invoice_nos``, one row each. An incremental run finds through them the
+# earlier credits a new one contests, without reading every open credit (reconcile.affected).
+decision_proposals = Table(
+    "decision_proposals",
+    metadata,
+    Column("decision_id", Integer, ForeignKey("decisions.id"), primary_key=True),
+    Column("invoice_no", String(40), primary_key=True),
+    Index("ix_decision_proposals_invoice_no", "invoice_no"),
 )
 
 allocations = Table(

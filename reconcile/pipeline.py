@@ -572,14 +572,7 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
             open_lines = len(credits)
         else:
             changes = _changes(conn, book, aliases, mark)
-            # what an incremental run reads of the open credits (see _to_decide): all of them
-            # when a change can reach any; else only the new ones and those proposing invoices
-            # (which a new credit may contest), without the details of the lines left alone
-            credits = store.load_credits(
-                conn, details=changes.reach_all, proposing_only=not changes.reach_all
-            )
-            open_lines = len(credits) if changes.reach_all else store.count_open_credits(conn)
-            credits = _to_decide(conn, credits, book, aliases, changes, opts)
+            credits, open_lines = _to_decide(conn, book, aliases, changes, opts)
             wanted = referenced_keys(credits, book, opts.rules.matching)
             if wanted:
                 closed = pd.Series(store.closed_invoice_numbers(conn, mark.run_id), dtype=object)
@@ -657,23 +650,47 @@ def _changes(
 
 def _to_decide(
     conn: Connection,
-    credits: pd.DataFrame,
     book: Book,
     aliases: pd.DataFrame,
     changes: _Changes,
     opts: RunOptions,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, int]:
     """The open credits an incremental run decides (reconcile.affected): the new lines and
-    those that what changed since the last matching run can reach."""
+    those that what changed since the last matching run can reach; and how many credits are
+    open in all.
+
+    When a change can reach any open credit (``changes.reach_all``), all of them are read.
+    Otherwise only two tests of ``affected`` can select an earlier credit, both by the invoices
+    its decision proposes: a rival (it proposes an invoice a new line can claim) and a settled
+    one (decided before the last matching run, it proposes an invoice that run changed); those
+    are found through ``decision_proposals`` and only they are read besides the new lines."""
     from reconcile.affected import affected
     from reconcile.calendar import BankingCalendar
     from reconcile.matching import claimable_invoices
 
     rules = opts.rules.matching
     since = changes.since
+    if changes.reach_all:
+        credits = store.load_credits(conn)
+        open_lines = len(credits)
+        fresh = credits[credits["decision_run_id"].isna().to_numpy()]
+    else:
+        fresh = store.load_credits(conn, new_after=since)
+        open_lines = store.count_open_credits(conn)
+    claimable = claimable_invoices(fresh, book, aliases, rules).tolist()
+    settled: list[str] = []
+    if not changes.reach_all:
+        ids = set(store.credits_proposing(conn, claimable))
+        if store.any_open_credit_decided_before(conn, since):
+            settled = store.invoices_changed_in(conn, since)
+            ids.update(store.credits_proposing(conn, settled, decided_before=since))
+        ids.difference_update(fresh["line_id"].tolist())
+        earlier = store.load_credits(conn, line_ids=sorted(ids))
+        credits = pd.concat([fresh, earlier], ignore_index=True)
     new_lines = credits["decision_run_id"].isna().to_numpy()
     stale = (credits["decision_run_id"].fillna(since) < since).to_numpy()
-    fresh = store.with_credit_details(conn, credits[new_lines])  # read once: always decided
+    if changes.reach_all and stale.any():
+        settled = store.invoices_changed_in(conn, since)
     chosen = affected(
         credits,
         book.invoices,
@@ -685,15 +702,14 @@ def _to_decide(
         changed_aliases=changes.aliases,
         settled_aliases=changes.settled_aliases,
         # what the last run settled matters only to credits decided before it
-        settled_invoices=store.invoices_changed_in(conn, since) if stale.any() else [],
+        settled_invoices=settled,
         stale=stale,
-        claimable=claimable_invoices(fresh, book, aliases, rules).tolist(),
+        claimable=claimable,
         rules=rules,
         calendar=BankingCalendar(rules.extra_holidays),
     )
-    earlier = store.with_credit_details(conn, credits[chosen & ~new_lines])
-    chosen_credits = pd.concat([fresh, earlier], ignore_index=True)
-    return chosen_credits.sort_values("line_id", kind="stable").reset_index(drop=True)
+    chosen_credits = credits[chosen]
+    return chosen_credits.sort_values("line_id", kind="stable").reset_index(drop=True), open_lines
 
 
 _OUTCOME_COLUMNS = {

@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 from zipfile import BadZipFile
 
+import numpy as np
+import pandas as pd
 from openpyxl import load_workbook
 from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
 
@@ -786,6 +788,8 @@ def _undo_one(
             },
         ).scalar_one()
     )
+    if restored["decided_by"] == "auto":  # an open line's restored proposals, as the run's
+        store.write_proposals(conn, np.array([new_id], dtype=np.int64), pd.DataFrame([restored]))
     if d.bank_line_id is not None:
         conn.execute(
             update(db.bank_lines)

@@ -24,6 +24,8 @@ from sqlalchemy import (
     and_,
     create_engine,
     event,
+    exists,
+    false,
     func,
     insert,
     not_,
@@ -1280,16 +1282,21 @@ def _read_frame(conn: Connection, stmt: Any) -> pd.DataFrame:
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
-def _awaiting_decision() -> Any:
+def _awaiting_decision(few: bool = False) -> Any:
     """Credit lines still waiting for a decision: UNMATCHED, or REVIEW, and no person decided
-    them (a person's decision is never reopened)."""
-    c, d = db.bank_lines.c, db.decisions.c
-    by_person = select(d.bank_line_id).where(and_(d.active.is_(True), d.decided_by != "auto"))
+    them (a person's decision is never reopened). ``few``: the condition is asked of a few
+    lines (looked up per line instead of listing every person's decision first)."""
+    c, d = db.bank_lines.c, db.decisions.alias("by_person").c
+    person = and_(d.active.is_(True), d.decided_by != "auto")
+    if few:
+        not_by_person = ~exists().where(and_(d.bank_line_id == c.id, person))
+    else:
+        not_by_person = c.id.not_in(select(d.bank_line_id).where(person))
     return and_(
         c.direction == "CR",
         c.is_fee.is_(False),
         c.status.in_(ACTIVE_LINE_STATUSES),
-        c.id.not_in(by_person),
+        not_by_person,
     )
 
 
@@ -1304,25 +1311,60 @@ def count_open_credits(conn: Connection) -> int:
 
 
 def any_open_credit_decided_before(conn: Connection, run_id: int) -> bool:
-    """An open credit whose active automatic decision was made before run ``run_id``."""
-    d = db.decisions.c
+    """An open credit whose active automatic decision was made before run ``run_id`` (read
+    from the decisions by run: none before it is found at once)."""
+    c, d = db.bank_lines.c, db.decisions.c
+    line_open = and_(
+        c.id == d.bank_line_id,
+        c.direction == "CR",
+        c.is_fee.is_(False),
+        c.status.in_(ACTIVE_LINE_STATUSES),
+    )
     stmt = (
         select(d.id)
-        .select_from(_with_decision())
-        .where(and_(_awaiting_decision(), d.decided_by == "auto", d.run_id < run_id))
+        .where(
+            and_(
+                d.run_id < run_id,
+                d.active.is_(True),
+                d.decided_by == "auto",  # a line has one active decision: not a person's
+                exists().where(line_open),
+            )
+        )
         .limit(1)
     )
     return conn.execute(stmt).first() is not None
 
 
+def credits_proposing(
+    conn: Connection, invoice_nos: Sequence[str], *, decided_before: int | None = None
+) -> list[int]:
+    """Lines whose active automatic decision proposes one of ``invoice_nos``
+    (``decision_proposals``), made before run ``decided_before`` if given; in line order."""
+    p, d = db.decision_proposals.c, db.decisions.c
+    joined = db.decision_proposals.join(db.decisions, d.id == p.decision_id)
+    where = and_(d.active.is_(True), d.decided_by == "auto")
+    if decided_before is not None:
+        where = and_(where, d.run_id < decided_before)
+    found: set[int] = set()
+    for chunk in chunks(sorted(set(invoice_nos))):
+        stmt = (
+            select(d.bank_line_id).select_from(joined).where(and_(where, p.invoice_no.in_(chunk)))
+        )
+        found.update(int(line_id) for (line_id,) in driver_rows(conn, stmt))
+    return sorted(found)
+
+
 def load_credits(
-    conn: Connection, *, details: bool = True, proposing_only: bool = False
+    conn: Connection,
+    *,
+    new_after: int | None = None,
+    line_ids: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """Credit lines still waiting for a decision (UNMATCHED, or REVIEW not decided by a person),
     with their current automatic decision's run, candidates and invoices (``decision_run_id``
-    <NA>: never decided). ``details=False`` leaves out the account, sender, message and
-    description (``with_credit_details`` reads them for the lines an incremental run decides);
-    ``proposing_only``: only those never decided and those whose decision proposes invoices."""
+    <NA>: never decided). ``new_after``: only those never decided, imported after that run
+    (a matching run decides every line imported before it: ``pipeline._to_decide``);
+    ``line_ids``: only those of these lines."""
     c = db.bank_lines.c
     d = db.decisions.c
     dialect = conn.dialect.name
@@ -1332,18 +1374,28 @@ def load_credits(
         "line_id": c.id,
         "posted_on": iso_of(func.coalesce(c.posted_on, c.initiated_on), dialect),
         "amount_sen": sen_of(c.amount, dialect),
-        **(_credit_details() if details else {}),
+        **_credit_details(),
         "decision_id": d.id, "decision_run_id": d.run_id,
         "candidates": d.candidates, "invoice_nos": d.invoice_nos,
     }  # fmt: skip
-    where = _awaiting_decision()
-    if proposing_only:
-        proposes = or_(
-            func.coalesce(d.candidates, "") != "", func.coalesce(d.invoice_nos, "") != ""
+    where = _awaiting_decision(few=line_ids is not None or new_after is not None)
+    if new_after is not None:
+        # lines are numbered as they are imported: the new ones are those from the first line
+        # a later run imported (its id bounds the scan; no "new" status to look lines up by)
+        first = conn.execute(
+            select(c.id).where(c.first_run_id > new_after).order_by(c.first_run_id, c.id).limit(1)
+        ).scalar_one_or_none()
+        if first is None:
+            where = false()
+        else:
+            where = and_(where, c.id >= first, c.first_run_id > new_after, d.id.is_(None))
+    stmt = select(*columns.values()).select_from(_with_decision())
+    if line_ids is not None:
+        df = frame_by_ids(
+            conn, lambda ids: stmt.where(and_(where, ids)), list(line_ids), list(columns), c.id
         )
-        where = and_(where, or_(d.id.is_(None), proposes))
-    stmt = select(*columns.values()).select_from(_with_decision()).where(where)
-    df = frame(conn, stmt, list(columns))
+    else:
+        df = frame(conn, stmt.where(where), list(columns))
     if df["line_id"].duplicated().any():  # one active decision per line; the latest if not
         df = df.sort_values("decision_id", na_position="first").drop_duplicates(
             "line_id", keep="last"
@@ -1355,7 +1407,7 @@ def load_credits(
     df["invoice_nos"] = df["invoice_nos"].fillna("").astype(str)
     df["amount_sen"] = df["amount_sen"].astype("int64")
     df["posted_on"] = pd.to_datetime(df["posted_on"], format="ISO8601")
-    for col in _credit_details() if details else ():
+    for col in _credit_details():
         df[col] = df[col].fillna("").astype(str)
     return df.reset_index(drop=True)
 
@@ -1368,24 +1420,6 @@ def _credit_details() -> dict[str, Any]:
         "message": c.message,
         "description": c.description,
     }
-
-
-def with_credit_details(conn: Connection, credits: pd.DataFrame) -> pd.DataFrame:
-    """``credits`` (from ``load_credits(details=False)``) with their account, sender, message
-    and description."""
-    if "message" in credits:
-        return credits
-    c = db.bank_lines.c
-    columns = _credit_details()
-    found = frame_by_ids(
-        conn, select(c.id, *columns.values()).where, credits["line_id"].astype("int64").tolist(),
-        ["line_id", *columns], c.id,
-    )  # fmt: skip
-    found = found.assign(line_id=found["line_id"].astype("int64"))
-    out = credits.merge(found, on="line_id", how="left")
-    for col in columns:
-        out[col] = out[col].fillna("").astype(str)
-    return out
 
 
 def _matchable(since: int) -> Any:
@@ -1585,6 +1619,30 @@ def same_as_stored(
     return same
 
 
+def write_proposals(
+    conn: Connection, decision_ids: npt.NDArray[np.int64], decisions: pd.DataFrame
+) -> int:
+    """``decision_proposals`` of new automatic decisions (``decisions``: their ``status``,
+    ``candidates`` and ``invoice_nos``, row for row with ``decision_ids``): one row per invoice
+    a decision leaving its line open proposes, as a candidate or as its invoice."""
+    open_line = (decisions["status"] != "MATCHED").to_numpy()
+    text = {c: decisions[c].fillna("").astype(str) for c in ("candidates", "invoice_nos")}
+    proposed = (text["candidates"] + ";" + text["invoice_nos"])[open_line]
+    parts = proposed.reset_index(drop=True).str.split(";").explode()
+    rows = pd.DataFrame(
+        {
+            "decision_id": decision_ids[open_line][parts.index.to_numpy(dtype=np.int64)],
+            "invoice_no": parts.to_numpy(dtype=object),
+        }
+    )
+    rows = rows[rows["invoice_no"].notna() & (rows["invoice_no"] != "")].drop_duplicates()
+    columns = {
+        "decision_id": rows["decision_id"].astype("int64").tolist(),
+        "invoice_no": rows["invoice_no"].astype(str).tolist(),
+    }
+    return bulk_insert_columns(conn, db.decision_proposals, columns)
+
+
 def persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) -> dict[str, int]:
     """Write a MatchResult (reconcile.matching) atomically: decisions, allocations, statuses.
 
@@ -1633,6 +1691,7 @@ def persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) 
             "note": None,
         },
     )
+    write_proposals(conn, decision_ids, changed)
     decision_of_line = pd.Series(decision_ids, index=changed["bank_line_id"].to_numpy())
     allocations = result.allocations
     allocations = allocations[allocations["line_id"].isin(decision_of_line.index)]

@@ -35,6 +35,26 @@ def _options(tmp_path: Path) -> RunOptions:
     )
 
 
+def _next_day_credit(opts: RunOptions, amount: str, remark: str) -> None:
+    """The next day's BCA export in the inbox: one credit of ``amount`` with ``remark``."""
+    start = Decimal("22198500.00")
+    end = start + Decimal(amount)
+    (opts.inbox / "BCA_0372543386_2026-03-10_2026-03-10.csv").write_text(
+        "Account No.,=,'0372543386\nName,=,RINA WULANDARI      \nCurrency,=,IDR\n\n"
+        "Date,Description,Branch,Amount,,Balance\n"
+        f"'10/03/2026,TRSF E-BANKING CR 1003/FTSCY/WS95031 {amount}{remark},"
+        f"'0000,{amount},CR,{end}\n\n"
+        f"Starting Balance,=,{start}\nCredit,=,{amount}\nDebet,=,0.00\n"
+        f"Ending Balance,=,{end}\n",
+        encoding="utf-8",
+    )
+
+
+def _rows(opts: RunOptions) -> list[dict[str, str]]:
+    with (opts.out / "bank_lines.csv").open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
 def _line(opts: RunOptions, line_id: int) -> dict[str, str]:
     """The line's row in bank_lines.csv: the decision when the run made one, else as it saw it."""
     with (opts.out / "bank_lines.csv").open(encoding="utf-8", newline="") as fh:
@@ -107,16 +127,7 @@ def test_new_line_quoting_an_invoice_an_earlier_run_paid_is_a_duplicate_payment(
     with (opts.out / "bank_lines.csv").open(encoding="utf-8", newline="") as fh:
         paying = [r["status"] for r in csv.DictReader(fh) if r["invoice_nos"] == "20431"]
     assert paying == ["MATCHED"]
-    next_day = opts.inbox / "BCA_0372543386_2026-03-10_2026-03-10.csv"
-    next_day.write_text(
-        "Account No.,=,'0372543386\nName,=,RINA WULANDARI      \nCurrency,=,IDR\n\n"
-        "Date,Description,Branch,Amount,,Balance\n"
-        "'10/03/2026,TRSF E-BANKING CR 1003/FTSCY/WS95031 1500000.00INV 20431 BUDI SANTOSO,"
-        "'0000,1500000.00,CR,23698500.00\n\n"
-        "Starting Balance,=,22198500.00\nCredit,=,1500000.00\nDebet,=,0.00\n"
-        "Ending Balance,=,23698500.00\n",
-        encoding="utf-8",
-    )
+    _next_day_credit(opts, "1500000.00", "INV 20431 BUDI SANTOSO")
 
     second = run(opts)
 
@@ -137,3 +148,27 @@ def test_new_line_quoting_an_invoice_an_earlier_run_paid_is_a_duplicate_payment(
     assert (row.status, row.invoice_nos) == ("REVIEW", "20431")
     assert "DUPLICATE_PAYMENT" in row.codes.split(";")
     assert paid == Decimal("1500000.00")  # paid once, not twice
+
+
+def test_new_credit_contesting_an_earlier_ambiguous_credit_decides_both(tmp_path: Path) -> None:
+    """The earlier credit proposing the invoices a new one can claim is found through the
+    proposals its decision recorded (decision_proposals), and decided again with it."""
+    opts = _options(tmp_path)
+    run(opts)
+    earlier = _line(opts, 13)
+    assert (earlier["status"], earlier["amount"], earlier["counterparty"]) == (
+        "REVIEW", "165000.00", "PUTRI AYU")  # fmt: skip
+    assert "#20461, #20462" in earlier["reason"]
+    _next_day_credit(opts, "165000.00", "PUTRI AYU")
+
+    second = run(opts)
+
+    assert (second.counts["lines_new"], second.counts["lines_considered"]) == (1, 2)
+    assert second.counts["lines_left_as_decided"] == 3  # lines 2, 7 and 12: nothing contests them
+    engine = store.make_engine(opts.db_url)
+    with engine.connect() as conn:
+        b = db.bank_lines.c
+        new_id = conn.execute(select(func.max(b.id))).scalar_one()
+    engine.dispose()
+    considered = {r["line_id"]: r["status"] for r in _rows(opts) if r["status"] != "DUPLICATE"}
+    assert considered == {"13": "REVIEW", str(new_id): "REVIEW"}

@@ -5,14 +5,23 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+import pandas as pd
 import pytest
-from sqlalchemy import Connection, inspect, select
+from sqlalchemy import Connection, func, insert, inspect, select
 
 from reconcile import db
 from reconcile.config import parse_rules
+from reconcile.matching import MatchResult
 from reconcile.migrate import current_revision, head_revision, upgrade
 from reconcile.model import Direction, Statement, Transaction
-from reconcile.store import import_statements, make_engine, start_run, sync_accounts
+from reconcile.store import (
+    credits_proposing,
+    import_statements,
+    make_engine,
+    persist_match,
+    start_run,
+    sync_accounts,
+)
 
 NOW = datetime(2026, 3, 10, 9, 0, 0)
 RULES = parse_rules(
@@ -344,36 +353,36 @@ def test_confirmation_edited_between_runs_is_updated_and_audited(db_url: str) ->
     }
 
 
+def _match_result(lines: list[tuple[int, str, str, str]]) -> MatchResult:
+    """A MatchResult deciding ``lines`` (line id, status, candidates, invoice numbers), with no
+    allocation and no invoice or confirmation changed."""
+    n = len(lines)
+    frame = pd.DataFrame(
+        {
+            "line_id": [line[0] for line in lines], "status": [line[1] for line in lines],
+            "rule": ["name_amount"] * n, "score": [93] * n, "signals": ["{}"] * n,
+            "reason": ["amount exact"] * n, "codes": ["AMBIGUOUS"] * n,
+            "invoice_nos": [line[3] for line in lines], "confirmation_ids": [""] * n,
+            "candidates": [line[2] for line in lines],
+        }
+    )  # fmt: skip
+    empty = pd.DataFrame(
+        {"invoice_no": [], "status": [], "received_sen": [], "codes": [], "reason": []}
+    )
+    none = pd.DataFrame({"ticket_id": [], "status": [], "codes": [], "line_ids": [], "reason": []})
+    alloc = pd.DataFrame({"line_id": [], "invoice_no": [], "amount_sen": []})
+    aliases = pd.DataFrame({"sender_norm": [], "client_key": []})
+    return MatchResult(frame, alloc, empty, none, aliases)
+
+
 def test_persisting_the_same_decisions_with_one_new_line_writes_only_the_new_one(
     db_url: str,
 ) -> None:
-    import pandas as pd
-
-    from reconcile.matching import MatchResult
-    from reconcile.store import persist_match
-
     engine = make_engine(db_url)
     upgrade(engine)
 
     def result(line_ids: list[int]) -> MatchResult:
-        n = len(line_ids)
-        lines = pd.DataFrame(
-            {
-                "line_id": line_ids, "status": ["REVIEW"] * n, "rule": ["name_amount"] * n,
-                "score": [93] * n, "signals": ["{}"] * n, "reason": ["amount exact"] * n,
-                "codes": ["AMBIGUOUS"] * n, "invoice_nos": [""] * n, "confirmation_ids": [""] * n,
-                "candidates": ["20461;20462"] * n,
-            }
-        )  # fmt: skip
-        empty = pd.DataFrame(
-            {"invoice_no": [], "status": [], "received_sen": [], "codes": [], "reason": []}
-        )
-        none = pd.DataFrame(
-            {"ticket_id": [], "status": [], "codes": [], "line_ids": [], "reason": []}
-        )
-        alloc = pd.DataFrame({"line_id": [], "invoice_no": [], "amount_sen": []})
-        aliases = pd.DataFrame({"sender_norm": [], "client_key": []})
-        return MatchResult(lines, alloc, empty, none, aliases)
+        return _match_result([(k, "REVIEW", "20461;20462", "") for k in line_ids])
 
     with engine.begin() as conn:
         run_id = _started(conn)
@@ -390,6 +399,64 @@ def test_persisting_the_same_decisions_with_one_new_line_writes_only_the_new_one
         ).all()
     assert (first["decisions"], again["decisions"]) == (2, 1)
     assert sorted(r[0] for r in active) == ids
+
+
+def _proposals(conn: Connection) -> set[tuple[int, str]]:
+    """(line id, invoice number) of every proposal row, through its decision."""
+    p, d = db.decision_proposals.c, db.decisions.c
+    joined = db.decision_proposals.join(db.decisions, d.id == p.decision_id)
+    return {
+        (int(r[0]), r[1])
+        for r in conn.execute(select(d.bank_line_id, p.invoice_no).select_from(joined))
+    }
+
+
+def test_open_decisions_record_what_they_propose_and_rivals_are_found_by_it(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        l1, l2, l3, l4 = _line_ids_of_imported(conn, 4)
+        run_id = conn.execute(select(func.max(db.runs.c.id))).scalar_one()  # the import's
+        persist_match(conn, run_id=run_id, now=NOW, result=_match_result([
+            (l1, "REVIEW", "20461;20462", ""), (l2, "MATCHED", "", "20470"),
+            (l3, "UNMATCHED", "", ""), (l4, "REVIEW", "20463;20464", "20463"),
+        ]))  # fmt: skip
+        # a MATCHED line is not open: what it was matched to is no proposal
+        assert _proposals(conn) == {(l1, "20461"), (l1, "20462"), (l4, "20463"), (l4, "20464")}
+        assert credits_proposing(conn, ["20462", "20470", "20464", "20999"]) == [l1, l4]
+        assert credits_proposing(conn, ["20461"], decided_before=run_id) == []
+        assert credits_proposing(conn, ["20461"], decided_before=run_id + 1) == [l1]
+        # l1 decided again: its earlier decision, now inactive, proposes nothing any more
+        persist_match(conn, run_id=run_id, now=NOW, result=_match_result([(l1, "MATCHED", "", "20461")]))  # fmt: skip
+        assert credits_proposing(conn, ["20461", "20462", "20463"]) == [l4]
+
+
+def test_upgrade_records_the_proposals_of_the_decisions_already_stored(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine, "0002")  # the schema before decision_proposals
+    with engine.begin() as conn:
+        l1, l2, l3 = _line_ids_of_imported(conn, 3)
+
+        def decision(
+            line: int, status: str, candidates: str, invoice_nos: str, **more: object
+        ) -> dict[str, object]:
+            return {
+                "run_id": 1, "bank_line_id": line, "status": status, "rule": "name_amount",
+                "score": 60, "signals": "{}", "reason": "", "codes": "", "invoice_nos": invoice_nos,
+                "confirmation_ids": "", "candidates": candidates, "decided_by": "auto",
+                "active": True, "created_at": NOW, **more,
+            }  # fmt: skip
+
+        conn.execute(insert(db.decisions), [
+            decision(l1, "REVIEW", "20461;20462", "20461"),
+            decision(l2, "REVIEW", "20499", "", active=False),  # superseded
+            decision(l2, "MATCHED", "", "20470"),
+            decision(l3, "REVIEW", "20498", "", decided_by="ani@finance"),  # a person's
+        ])  # fmt: skip
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert _proposals(conn) == {(l1, "20461"), (l1, "20462")}
+        assert credits_proposing(conn, ["20462"]) == [l1]
 
 
 def _line_ids_of_imported(conn: Connection, count: int) -> list[int]:

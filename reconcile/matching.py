@@ -122,18 +122,25 @@ class Book:
             return self
         _require(more, INVOICE_COLUMNS, "invoices")
         coded = [c for c in self.invoices.columns if c.endswith("_code")]
+        added = _prepare_invoices(more)
+        # both frames are in key order and share no key: each row's place in the merged order
+        # is its own position plus the rows of the other frame before it (no sort of strings)
+        old_keys = self.invoices["invoice_no"].to_numpy(dtype=object)
+        at = np.searchsorted(old_keys, added["invoice_no"].to_numpy(dtype=object))
+        moved = np.arange(len(old_keys)) + np.searchsorted(at, np.arange(len(old_keys)), "right")
+        order = np.empty(len(old_keys) + len(at), dtype=np.int64)
+        order[moved] = np.arange(len(old_keys))
+        order[at + np.arange(len(at))] = len(old_keys) + np.arange(len(at))
         both = pd.concat(
-            [self.invoices.drop(columns=coded), _prepare_invoices(more).drop(columns=coded)],
-            ignore_index=True,
+            [self.invoices.drop(columns=coded), added.drop(columns=coded)], ignore_index=True
         )
-        both = both.sort_values("invoice_no", kind="stable").reset_index(drop=True)
+        both = both.iloc[order].reset_index(drop=True)
         book = Book(_with_codes(both, "client_norm", "company_norm"), self.confirmations)
         # name blocks hold open invoices and those marked paid with no money seen: when none
         # is added, the same rows, moved
         reachable = more["status"].isin(OPEN_STATUSES) | (
             (more["status"] == "PAID") & (more["received_sen"] == 0)
         )
-        moved = pd.Index(both["invoice_no"]).get_indexer(self.invoices["invoice_no"])
         for size, sides in self._sides.items() if not reachable.any() else ():
             book._sides[size] = NameSides(
                 tuple((kind, f.assign(iidx=moved[f["iidx"].to_numpy()])) for kind, f in sides.keys),

@@ -815,3 +815,40 @@ def test_nameless_transfer_quoting_the_invoice_of_an_agreeing_confirmation_is_ma
         "881",
     )
     assert json.loads(str(got["signals"]))["confirmation"] == {"level": "agrees", "weight": 40}
+
+
+def test_closed_invoices_added_to_a_book_give_the_book_prepared_from_all() -> None:
+    """An incremental run's book: the matchable invoices, then the closed ones its credits
+    name, merged into key order (the same frame and name blocks as preparing them together)."""
+    from reconcile.matching import prepare_book
+
+    open_ones = [
+        invoice("20410", "450000", "Dewi Anggraini"),
+        invoice("20431", "1500000", "Budi Santoso"),
+        invoice("20480", "300000", "Lina Marlina", company="PT Lina"),
+        invoice("021000", "165000", "Putri Ayu"),
+    ]
+    closed = [
+        invoice("20400", "450000", "Agus Salim", status="PAID", received="450000"),
+        invoice("20435", "99000", "Budi Santoso", status="CANCELLED"),
+        invoice("20999", "165000", "Joko Susilo", status="PAID", received="165000"),
+    ]
+    no_confirmations = pd.DataFrame(columns=list(confirmation("0", "1", "x").keys()))
+    book = prepare_book(pd.DataFrame(open_ones), no_confirmations)
+    sides = book.name_sides(RULES)
+
+    grown = book.with_invoices(pd.DataFrame(closed))
+
+    whole = prepare_book(pd.DataFrame(open_ones + closed), no_confirmations)
+    assert grown.invoices["invoice_no"].tolist() == [
+        "021000", "20400", "20410", "20431", "20435", "20480", "20999"]  # fmt: skip
+    pd.testing.assert_frame_equal(grown.invoices, whole.invoices)
+    moved = grown.name_sides(RULES)  # carried over, positions moved: no closed one joins a block
+    expected = whole.name_sides(RULES)
+    assert sides is not moved
+    for (kind, got), (_, want) in zip(moved.keys, expected.keys, strict=True):
+        pd.testing.assert_frame_equal(
+            got.sort_values(["key", "iidx"]).reset_index(drop=True),
+            want.sort_values(["key", "iidx"]).reset_index(drop=True),
+            obj=kind,
+        )

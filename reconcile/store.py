@@ -1341,15 +1341,15 @@ def credits_proposing(
     """Lines whose active automatic decision proposes one of ``invoice_nos``
     (``decision_proposals``), made before run ``decided_before`` if given; in line order."""
     p, d = db.decision_proposals.c, db.decisions.c
-    joined = db.decision_proposals.join(db.decisions, d.id == p.decision_id)
     where = and_(d.active.is_(True), d.decided_by == "auto")
     if decided_before is not None:
         where = and_(where, d.run_id < decided_before)
     found: set[int] = set()
     for chunk in chunks(sorted(set(invoice_nos))):
-        stmt = (
-            select(d.bank_line_id).select_from(joined).where(and_(where, p.invoice_no.in_(chunk)))
-        )
+        # the proposals first (by invoice number), then their decisions by key: with a join a
+        # planner without statistics may walk every decision of a run instead
+        proposing = select(p.decision_id).where(p.invoice_no.in_(chunk))
+        stmt = select(d.bank_line_id).where(and_(d.id.in_(proposing), where))
         found.update(int(line_id) for (line_id,) in driver_rows(conn, stmt))
     return sorted(found)
 

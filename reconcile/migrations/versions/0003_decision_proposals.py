@@ -1,6 +1,7 @@
 """decision proposals: the invoices each open automatic decision proposes, one row each (an
 incremental run selects the credits a new one contests by them); decisions and bank lines
-indexed by run (an incremental run's earlier decisions and new lines)
+indexed by run (an incremental run's earlier decisions and new lines), lines by what "waiting
+for a decision" asks of them (counted from the index alone)
 
 Revision ID: 0003
 Revises: 0002
@@ -40,6 +41,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_decisions_run_id", "decisions", ["run_id"], unique=False)
     op.create_index("ix_bank_lines_first_run_id", "bank_lines", ["first_run_id"], unique=False)
+    op.drop_index("ix_bank_lines_status", table_name="bank_lines")
+    op.create_index(
+        "ix_bank_lines_status_direction",
+        "bank_lines",
+        ["status", "direction", "is_fee"],
+        unique=False,
+    )
     # the same rows store.persist_match writes (store.proposal_rows), for the open lines'
     # automatic decisions made before this revision
     decisions = sa.table(
@@ -79,6 +87,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_index("ix_bank_lines_status_direction", table_name="bank_lines")
+    op.create_index("ix_bank_lines_status", "bank_lines", ["status"], unique=False)
     op.drop_index("ix_bank_lines_first_run_id", table_name="bank_lines")
     op.drop_index("ix_decisions_run_id", table_name="decisions")
     op.drop_index("ix_decision_proposals_invoice_no", table_name="decision_proposals")

@@ -1625,14 +1625,28 @@ def write_proposals(
     """``decision_proposals`` of new automatic decisions (``decisions``: their ``status``,
     ``candidates`` and ``invoice_nos``, row for row with ``decision_ids``): one row per invoice
     a decision leaving its line open proposes, as a candidate or as its invoice."""
-    open_line = (decisions["status"] != "MATCHED").to_numpy()
-    text = {c: decisions[c].fillna("").astype(str) for c in ("candidates", "invoice_nos")}
-    proposed = (text["candidates"] + ";" + text["invoice_nos"])[open_line]
-    parts = proposed.reset_index(drop=True).str.split(";").explode()
+    text = {
+        c: decisions[c].fillna("").astype(str).to_numpy(dtype=object)
+        for c in ("candidates", "invoice_nos")
+    }
+    keep = (decisions["status"] != "MATCHED").to_numpy() & (
+        (text["candidates"] != "") | (text["invoice_nos"] != "")
+    )
+    proposed = [
+        f"{c};{i}"
+        for c, i in zip(
+            text["candidates"][keep].tolist(), text["invoice_nos"][keep].tolist(), strict=True
+        )
+    ]
+    if not proposed:
+        return 0
+    # one split of all the texts joined (a split per text, or pandas' explode, took seconds at 1M)
+    parts = ";".join(proposed).split(";")
+    per = np.fromiter((p.count(";") + 1 for p in proposed), dtype=np.int64, count=len(proposed))
     rows = pd.DataFrame(
         {
-            "decision_id": decision_ids[open_line][parts.index.to_numpy(dtype=np.int64)],
-            "invoice_no": parts.to_numpy(dtype=object),
+            "decision_id": np.repeat(decision_ids[keep], per),
+            "invoice_no": np.array(parts, dtype=object),
         }
     )
     rows = rows[rows["invoice_no"].notna() & (rows["invoice_no"] != "")].drop_duplicates()

@@ -1519,9 +1519,11 @@ def last_match(conn: Connection) -> MatchMark | None:
     d = db.decisions.c
     r = db.runs.c
     # decision ids grow with the runs: the latest automatic decision is the latest run's (read
-    # backwards along the key, not by scanning a million decisions for the largest run id)
+    # backwards along the key, not by scanning a million decisions for the largest run id);
+    # not one an undo restored (``reverses_decision_id``): that run matched nothing
+    matched = and_(d.decided_by == "auto", d.reverses_decision_id.is_(None))
     by_decisions = conn.execute(
-        select(d.run_id).where(d.decided_by == "auto").order_by(d.id.desc()).limit(1)
+        select(d.run_id).where(matched).order_by(d.id.desc()).limit(1)
     ).scalar_one_or_none()
     completed = conn.execute(
         select(r.id, r.counts).where(r.status == "COMPLETED").order_by(r.id.desc()).limit(50)

@@ -172,3 +172,37 @@ def test_new_credit_contesting_an_earlier_ambiguous_credit_decides_both(tmp_path
     engine.dispose()
     considered = {r["line_id"]: r["status"] for r in _rows(opts) if r["status"] != "DUPLICATE"}
     assert considered == {"13": "REVIEW", str(new_id): "REVIEW"}
+
+
+def test_lines_imported_before_an_undo_are_still_new_to_the_next_run(tmp_path: Path) -> None:
+    """An undo restores an automatic decision in its own run; that run matched nothing, so
+    the lines imported before it (``reconcile import``, no match) are new to the next run, an
+    incremental one (it had been taken for a matching run with other rules: all decided again)."""
+    from reconcile.review import undo_decision
+
+    opts = _options(tmp_path)
+    run(opts)
+    _next_day_credit(opts, "2000000.00", "JOKO SUSILO")
+    imported = run(replace(opts, command="import", load_sources=False, match=False,
+                           write_reports=False))  # fmt: skip
+    assert imported.counts["lines_new"] == 1
+    engine = store.make_engine(opts.db_url)
+    with engine.connect() as conn:
+        d, b = db.decisions.c, db.bank_lines.c
+        new_id = conn.execute(select(func.max(b.id))).scalar_one()
+        first = conn.execute(
+            select(d.id).where(d.bank_line_id == 1, d.active.is_(True))
+        ).scalar_one()
+    undone = undo_decision(engine, first, actor="rina", rules=opts.rules.matching, as_of=opts.as_of)
+    assert undone.refused == []
+
+    after = run(opts)
+
+    with engine.connect() as conn:
+        decided = conn.execute(
+            select(d.run_id).where(d.bank_line_id == new_id, d.active.is_(True))
+        ).scalar_one_or_none()
+    engine.dispose()
+    # the import's line alone: the undo run is no matching run, nothing else changed since
+    assert (after.counts["lines_considered"], after.counts["lines_left_as_decided"]) == (1, 5)
+    assert decided == after.run_id

@@ -120,12 +120,17 @@ class Child:
         up_r, up_w = os.pipe()  # child -> parent
         for fd in (down_w, up_w):
             _widen(fd)
-        gc.freeze()  # the child's collections leave the parent's objects (and their pages) alone
+        # pages either process writes after the fork are copied: hand the free heap back to
+        # the system first (new allocations then take fresh pages, not shared ones), and keep
+        # the objects alive at the fork out of both sides' collections (a collection writes
+        # to every object it visits) until the child is reaped
+        _trim_heap()
+        gc.freeze()
         try:
             pid = os.fork()
-        finally:
-            if os.getpid() == parent:
-                gc.unfreeze()
+        except BaseException:
+            gc.unfreeze()
+            raise
         if pid == 0:  # the child: never returns
             code = 1
             try:
@@ -158,25 +163,38 @@ class Child:
         except OSError as e:
             raise ChildLost(f"cannot read from it: {e}") from e
 
-    def close(self) -> None:
-        """Kill it if it still runs; reap it; close the pipes."""
+    def close(self, grace: float = 0.0) -> None:
+        """Reap it, killing it if it still runs after ``grace`` seconds; close the pipes."""
         if not self._reaped:
+            gc.unfreeze()
             with contextlib.suppress(ProcessLookupError):
                 done, status = os.waitpid(self.pid, os.WNOHANG)
+                until = time.monotonic() + grace
+                while done == 0 and time.monotonic() < until:
+                    time.sleep(0.005)
+                    done, status = os.waitpid(self.pid, os.WNOHANG)
                 if done == 0:
                     os.kill(self.pid, signal.SIGKILL)
                     done, status = os.waitpid(self.pid, 0)
                 self.status = os.waitstatus_to_exitcode(status)
             self._reaped = True
         for fd in (self._to, self._from):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._to = self._from = -1  # closed once: the numbers may be another file's now
 
     def __enter__(self) -> Child:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        self.close(grace=5.0 if exc[0] is None else 0.0)
+
+
+def _trim_heap() -> None:
+    """``malloc_trim(0)``: glibc returns the free pages of its heaps to the system."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def _die_with(parent: int) -> None:

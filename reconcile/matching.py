@@ -327,7 +327,8 @@ def _viable_between(
     exact_block[lo:hi] = block
     pairs = _merge_evidence(parts, len(inv), exact_block)
     del exact_block
-    viable = _viable_parts(pairs, cr, inv, cf, rules, calendar, tables)
+    # two processes score at once: half the block each, the memory of one process's blocks
+    viable = _viable_parts(pairs, cr, inv, cf, rules, calendar, tables, SCORE_BLOCK_PAIRS // 2)
     return viable, pairs.iloc[:0] if viable else pairs, block
 
 
@@ -414,6 +415,8 @@ def _viable_split(
                 answer = child.receive(wait())
             except forked.ChildLost as e:
                 lost(e)
+        if child is not None:
+            child.close(grace=5.0)  # it has answered: it leaves at once
         if answer is None:
             answer = _viable_between(
                 cr, mid, n, book, aliases, rules, calendar, tables, refs_b,
@@ -529,17 +532,18 @@ def _viable_pairs(
 
 def _viable_parts(
     pairs: pd.DataFrame, cr: pd.DataFrame, inv: pd.DataFrame, cf: pd.DataFrame, rules: Matching,
-    calendar: BankingCalendar, tables: Tables | None = None,
+    calendar: BankingCalendar, tables: Tables | None = None, block_pairs: int = 0,
 ) -> list[pd.DataFrame]:  # fmt: skip
     """The viable pairs of :func:`_viable_pairs`, one compacted frame per block scored (none
-    when there are no pairs)."""
+    when there are no pairs); blocks of about ``block_pairs`` pairs (``SCORE_BLOCK_PAIRS``)."""
+    block_pairs = block_pairs or SCORE_BLOCK_PAIRS
     cidx = pairs["cidx"].to_numpy()
     if len(cidx) and (np.diff(cidx) < 0).any():  # _merge_evidence gives them sorted already
         pairs = pairs.sort_values("cidx", kind="stable").reset_index(drop=True)
         cidx = pairs["cidx"].to_numpy()
     cuts = [0]
     while cuts[-1] < len(pairs):
-        end = min(cuts[-1] + SCORE_BLOCK_PAIRS, len(pairs))
+        end = min(cuts[-1] + block_pairs, len(pairs))
         if end < len(pairs):  # move the cut to the start of the next credit
             end = int(np.searchsorted(cidx, cidx[end - 1], side="right"))
         cuts.append(end)

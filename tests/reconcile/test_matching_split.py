@@ -87,13 +87,13 @@ def one_process(inputs: Inputs) -> MatchResult:
         return _decide(inputs)
 
 
-def _counting_forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    started: list[int] = []
+def _counting_forks(monkeypatch: pytest.MonkeyPatch) -> list[forked.Child]:
+    started: list[forked.Child] = []
     real = forked.Child
 
     def child(work: Any) -> forked.Child:
         made = real(work)
-        started.append(made.pid)
+        started.append(made)
         return made
 
     monkeypatch.setattr(forked, "Child", child)
@@ -108,6 +108,7 @@ def test_split_decide_gives_the_frames_of_one_process(
     started = _counting_forks(monkeypatch)
     split = _decide(inputs)
     assert len(started) == 1
+    assert started[0].status == 0  # it answered and left by itself
     lines = one_process.lines
     assert len(lines) == len(inputs.credits) > 5_000
     # a realistic mix: the comparison covers every kind of outcome
@@ -151,7 +152,7 @@ def test_a_child_that_dies_is_replaced_by_the_parent(
     assert len(started) == 1
     assert "computed here" in caplog.text and "exit 7" in caplog.text
     with pytest.raises(ChildProcessError):
-        os.waitpid(started[0], os.WNOHANG)  # reaped
+        os.waitpid(started[0].pid, os.WNOHANG)  # reaped
     _assert_same(one_process, split)
 
 

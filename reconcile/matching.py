@@ -288,31 +288,22 @@ def _credit_slice(cr: pd.DataFrame, lo: int, hi: int) -> pd.DataFrame:
     return cr.iloc[lo:hi].reset_index(drop=True)
 
 
-def _refs_between(
-    cr: pd.DataFrame, lo: int, hi: int, inv: pd.DataFrame, rules: Matching
-) -> pd.DataFrame:
-    """:func:`find_refs` of credits lo..hi-1, ``cidx`` their positions among all credits."""
-    refs = find_refs(_credit_slice(cr, lo, hi), inv, rules)
-    refs["cidx"] += lo
-    return refs
-
-
-def _links_between(links: pd.DataFrame | None, lo: int, hi: int) -> pd.DataFrame | None:
-    if links is None:
+def _rows_between(frame: pd.DataFrame | None, lo: int, hi: int) -> pd.DataFrame | None:
+    """The rows of credits lo..hi-1 (by ``cidx``)."""
+    if frame is None:
         return None
-    cidx = links["cidx"].to_numpy()
-    return links[(cidx >= lo) & (cidx < hi)].reset_index(drop=True)
+    cidx = frame["cidx"].to_numpy()
+    return frame[(cidx >= lo) & (cidx < hi)].reset_index(drop=True)
 
 
 def _viable_between(
     cr: pd.DataFrame, lo: int, hi: int, book: Book, aliases: pd.DataFrame, rules: Matching,
-    calendar: BankingCalendar, tables: Tables, refs: pd.DataFrame,
-    links: Callable[[], pd.DataFrame | None],
+    calendar: BankingCalendar, tables: Tables, refs: pd.DataFrame, links: pd.DataFrame | None,
 ) -> tuple[list[pd.DataFrame], pd.DataFrame, npt.NDArray[np.int64]]:  # fmt: skip
     """:func:`_candidate_pairs` and :func:`_viable_parts` for credits lo..hi-1 (``cidx``
-    among all credits), given their quoted numbers and (when asked, once the amount and name
-    blocks are built) their confirmation links: the viable parts, the candidate pairs when
-    there are no parts (an empty frame), and the credits' exact amount blocks."""
+    among all credits), given their quoted numbers and confirmation links: the viable parts,
+    the candidate pairs when there are no parts (an empty frame), and the credits' exact
+    amount blocks."""
     inv, cf = book.invoices, book.confirmations
     part = _credit_slice(cr, lo, hi)
     amount, block = amount_pairs(part, inv, rules, calendar)
@@ -321,8 +312,8 @@ def _viable_between(
     names["cidx"] += lo
     parts = [refs, names, amount]
     if len(cf):
-        parts.append(confirmation_pairs(links(), cf, inv))
-    del refs, names, amount, part
+        parts.append(confirmation_pairs(links, cf, inv))
+    del refs, names, amount, part, links
     exact_block = np.zeros(len(cr), dtype=np.int64)
     exact_block[lo:hi] = block
     pairs = _merge_evidence(parts, len(inv), exact_block)
@@ -335,13 +326,11 @@ def _viable_between(
 def _child_half(
     channel: forked.Channel, cr: pd.DataFrame, lo: int, hi: int, book: Book,
     aliases: pd.DataFrame, rules: Matching, calendar: BankingCalendar, tables: Tables,
+    refs: pd.DataFrame, links: pd.DataFrame | None,
 ) -> None:  # fmt: skip
-    """The child's half: its quoted numbers to the parent (which links confirmations over all
-    credits), its links back, then its viable parts and exact blocks to the parent."""
-    refs = _refs_between(cr, lo, hi, book.invoices, rules)
-    channel.send(refs)
+    """The child's half: its viable parts and exact blocks, sent to the parent."""
     viable, _, block = _viable_between(
-        cr, lo, hi, book, aliases, rules, calendar, tables, refs, channel.receive
+        cr, lo, hi, book, aliases, rules, calendar, tables, refs, links
     )
     channel.send((viable, block))
 
@@ -355,73 +344,50 @@ def _viable_split(
     A credit's candidate pairs and scores depend on that credit and the book alone, except
     the confirmation links (``candidates.confirmation_links`` counts credits per sender key
     and per confirmed amount and date, and keeps a confirmation to the credits agreeing on its
-    amount): both halves find their quoted numbers, the parent links confirmations over all
-    credits and hands the child its links. The parts come back in credit order, so the frame
-    is the one a single process builds. If the child fails, its half is computed here."""
+    amount): the quoted invoice numbers and the links are found over all credits before the
+    fork (both read every credit's texts: after the fork, each page of them a process touched,
+    if only to count a reference, would be copied: ~700 MiB more at 1M lines). The parts come
+    back in credit order, so the frame is the one a single process builds. If the child
+    fails, its half is computed here."""
     n, mid = len(cr), len(cr) // 2
     inv, cf = book.invoices, book.confirmations
     book.name_sides(rules)  # built once, before the fork: both halves use it
     tables = name_tables(cr, inv, cf)
+    refs = find_refs(cr, inv, rules)
+    links = confirmation_links(cr, cf, rules, calendar, refs, inv) if len(cf) else None
+    refs_b, links_b = _rows_between(refs, mid, n), _rows_between(links, mid, n)
+    refs, links = _rows_between(refs, 0, mid), _rows_between(links, 0, mid)
+    assert refs is not None and refs_b is not None
     started = time.monotonic()
     child: forked.Child | None = None
     try:
         child = forked.Child(
-            lambda channel: _child_half(channel, cr, mid, n, book, aliases, rules, calendar, tables)
+            lambda channel: _child_half(
+                channel, cr, mid, n, book, aliases, rules, calendar, tables, refs_b, links_b
+            )
         )
     except OSError as e:
         log.warning("cannot start a process for half of the matching (%s): one process", e)
-
-    def lost(e: Exception) -> None:
-        nonlocal child
-        assert child is not None
-        child.close()
-        log.warning(
-            "the matching process for credits %d-%d stopped (%s, exit %s): computed here",
-            mid, n - 1, e, child.status,
-        )  # fmt: skip
-        child = None
-
-    def wait() -> float:
-        return max(CHILD_WAIT_SECONDS, 3 * (time.monotonic() - started))
-
     try:
-        refs = _refs_between(cr, 0, mid, inv, rules)
-        refs_b = None
-        if child is not None:
-            try:
-                refs_b = child.receive(wait())
-            except forked.ChildLost as e:
-                lost(e)
-        if refs_b is None:
-            refs_b = _refs_between(cr, mid, n, inv, rules)
-        links = None
-        if len(cf):
-            every = pd.concat([refs, refs_b], ignore_index=True)
-            links = confirmation_links(cr, cf, rules, calendar, every, inv)
-            del every
-        if child is not None:
-            try:
-                child.send(_links_between(links, mid, n))
-            except forked.ChildLost as e:
-                lost(e)
         parts, pairs, block = _viable_between(
-            cr, 0, mid, book, aliases, rules, calendar, tables, refs,
-            lambda: _links_between(links, 0, mid),
-        )  # fmt: skip
-        del refs
+            cr, 0, mid, book, aliases, rules, calendar, tables, refs, links
+        )
+        del refs, links
         answer = None
         if child is not None:
             try:
-                answer = child.receive(wait())
+                answer = child.receive(max(CHILD_WAIT_SECONDS, 3 * (time.monotonic() - started)))
+                child.close(grace=5.0)  # it has answered: it leaves at once
             except forked.ChildLost as e:
-                lost(e)
-        if child is not None:
-            child.close(grace=5.0)  # it has answered: it leaves at once
+                child.close()
+                log.warning(
+                    "the matching process for credits %d-%d stopped (%s, exit %s): computed here",
+                    mid, n - 1, e, child.status,
+                )  # fmt: skip
         if answer is None:
             answer = _viable_between(
-                cr, mid, n, book, aliases, rules, calendar, tables, refs_b,
-                lambda: _links_between(links, mid, n),
-            )[::2]  # fmt: skip
+                cr, mid, n, book, aliases, rules, calendar, tables, refs_b, links_b
+            )[::2]
     finally:
         if child is not None:
             child.close()

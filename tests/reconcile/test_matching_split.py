@@ -156,22 +156,28 @@ def test_a_child_that_dies_is_replaced_by_the_parent(
     _assert_same(one_process, split)
 
 
-def test_a_child_that_dies_after_its_first_answer_is_replaced(
+def test_a_child_that_dies_in_the_middle_of_its_answer_is_replaced(
     inputs: Inputs, one_process: MatchResult, monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
     started = _counting_forks(monkeypatch)
+    real_send = forked.send
 
-    def half(channel: forked.Channel, cr: pd.DataFrame, lo: int, hi: int, *rest: Any) -> None:
-        channel.send(matching._refs_between(cr, lo, hi, rest[0].invoices, rest[2]))
-        channel.receive()
+    def half_a_send(fd: int, value: object) -> None:
+        os.write(fd, b"\x03\x00\x00\x00\x00\x00\x00\x00\x10")  # 3 parts, sizes cut short
         os._exit(3)
 
+    def half(channel: forked.Channel, *args: Any) -> None:
+        monkeypatch.setattr(forked, "send", half_a_send)  # in the child only
+        real_child_half(channel, *args)
+
+    real_child_half = matching._child_half
     monkeypatch.setattr(matching, "_child_half", half)
     with caplog.at_level(logging.WARNING, logger="reconcile.matching"):
         split = _decide(inputs)
+    assert forked.send is real_send
     assert len(started) == 1
-    assert "exit 3" in caplog.text
+    assert "the pipe closed" in caplog.text and "exit 3" in caplog.text
     _assert_same(one_process, split)
 
 

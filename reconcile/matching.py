@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from reconcile import forked
 from reconcile.assign import assign, rank_of
 from reconcile.calendar import BankingCalendar
 from reconcile.candidates import (
@@ -38,7 +41,9 @@ from reconcile.candidates import (
 from reconcile.config import Matching
 from reconcile.errors import ReconcileError
 from reconcile.names import DEGREES_AT_END, normalise_names
-from reconcile.scoring import AMOUNT_LEVELS, name_tables, score_pairs, tolerance_sen
+from reconcile.scoring import AMOUNT_LEVELS, Tables, name_tables, score_pairs, tolerance_sen
+
+log = logging.getLogger("reconcile.matching")
 
 
 class Code(StrEnum):
@@ -268,6 +273,140 @@ def _candidate_pairs(
     return _merge_evidence(parts, len(inv), exact_block), exact_block
 
 
+PARALLEL_MIN_CREDITS = 100_000  # from this many credits, candidates and scoring use two processes
+CHILD_WAIT_SECONDS = 120.0  # the least a parent waits for its child's answer (then 3x its own time)
+
+
+def _viable(
+    cr: pd.DataFrame, book: Book, aliases: pd.DataFrame, rules: Matching,
+    calendar: BankingCalendar,
+) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:  # fmt: skip
+    """The viable pairs (:func:`_viable_pairs` of :func:`_candidate_pairs`) and each credit's
+    exact amount block; from ``PARALLEL_MIN_CREDITS`` credits, with a second CPU to use, in two
+    halves at once (:func:`_viable_split`): the same frame, row for row."""
+    if len(cr) >= PARALLEL_MIN_CREDITS and forked.can_fork():
+        return _viable_split(cr, book, aliases, rules, calendar)
+    pairs, exact_block = _candidate_pairs(cr, book, aliases, rules, calendar)
+    return _viable_pairs(pairs, cr, book.invoices, book.confirmations, rules, calendar), exact_block
+
+
+def _credit_slice(cr: pd.DataFrame, lo: int, hi: int) -> pd.DataFrame:
+    """Credits lo..hi-1 as a frame of their own (positions from 0; no data copied)."""
+    return cr.iloc[lo:hi].reset_index(drop=True)
+
+
+def _rows_between(frame: pd.DataFrame | None, lo: int, hi: int) -> pd.DataFrame | None:
+    """The rows of credits lo..hi-1 (by ``cidx``)."""
+    if frame is None:
+        return None
+    cidx = frame["cidx"].to_numpy()
+    return frame[(cidx >= lo) & (cidx < hi)].reset_index(drop=True)
+
+
+def _viable_between(
+    cr: pd.DataFrame, lo: int, hi: int, book: Book, aliases: pd.DataFrame, rules: Matching,
+    calendar: BankingCalendar, tables: Tables, refs: pd.DataFrame, links: pd.DataFrame | None,
+) -> tuple[list[pd.DataFrame], pd.DataFrame, npt.NDArray[np.int64]]:  # fmt: skip
+    """:func:`_candidate_pairs` and :func:`_viable_parts` for credits lo..hi-1 (``cidx``
+    among all credits), given their quoted numbers and confirmation links: the viable parts,
+    the candidate pairs when there are no parts (an empty frame), and the credits' exact
+    amount blocks."""
+    inv, cf = book.invoices, book.confirmations
+    part = _credit_slice(cr, lo, hi)
+    amount, block = amount_pairs(part, inv, rules, calendar)
+    amount["cidx"] += lo
+    names = name_pairs(part, inv, aliases, rules, book.name_sides(rules))
+    names["cidx"] += lo
+    parts = [refs, names, amount]
+    if len(cf):
+        parts.append(confirmation_pairs(links, cf, inv))
+    del refs, names, amount, part, links
+    exact_block = np.zeros(len(cr), dtype=np.int64)
+    exact_block[lo:hi] = block
+    pairs = _merge_evidence(parts, len(inv), exact_block)
+    del exact_block
+    # two processes score at once: half the block each, the memory of one process's blocks
+    viable = _viable_parts(pairs, cr, inv, cf, rules, calendar, tables, SCORE_BLOCK_PAIRS // 2)
+    return viable, pairs.iloc[:0] if viable else pairs, block
+
+
+def _child_half(
+    channel: forked.Channel, cr: pd.DataFrame, lo: int, hi: int, book: Book,
+    aliases: pd.DataFrame, rules: Matching, calendar: BankingCalendar, tables: Tables,
+    refs: pd.DataFrame, links: pd.DataFrame | None,
+) -> None:  # fmt: skip
+    """The child's half: its viable parts and exact blocks, sent to the parent."""
+    viable, _, block = _viable_between(
+        cr, lo, hi, book, aliases, rules, calendar, tables, refs, links
+    )
+    channel.send((viable, block))
+
+
+def _viable_split(
+    cr: pd.DataFrame, book: Book, aliases: pd.DataFrame, rules: Matching,
+    calendar: BankingCalendar,
+) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:  # fmt: skip
+    """:func:`_viable` in two processes: credits [0, mid) here, [mid, n) in a forked child.
+
+    A credit's candidate pairs and scores depend on that credit and the book alone, except
+    the confirmation links (``candidates.confirmation_links`` counts credits per sender key
+    and per confirmed amount and date, and keeps a confirmation to the credits agreeing on its
+    amount): the quoted invoice numbers and the links are found over all credits before the
+    fork (both read every credit's texts: after the fork, each page of them a process touched,
+    if only to count a reference, would be copied: ~700 MiB more at 1M lines). The parts come
+    back in credit order, so the frame is the one a single process builds. If the child
+    fails, its half is computed here."""
+    n, mid = len(cr), len(cr) // 2
+    inv, cf = book.invoices, book.confirmations
+    book.name_sides(rules)  # built once, before the fork: both halves use it
+    tables = name_tables(cr, inv, cf)
+    refs = find_refs(cr, inv, rules)
+    links = confirmation_links(cr, cf, rules, calendar, refs, inv) if len(cf) else None
+    refs_b, links_b = _rows_between(refs, mid, n), _rows_between(links, mid, n)
+    refs, links = _rows_between(refs, 0, mid), _rows_between(links, 0, mid)
+    assert refs is not None and refs_b is not None
+    started = time.monotonic()
+    child: forked.Child | None = None
+    try:
+        child = forked.Child(
+            lambda channel: _child_half(
+                channel, cr, mid, n, book, aliases, rules, calendar, tables, refs_b, links_b
+            )
+        )
+    except OSError as e:
+        log.warning("cannot start a process for half of the matching (%s): one process", e)
+    try:
+        parts, pairs, block = _viable_between(
+            cr, 0, mid, book, aliases, rules, calendar, tables, refs, links
+        )
+        del refs, links
+        answer = None
+        if child is not None:
+            try:
+                answer = child.receive(max(CHILD_WAIT_SECONDS, 3 * (time.monotonic() - started)))
+                child.close(grace=5.0)  # it has answered: it leaves at once
+            except forked.ChildLost as e:
+                child.close()
+                log.warning(
+                    "the matching process for credits %d-%d stopped (%s, exit %s): computed here",
+                    mid, n - 1, e, child.status,
+                )  # fmt: skip
+        if answer is None:
+            answer = _viable_between(
+                cr, mid, n, book, aliases, rules, calendar, tables, refs_b, links_b
+            )[::2]
+    finally:
+        if child is not None:
+            child.close()
+    parts_b, block_b = answer
+    parts.extend(parts_b)
+    del parts_b
+    exact_block = np.concatenate([block, block_b])
+    if not parts:  # no pairs at all: the frame one process makes of none
+        return _best_per_pair(score_pairs(pairs, cr, inv, cf, rules, calendar), cf), exact_block
+    return pd.concat(parts, ignore_index=True), exact_block
+
+
 def _merge_evidence(
     parts: list[pd.DataFrame], n_invoices: int, exact_block: npt.NDArray[np.int64]
 ) -> pd.DataFrame:
@@ -350,7 +489,7 @@ SCORE_BLOCK_PAIRS = 1_000_000  # pairs scored at once: bounds the memory of the 
 
 def _viable_pairs(
     pairs: pd.DataFrame, cr: pd.DataFrame, inv: pd.DataFrame, cf: pd.DataFrame, rules: Matching,
-    calendar: BankingCalendar,
+    calendar: BankingCalendar, tables: Tables | None = None,
 ) -> pd.DataFrame:  # fmt: skip
     """Score the pairs block by block of whole credits (a credit's pairs stay together), keep
     each (credit, invoice)'s best-scored confirmation and only pairs reaching review_threshold.
@@ -358,18 +497,31 @@ def _viable_pairs(
     Scoring is per pair, so blocks give the same rows as one pass; only the peak memory of the
     ~40 scoring columns is bounded (15M candidate pairs at 1M lines).
     """
+    parts = _viable_parts(pairs, cr, inv, cf, rules, calendar, tables)
+    if not parts:
+        return _best_per_pair(score_pairs(pairs, cr, inv, cf, rules, calendar), cf)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _viable_parts(
+    pairs: pd.DataFrame, cr: pd.DataFrame, inv: pd.DataFrame, cf: pd.DataFrame, rules: Matching,
+    calendar: BankingCalendar, tables: Tables | None = None, block_pairs: int = 0,
+) -> list[pd.DataFrame]:  # fmt: skip
+    """The viable pairs of :func:`_viable_pairs`, one compacted frame per block scored (none
+    when there are no pairs); blocks of about ``block_pairs`` pairs (``SCORE_BLOCK_PAIRS``)."""
+    block_pairs = block_pairs or SCORE_BLOCK_PAIRS
     cidx = pairs["cidx"].to_numpy()
     if len(cidx) and (np.diff(cidx) < 0).any():  # _merge_evidence gives them sorted already
         pairs = pairs.sort_values("cidx", kind="stable").reset_index(drop=True)
         cidx = pairs["cidx"].to_numpy()
     cuts = [0]
     while cuts[-1] < len(pairs):
-        end = min(cuts[-1] + SCORE_BLOCK_PAIRS, len(pairs))
+        end = min(cuts[-1] + block_pairs, len(pairs))
         if end < len(pairs):  # move the cut to the start of the next credit
             end = int(np.searchsorted(cidx, cidx[end - 1], side="right"))
         cuts.append(end)
     parts = []
-    tables = name_tables(cr, inv, cf)
+    tables = tables or name_tables(cr, inv, cf)
     for lo, hi in itertools.pairwise(cuts):
         block = pairs.iloc[lo:hi].reset_index(drop=True)
         scored = score_pairs(block, cr, inv, cf, rules, calendar, tables)
@@ -377,9 +529,7 @@ def _viable_pairs(
         # whenever that one reaches it: filter first, pick among fewer rows
         scored = scored[scored["score"].to_numpy() >= rules.review_threshold]
         parts.append(_compact(_best_per_pair(scored, cf)))
-    if not parts:
-        return _best_per_pair(score_pairs(pairs, cr, inv, cf, rules, calendar), cf)
-    return pd.concat(parts, ignore_index=True)
+    return parts
 
 
 def _row_finder(
@@ -698,9 +848,8 @@ def claimable_invoices(
     if not len(credits):
         return np.zeros(0, dtype=object)
     calendar = BankingCalendar(rules.extra_holidays)
-    cr, inv, cf = _prepare_credits(credits), book.invoices, book.confirmations
-    pairs, _ = _candidate_pairs(cr, book, aliases, rules, calendar)
-    viable = _viable_pairs(pairs, cr, inv, cf, rules, calendar)
+    cr, inv = _prepare_credits(credits), book.invoices
+    viable, _ = _viable(cr, book, aliases, rules, calendar)
     iidx = np.unique(viable["iidx"].to_numpy(dtype=np.int64))
     iidx = iidx[inv["status"].isin(OPEN_STATUSES).to_numpy()[iidx]]
     numbers: npt.NDArray[np.object_] = inv["invoice_no"].astype(str).to_numpy()[iidx]
@@ -726,9 +875,7 @@ def decide(
     calendar = BankingCalendar(rules.extra_holidays)
     book = book or prepare_book(invoices, confirmations)
     cr, inv, cf = _prepare_credits(credits), book.invoices, book.confirmations
-    pairs, exact_block = _candidate_pairs(cr, book, aliases, rules, calendar)
-    viable = _viable_pairs(pairs, cr, inv, cf, rules, calendar)
-    del pairs
+    viable, exact_block = _viable(cr, book, aliases, rules, calendar)
     viable["posted_day"] = cr["posted_on"].to_numpy()[viable["cidx"].to_numpy()]
     viable["line_id"] = cr["line_id"].to_numpy()[viable["cidx"].to_numpy()]
 

@@ -1,0 +1,224 @@
+"""decide() with candidates and scoring split over two processes (``matching._viable_split``)
+gives the frames of one process, also when the helper process dies or hangs."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from benchmarks.bench_pipeline import start_bench_run
+from benchmarks.generate import ACCOUNTS, generate
+from reconcile import forked, matching, pipeline, store
+from reconcile.config import Rules
+from reconcile.matching import MatchResult, decide
+
+SIZE = 10_000
+SEED = 11
+
+
+@dataclass(frozen=True)
+class Inputs:
+    credits: pd.DataFrame
+    invoices: pd.DataFrame
+    confirmations: pd.DataFrame
+    aliases: pd.DataFrame
+    rules: Rules
+    as_of: date
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> Inputs:
+    """The generator's 10k lines imported and its invoices and confirmations loaded, read as
+    ``pipeline.match`` reads them for a first run."""
+    data = tmp_path_factory.mktemp("data") / "10k"
+    manifest = generate(SIZE, SEED, data, increment=0)
+    work = tmp_path_factory.mktemp("work")
+    rules = Rules.model_validate(
+        {
+            "accounts": [
+                {"bank": b, "account_no": a, "holder": "Rina Wulandari"}
+                for b, a in ACCOUNTS.items()
+            ],
+            "base_dir": str(work),
+            "keep_inbox": True,
+        }
+    )
+    opts = pipeline.RunOptions(
+        rules=rules, inbox=data / "inbox", out=work / "reports", db_url=f"sqlite:///{work / 'r.db'}",
+        as_of=date.fromisoformat(manifest["as_of"]), invoices=data / "invoices.csv",
+        confirmations=data / "confirmations.csv", keep_inbox=True,
+    )  # fmt: skip
+    engine = store.make_engine(opts.db_url)
+    run = start_bench_run(engine, opts, command="run")
+    pipeline.import_inbox(engine, opts, run.run_id, run)
+    pipeline.load_sources(engine, opts, run.run_id, run)
+    with engine.connect() as conn:
+        invoices, confirmations = store.load_invoices(conn), store.load_confirmations(conn)
+        aliases, credits = store.load_aliases(conn), store.load_credits(conn)
+    engine.dispose()
+    return Inputs(credits, invoices, confirmations, aliases, rules, opts.as_of)
+
+
+def _decide(inputs: Inputs) -> MatchResult:
+    return decide(
+        inputs.credits, inputs.invoices, inputs.confirmations, inputs.aliases,
+        inputs.rules.matching, inputs.as_of,
+    )  # fmt: skip
+
+
+def _assert_same(a: MatchResult, b: MatchResult) -> None:
+    for name in ("lines", "allocations", "invoices", "confirmations", "aliases"):
+        left, right = getattr(a, name), getattr(b, name)
+        assert list(left.dtypes.astype(str)) == list(right.dtypes.astype(str)), name
+        pd.testing.assert_frame_equal(left, right, check_exact=True, obj=name)
+
+
+@pytest.fixture(scope="module")
+def one_process(inputs: Inputs) -> MatchResult:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(matching, "PARALLEL_MIN_CREDITS", 10**12)
+        return _decide(inputs)
+
+
+def _counting_forks(monkeypatch: pytest.MonkeyPatch) -> list[forked.Child]:
+    started: list[forked.Child] = []
+    real = forked.Child
+
+    def child(work: Any) -> forked.Child:
+        made = real(work)
+        started.append(made)
+        return made
+
+    monkeypatch.setattr(forked, "Child", child)
+    monkeypatch.setattr(forked, "can_fork", lambda: True)  # also on a one-CPU machine
+    monkeypatch.setattr(matching, "PARALLEL_MIN_CREDITS", 1)
+    return started
+
+
+def test_split_decide_gives_the_frames_of_one_process(
+    inputs: Inputs, one_process: MatchResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started = _counting_forks(monkeypatch)
+    split = _decide(inputs)
+    assert len(started) == 1
+    assert started[0].status == 0  # it answered and left by itself
+    lines = one_process.lines
+    assert len(lines) == len(inputs.credits) > 5_000
+    # a realistic mix: the comparison covers every kind of outcome
+    assert {"MATCHED", "REVIEW", "UNMATCHED"} <= set(lines["status"])
+    assert len(one_process.allocations) > 1_000
+    assert (one_process.confirmations["line_ids"] != "").sum() > 100
+    _assert_same(one_process, split)
+
+
+def test_viable_pairs_split_are_the_frame_of_one_process(
+    inputs: Inputs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the later steps see: the same rows in the same order, the same dtypes."""
+    rules = inputs.rules.matching
+    calendar = matching.BankingCalendar(rules.extra_holidays)
+    cr = matching._prepare_credits(inputs.credits)
+    book = matching.prepare_book(inputs.invoices, inputs.confirmations)
+    monkeypatch.setattr(matching, "PARALLEL_MIN_CREDITS", 10**12)
+    whole, whole_blocks = matching._viable(cr, book, inputs.aliases, rules, calendar)
+    _counting_forks(monkeypatch)
+    split, split_blocks = matching._viable(cr, book, inputs.aliases, rules, calendar)
+    assert len(whole) > 10_000
+    assert list(whole.dtypes.astype(str)) == list(split.dtypes.astype(str))
+    pd.testing.assert_frame_equal(whole, split, check_exact=True)
+    assert whole_blocks.dtype == split_blocks.dtype
+    assert (whole_blocks == split_blocks).all()
+
+
+def _dies(*args: Any, **kwargs: Any) -> None:
+    os._exit(7)
+
+
+def test_a_child_that_dies_is_replaced_by_the_parent(
+    inputs: Inputs, one_process: MatchResult, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    started = _counting_forks(monkeypatch)
+    monkeypatch.setattr(matching, "_child_half", _dies)
+    with caplog.at_level(logging.WARNING, logger="reconcile.matching"):
+        split = _decide(inputs)
+    assert len(started) == 1
+    assert "computed here" in caplog.text and "exit 7" in caplog.text
+    with pytest.raises(ChildProcessError):
+        os.waitpid(started[0].pid, os.WNOHANG)  # reaped
+    _assert_same(one_process, split)
+
+
+def test_a_child_that_dies_in_the_middle_of_its_answer_is_replaced(
+    inputs: Inputs, one_process: MatchResult, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    started = _counting_forks(monkeypatch)
+    real_send = forked.send
+
+    def half_a_send(fd: int, value: object) -> None:
+        os.write(fd, b"\x03\x00\x00\x00\x00\x00\x00\x00\x10")  # 3 parts, sizes cut short
+        os._exit(3)
+
+    def half(channel: forked.Channel, *args: Any) -> None:
+        monkeypatch.setattr(forked, "send", half_a_send)  # in the child only
+        real_child_half(channel, *args)
+
+    real_child_half = matching._child_half
+    monkeypatch.setattr(matching, "_child_half", half)
+    with caplog.at_level(logging.WARNING, logger="reconcile.matching"):
+        split = _decide(inputs)
+    assert forked.send is real_send
+    assert len(started) == 1
+    assert "the pipe closed" in caplog.text and "exit 3" in caplog.text
+    _assert_same(one_process, split)
+
+
+def test_a_child_that_hangs_is_killed_and_replaced(
+    inputs: Inputs, one_process: MatchResult, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    started = _counting_forks(monkeypatch)
+    monkeypatch.setattr(matching, "CHILD_WAIT_SECONDS", 0.5)
+    monkeypatch.setattr(matching, "_child_half", lambda *a, **k: time.sleep(600))
+    began = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="reconcile.matching"):
+        split = _decide(inputs)
+    assert time.monotonic() - began < 60
+    assert len(started) == 1
+    assert "no answer in time" in caplog.text
+    assert f"exit {-9}" in caplog.text  # SIGKILL
+    _assert_same(one_process, split)
+
+
+def test_small_inputs_stay_in_one_process(
+    inputs: Inputs, one_process: MatchResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started = _counting_forks(monkeypatch)
+    monkeypatch.setattr(matching, "PARALLEL_MIN_CREDITS", len(inputs.credits) + 1)
+    _assert_same(one_process, _decide(inputs))
+    assert started == []
+
+
+def test_the_pipe_carries_frames_and_arrays_exactly() -> None:
+    frame = pd.DataFrame(
+        {"a": pd.array([1, 2, 3], dtype="int16"), "level": pd.Categorical(["x", "y", "x"]),
+         "t": ["p", "", "q"]}
+    )  # fmt: skip
+
+    def echo(channel: forked.Channel) -> None:
+        channel.send(channel.receive())
+
+    with forked.Child(echo) as child:
+        child.send([frame, frame.iloc[:0]])
+        back = child.receive(timeout=30)
+    pd.testing.assert_frame_equal(back[0], frame, check_exact=True)
+    pd.testing.assert_frame_equal(back[1], frame.iloc[:0], check_exact=True)
+    assert child.status == 0

@@ -97,29 +97,24 @@ def receive(fd: int, deadline: float | None = None) -> Any:
 
 
 class Channel:
-    """The child's end: ``send`` to the parent, ``receive`` from it."""
+    """The child's end of the pipe: ``send`` to the parent."""
 
-    def __init__(self, reading: int, writing: int) -> None:
-        self._reading, self._writing = reading, writing
+    def __init__(self, writing: int) -> None:
+        self._writing = writing
 
     def send(self, value: Any) -> None:
         send(self._writing, value)
 
-    def receive(self) -> Any:
-        return receive(self._reading)
-
 
 class Child:
-    """A forked process running ``work(channel)``; the parent's end of its pipes.
+    """A forked process running ``work(channel)``; the parent's end of its pipe.
 
     Use as a context manager: leaving it kills the child if it still runs and reaps it."""
 
     def __init__(self, work: Callable[[Channel], None]) -> None:
         parent = os.getpid()
-        down_r, down_w = os.pipe()  # parent -> child
         up_r, up_w = os.pipe()  # child -> parent
-        for fd in (down_w, up_w):
-            _widen(fd)
+        _widen(up_w)
         # pages either process writes after the fork are copied: hand the free heap back to
         # the system first (new allocations then take fresh pages, not shared ones), and keep
         # the objects alive at the fork out of both sides' collections (a collection writes
@@ -134,27 +129,19 @@ class Child:
         if pid == 0:  # the child: never returns
             code = 1
             try:
-                os.close(down_w)
                 os.close(up_r)
                 _die_with(parent)
-                work(Channel(down_r, up_w))
+                work(Channel(up_w))
                 code = 0
             except BaseException:  # the parent sees the pipe close
                 pass
             finally:
                 os._exit(code)
-        os.close(down_r)
         os.close(up_w)
         self.pid = pid
-        self._to, self._from = down_w, up_r
+        self._from = up_r
         self._reaped = False
         self.status: int | None = None
-
-    def send(self, value: Any) -> None:
-        try:
-            send(self._to, value)
-        except OSError as e:  # BrokenPipeError: it has gone
-            raise ChildLost(f"cannot write to it: {e}") from e
 
     def receive(self, timeout: float | None = None) -> Any:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -164,7 +151,7 @@ class Child:
             raise ChildLost(f"cannot read from it: {e}") from e
 
     def close(self, grace: float = 0.0) -> None:
-        """Reap it, killing it if it still runs after ``grace`` seconds; close the pipes."""
+        """Reap it, killing it if it still runs after ``grace`` seconds; close the pipe."""
         if not self._reaped:
             gc.unfreeze()
             with contextlib.suppress(ProcessLookupError):
@@ -178,11 +165,10 @@ class Child:
                     done, status = os.waitpid(self.pid, 0)
                 self.status = os.waitstatus_to_exitcode(status)
             self._reaped = True
-        for fd in (self._to, self._from):
-            if fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        self._to = self._from = -1  # closed once: the numbers may be another file's now
+        if self._from >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._from)
+        self._from = -1  # closed once: the number may be another file's now
 
     def __enter__(self) -> Child:
         return self

@@ -263,14 +263,31 @@ def _candidate_pairs(
     calendar: BankingCalendar,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     inv, cf = book.invoices, book.confirmations
-    amount, exact_block = amount_pairs(cr, inv, rules, calendar)
     refs = find_refs(cr, inv, rules)
-    parts = [refs, name_pairs(cr, inv, aliases, rules, book.name_sides(rules)), amount]
+    links = confirmation_links(cr, cf, rules, calendar, refs, inv) if len(cf) else None
+    return _pairs_between(cr, 0, len(cr), book, aliases, rules, calendar, refs, links)
+
+
+def _pairs_between(
+    cr: pd.DataFrame, lo: int, hi: int, book: Book, aliases: pd.DataFrame, rules: Matching,
+    calendar: BankingCalendar, refs: pd.DataFrame, links: pd.DataFrame | None,
+) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:  # fmt: skip
+    """The candidate pairs of credits lo..hi-1 (``cidx`` among all credits), given their
+    quoted numbers and confirmation links (found over all credits), and their exact amount
+    blocks."""
+    inv, cf = book.invoices, book.confirmations
+    part = cr if (lo, hi) == (0, len(cr)) else _credit_slice(cr, lo, hi)
+    amount, block = amount_pairs(part, inv, rules, calendar)
+    amount["cidx"] += lo
+    names = name_pairs(part, inv, aliases, rules, book.name_sides(rules))
+    names["cidx"] += lo
+    parts = [refs, names, amount]
     if len(cf):
-        links = confirmation_links(cr, cf, rules, calendar, refs, inv)
         parts.append(confirmation_pairs(links, cf, inv))
-    del refs, amount  # the merge frees each part once read
-    return _merge_evidence(parts, len(inv), exact_block), exact_block
+    del refs, names, amount, part, links  # the merge frees each part once read
+    exact_block = np.zeros(len(cr), dtype=np.int64)
+    exact_block[lo:hi] = block
+    return _merge_evidence(parts, len(inv), exact_block), block
 
 
 PARALLEL_MIN_CREDITS = 100_000  # from this many credits, candidates and scoring use two processes
@@ -307,24 +324,12 @@ def _viable_between(
     cr: pd.DataFrame, lo: int, hi: int, book: Book, aliases: pd.DataFrame, rules: Matching,
     calendar: BankingCalendar, tables: Tables, refs: pd.DataFrame, links: pd.DataFrame | None,
 ) -> tuple[list[pd.DataFrame], pd.DataFrame, npt.NDArray[np.int64]]:  # fmt: skip
-    """:func:`_candidate_pairs` and :func:`_viable_parts` for credits lo..hi-1 (``cidx``
-    among all credits), given their quoted numbers and confirmation links: the viable parts,
-    the candidate pairs when there are no parts (an empty frame), and the credits' exact
+    """:func:`_pairs_between` and :func:`_viable_parts` for credits lo..hi-1: the viable
+    parts, the candidate pairs when there are no parts (an empty frame), and the credits' exact
     amount blocks."""
     inv, cf = book.invoices, book.confirmations
-    part = _credit_slice(cr, lo, hi)
-    amount, block = amount_pairs(part, inv, rules, calendar)
-    amount["cidx"] += lo
-    names = name_pairs(part, inv, aliases, rules, book.name_sides(rules))
-    names["cidx"] += lo
-    parts = [refs, names, amount]
-    if len(cf):
-        parts.append(confirmation_pairs(links, cf, inv))
-    del refs, names, amount, part, links
-    exact_block = np.zeros(len(cr), dtype=np.int64)
-    exact_block[lo:hi] = block
-    pairs = _merge_evidence(parts, len(inv), exact_block)
-    del exact_block
+    pairs, block = _pairs_between(cr, lo, hi, book, aliases, rules, calendar, refs, links)
+    del refs, links
     # two processes score at once: half the block each, the memory of one process's blocks
     viable = _viable_parts(pairs, cr, inv, cf, rules, calendar, tables, SCORE_BLOCK_PAIRS // 2)
     return viable, pairs.iloc[:0] if viable else pairs, block

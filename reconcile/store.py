@@ -1292,12 +1292,13 @@ def _awaiting_decision(few: bool = False) -> Any:
         not_by_person = ~exists().where(and_(d.bank_line_id == c.id, person))
     else:
         not_by_person = c.id.not_in(select(d.bank_line_id).where(person))
-    return and_(
-        c.direction == "CR",
-        c.is_fee.is_(False),
-        c.status.in_(ACTIVE_LINE_STATUSES),
-        not_by_person,
-    )
+    return and_(_open_credit_line(), not_by_person)
+
+
+def _open_credit_line() -> Any:
+    """A credit line (not a fee) still UNMATCHED or in REVIEW."""
+    c = db.bank_lines.c
+    return and_(c.direction == "CR", c.is_fee.is_(False), c.status.in_(ACTIVE_LINE_STATUSES))
 
 
 def _with_decision() -> Any:
@@ -1314,12 +1315,7 @@ def any_open_credit_decided_before(conn: Connection, run_id: int) -> bool:
     """An open credit whose active automatic decision was made before run ``run_id`` (read
     from the decisions by run: none before it is found at once)."""
     c, d = db.bank_lines.c, db.decisions.c
-    line_open = and_(
-        c.id == d.bank_line_id,
-        c.direction == "CR",
-        c.is_fee.is_(False),
-        c.status.in_(ACTIVE_LINE_STATUSES),
-    )
+    line_open = and_(c.id == d.bank_line_id, _open_credit_line())
     stmt = (
         select(d.id)
         .where(

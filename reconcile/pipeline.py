@@ -616,7 +616,9 @@ def _same_rules(mark: store.MatchMark, opts: RunOptions) -> bool:
 class _Changes:
     """What changed since the last matching run (``since``), as masks over the book's
     invoices and confirmations and the aliases; ``reach_all``: a change whose name or number
-    can reach any open credit, so all of them are read with their senders and texts."""
+    can reach any open credit, so all of them are read with their senders and texts;
+    ``stale_open``: an open credit was decided before that run (asked only when no other
+    change reaches all: then its answer decides ``reach_all``, and ``_to_decide`` needs it)."""
 
     since: int
     invoices: npt.NDArray[np.bool_]
@@ -624,6 +626,7 @@ class _Changes:
     aliases: npt.NDArray[np.bool_]
     settled_aliases: npt.NDArray[np.bool_]
     reach_all: bool
+    stale_open: bool
 
 
 def _changes(
@@ -638,14 +641,11 @@ def _changes(
     confirmations = (conf_changed > since).to_numpy()
     added = (since_mark & (aliases["created_by"] != "auto")).to_numpy()
     settled = (since_mark & (aliases["created_by"] == "auto")).to_numpy()
-    reach_all = bool(
-        invoices.any()
-        or confirmations.any()
-        or added.any()
-        # what the last run learned reaches only credits decided before it
-        or (settled.any() and store.any_open_credit_decided_before(conn, since))
-    )
-    return _Changes(since, invoices, confirmations, added, settled, reach_all)
+    reach_all = bool(invoices.any() or confirmations.any() or added.any())
+    stale_open = not reach_all and store.any_open_credit_decided_before(conn, since)
+    # what the last run learned reaches only credits decided before it
+    reach_all = reach_all or bool(settled.any() and stale_open)
+    return _Changes(since, invoices, confirmations, added, settled, reach_all, stale_open)
 
 
 def _to_decide(
@@ -681,7 +681,7 @@ def _to_decide(
     settled: list[str] = []
     if not changes.reach_all:
         ids = set(store.credits_proposing(conn, claimable))
-        if store.any_open_credit_decided_before(conn, since):
+        if changes.stale_open:
             settled = store.invoices_changed_in(conn, since)
             ids.update(store.credits_proposing(conn, settled, decided_before=since))
         ids.difference_update(fresh["line_id"].tolist())

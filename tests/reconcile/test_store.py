@@ -15,6 +15,7 @@ from reconcile.matching import MatchResult
 from reconcile.migrate import current_revision, head_revision, upgrade
 from reconcile.model import Direction, Statement, Transaction
 from reconcile.store import (
+    ImportOutcome,
     credits_proposing,
     import_statements,
     make_engine,
@@ -59,6 +60,23 @@ def _started(conn: Connection) -> int:
     """The company accounts in place and a run started: what importing needs."""
     sync_accounts(conn, RULES)
     return start_run(conn, as_of=date(2026, 3, 10), command="test", snapshot={}, now=NOW)
+
+
+def _import(
+    conn: Connection,
+    run_id: int,
+    rows: list[Transaction],
+    *,
+    file_name: str = "a.csv",
+    sha: str = "0",
+    layout: str = "bca_klikbca_individual",
+) -> ImportOutcome:
+    """``rows`` imported as one statement file of run ``run_id`` (``sha``: the digit its
+    sha256 repeats)."""
+    return import_statements(
+        conn, run_id=run_id, file_name=file_name, sha256=sha * 64, layout=layout,
+        statements=_stmt(rows), now=NOW,
+    )  # fmt: skip
 
 
 def _stmt(rows: list[Transaction]) -> list[Statement]:
@@ -116,24 +134,8 @@ def test_same_statement_twice_creates_no_new_lines_and_points_at_the_originals(d
     rows = [_line("100000.00", "100000.00", 5), _line("100000.00", "200000.00", 6)]
     with engine.begin() as conn:
         run_id = _started(conn)
-        first = import_statements(
-            conn,
-            run_id=run_id,
-            file_name="a.csv",
-            sha256="1" * 64,
-            layout="bca_klikbca_individual",
-            statements=_stmt(rows),
-            now=NOW,
-        )
-        second = import_statements(
-            conn,
-            run_id=run_id,
-            file_name="a-again.csv",
-            sha256="1" * 64,
-            layout="bca_klikbca_individual",
-            statements=_stmt(rows),
-            now=NOW,
-        )
+        first = _import(conn, run_id, rows, sha="1")
+        second = _import(conn, run_id, rows, file_name="a-again.csv", sha="1")
     assert len(first.new_line_ids) == 2
     assert second.new_line_ids == []
     assert second.duplicates == [(5, first.new_line_ids[0]), (6, first.new_line_ids[1])]
@@ -147,23 +149,14 @@ def test_identical_twin_transfers_without_balance_stay_two_lines_and_overlap_add
     twin = "NBMB BUDI TO RINA WULANDARI"
     with engine.begin() as conn:
         run_id = _started(conn)
-        a = import_statements(
+        a = _import(conn, run_id, [_line("50000.00", None, 2, twin)], sha="2", layout="x")
+        b = _import(
             conn,
-            run_id=run_id,
-            file_name="a.csv",
-            sha256="2" * 64,
-            layout="x",
-            statements=_stmt([_line("50000.00", None, 2, twin)]),
-            now=NOW,
-        )
-        b = import_statements(
-            conn,
-            run_id=run_id,
+            run_id,
+            [_line("50000.00", None, 2, twin), _line("50000.00", None, 3, twin)],
             file_name="b.csv",
-            sha256="3" * 64,
+            sha="3",
             layout="x",
-            statements=_stmt([_line("50000.00", None, 2, twin), _line("50000.00", None, 3, twin)]),
-            now=NOW,
         )
     assert len(a.new_line_ids) == 1
     assert b.duplicates == [(2, a.new_line_ids[0])]
@@ -176,23 +169,20 @@ def test_pending_row_takes_its_posting_date_from_the_later_export(db_url: str) -
     desc = "TRSF E-BANKING CR 0403/FTSCY/WS95031 350000.00 AGUS PRASETYO"
     with engine.begin() as conn:
         run_id = _started(conn)
-        a = import_statements(
+        a = _import(
             conn,
-            run_id=run_id,
-            file_name="a.csv",
-            sha256="4" * 64,
+            run_id,
+            [_line("350000.00", "17590000.00", 9, desc, posted=None)],
+            sha="4",
             layout="x",
-            statements=_stmt([_line("350000.00", "17590000.00", 9, desc, posted=None)]),
-            now=NOW,
         )
-        b = import_statements(
+        b = _import(
             conn,
-            run_id=run_id,
+            run_id,
+            [_line("350000.00", "17590000.00", 6, desc, posted=date(2026, 3, 5))],
             file_name="b.csv",
-            sha256="5" * 64,
+            sha="5",
             layout="x",
-            statements=_stmt([_line("350000.00", "17590000.00", 6, desc, posted=date(2026, 3, 5))]),
-            now=NOW,
         )
         row = conn.execute(select(db.bank_lines.c.posted_on, db.bank_lines.c.pending)).one()
     assert b.new_line_ids == [] and b.duplicates == [(6, a.new_line_ids[0])]
@@ -387,10 +377,7 @@ def test_persisting_the_same_decisions_with_one_new_line_writes_only_the_new_one
     with engine.begin() as conn:
         run_id = _started(conn)
         rows = [_line("165000", None, k, desc=f"TRSF {k}") for k in range(1, 4)]
-        stored = import_statements(
-            conn, run_id=run_id, file_name="a.csv", sha256="a" * 64,
-            layout="bca_klikbca_individual", statements=_stmt(rows), now=NOW,
-        )  # fmt: skip
+        stored = _import(conn, run_id, rows, sha="a")
         ids = sorted(stored.new_line_ids)
         first = persist_match(conn, run_id=run_id, result=result(ids[:2]), now=NOW)
         again = persist_match(conn, run_id=run_id, result=result(ids), now=NOW)
@@ -469,15 +456,7 @@ def _line_ids_of_imported(conn: Connection, count: int) -> list[int]:
 def _imported(conn: Connection, rows: list[Transaction]) -> list[int]:
     """``rows`` imported as one statement file; their line ids in file order."""
     run_id = _started(conn)
-    import_statements(
-        conn,
-        run_id=run_id,
-        file_name="a.csv",
-        sha256="0" * 64,
-        layout="bca_klikbca_individual",
-        statements=_stmt(rows),
-        now=NOW,
-    )
+    _import(conn, run_id, rows)
     c = db.bank_lines.c
     return [r[0] for r in conn.execute(select(c.id).order_by(c.source_line))]
 

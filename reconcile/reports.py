@@ -541,19 +541,30 @@ T = TypeVar("T")
 Later = Callable[..., Callable[[], Any]]
 
 
-def write_invoices_csv(engine_or_url: Engine | str, path: Path, invoice_nos: Sequence[str]) -> Path:
-    """invoices.csv of ``invoice_nos``; a URL: with an engine of its own (a worker process)."""
+@contextmanager
+def engine_of(engine_or_url: Engine | str) -> Iterator[Engine]:
+    """The engine given; for a URL (a call run in the report worker), an engine of its own,
+    disposed of afterwards. The cyclic collector is paused meanwhile (as in this process)."""
     from reconcile.store import make_engine
 
-    engine = make_engine(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
+    if not isinstance(engine_or_url, str):
+        with gc_paused():
+            yield engine_or_url
+        return
+    engine = make_engine(engine_or_url)
     try:
         with gc_paused():
-            with engine.connect() as conn:
-                invs = invoice_frame(conn, invoice_nos)
-            return write_csv(path, INVOICES_COLUMNS, invs)
+            yield engine
     finally:
-        if isinstance(engine_or_url, str):
-            engine.dispose()
+        engine.dispose()
+
+
+def write_invoices_csv(engine_or_url: Engine | str, path: Path, invoice_nos: Sequence[str]) -> Path:
+    """invoices.csv of ``invoice_nos``; a URL: with an engine of its own (a worker process)."""
+    with engine_of(engine_or_url) as engine:
+        with engine.connect() as conn:
+            invs = invoice_frame(conn, invoice_nos)
+        return write_csv(path, INVOICES_COLUMNS, invs)
 
 
 def in_process(engine: Engine) -> Later:

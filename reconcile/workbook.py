@@ -47,13 +47,13 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Format
 from xlsxwriter.worksheet import Worksheet
 
-from importers.base import gc_paused
 from reconcile import db
 from reconcile.calendar import BankingCalendar
 from reconcile.money import ZERO, from_sen
 from reconcile.reports import (
     Later,
     arrays_by_ids,
+    engine_of,
     format_sen,
     in_process,
     positions_of,
@@ -956,16 +956,8 @@ DETAILS_HERE = 2
 
 def line_details(engine_or_url: Engine | str, line_ids: npt.NDArray[np.int64]) -> pd.DataFrame:
     """_line_details; a URL: with an engine of its own (a worker process)."""
-    from reconcile.store import make_engine
-
-    if not isinstance(engine_or_url, str):
-        return _line_details(engine_or_url, line_ids)
-    engine = make_engine(engine_or_url)
-    try:
-        with gc_paused():
-            return _line_details(engine, line_ids)
-    finally:
-        engine.dispose()
+    with engine_of(engine_or_url) as engine:
+        return _line_details(engine, line_ids)
 
 
 def _line_details(engine: Engine, line_ids: Sequence[int] | npt.NDArray[np.int64]) -> pd.DataFrame:

@@ -8,10 +8,10 @@ manifest matches), then each measurement runs in a fresh child process, so every
 belongs to that measurement alone:
 
 * ``stages``: the steps of ``reconcile.pipeline.run`` called one by one with the same functions
-  (import: detect+parse+validate+dedup+store, load sources, match, reports), timing each and sampling
-  the job's memory (this process's resident set and its worker processes' private pages,
-  summed: ``RssSampler``) every 20 ms; beside them the *floor*: the credits and open invoices just stored, joined on
-  (amount, normalised client name) with pandas alone. Then ``reconcile.pipeline.run`` over
+  (import: detect+parse+validate+dedup+store, load sources, match, reports), timing each and
+  sampling the job's memory (this process's resident set and its worker processes' private
+  pages, summed: ``RssSampler``) every 20 ms; beside them the *floor*: the credits and open
+  invoices just stored, joined on (amount, normalised client name) with pandas alone. Then ``reconcile.pipeline.run`` over
   ``inbox_next/`` (the next day's 5,000 lines) on the same database: the incremental run;
 * ``e2e``: ``reconcile.pipeline.run`` itself, inbox → workbook and CSVs, on a fresh database.
 

@@ -125,13 +125,20 @@ def credit_refs(credits: pd.DataFrame, rules: Matching) -> pd.DataFrame:
     return found[found["key"].to_numpy() != rupiah[found["cidx"].to_numpy()]]
 
 
-def find_refs(credits: pd.DataFrame, invoices: pd.DataFrame, rules: Matching) -> pd.DataFrame:
+def find_refs(
+    credits: pd.DataFrame,
+    invoices: pd.DataFrame,
+    rules: Matching,
+    found: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """(cidx, iidx, ref) for invoice numbers found in message, then description.
 
     ``ref`` is 2 when the number carries a marker (INV, #, NO), 1 for a bare digit run. Runs
     equal to the credit's amount in rupiah are ignored; only numbers that exist are kept.
+    ``found``: :func:`credit_refs` of these credits, when already known.
     """
-    found = credit_refs(credits, rules)
+    if found is None:
+        found = credit_refs(credits, rules)
     if not len(found):
         return pd.DataFrame({"cidx": [], "iidx": [], "ref": []}, dtype=np.int64)
     keys = pd.DataFrame({"key": invoices["inv_key"], "iidx": np.arange(len(invoices))})

@@ -180,14 +180,25 @@ def _with_codes(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return frame
 
 
+def _in_line_order(credits: pd.DataFrame) -> pd.DataFrame:
+    return credits.sort_values("line_id", kind="stable").reset_index(drop=True)
+
+
+def _quoting_columns(cr: pd.DataFrame) -> dict[str, pd.Series]:
+    """The columns ``credit_refs`` reads (amounts, texts without NULL), prepared."""
+    return {
+        "amount_sen": cr["amount_sen"].astype(np.int64),
+        "message": cr["message"].fillna("").astype(str),
+        "description": cr["description"].fillna("").astype(str),
+    }
+
+
 def _prepare_credits(credits: pd.DataFrame) -> pd.DataFrame:
-    cr = credits.sort_values("line_id", kind="stable").reset_index(drop=True)
+    cr = _in_line_order(credits)
     cr = cr.assign(
         posted_on=pd.to_datetime(cr["posted_on"]).dt.normalize(),
-        amount_sen=cr["amount_sen"].astype(np.int64),
         sender_norm=normalise_names(cr["counterparty"]).to_numpy(),
-        message=cr["message"].fillna("").astype(str),
-        description=cr["description"].fillna("").astype(str),
+        **_quoting_columns(cr),
     )
     cr["sender_key"] = block_keys(cr["sender_norm"]).to_numpy()
     cr["sender_kept"] = _degree_kept(cr["counterparty"], cr["sender_norm"])
@@ -294,17 +305,82 @@ PARALLEL_MIN_CREDITS = 100_000  # from this many credits, candidates and scoring
 CHILD_WAIT_SECONDS = 120.0  # the least a parent waits for its child's answer (then 3x its own time)
 
 
+def _parallel(credits: int) -> bool:
+    return credits >= PARALLEL_MIN_CREDITS and forked.can_fork()
+
+
 def _viable(
     cr: pd.DataFrame, book: Book, aliases: pd.DataFrame, rules: Matching,
-    calendar: BankingCalendar,
+    calendar: BankingCalendar, quoted: _Forked | None = None,
 ) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:  # fmt: skip
     """The viable pairs (:func:`_viable_pairs` of :func:`_candidate_pairs`) and each credit's
     exact amount block; from ``PARALLEL_MIN_CREDITS`` credits, with a second CPU to use, in two
-    halves at once (:func:`_viable_split`): the same frame, row for row."""
-    if len(cr) >= PARALLEL_MIN_CREDITS and forked.can_fork():
-        return _viable_split(cr, book, aliases, rules, calendar)
+    halves at once (:func:`_viable_split`): the same frame, row for row. ``quoted``: the
+    credits' ``credit_refs``, being found in a child since ``decide`` began."""
+    if _parallel(len(cr)):
+        return _viable_split(cr, book, aliases, rules, calendar, quoted)
     pairs, exact_block = _candidate_pairs(cr, book, aliases, rules, calendar)
     return _viable_pairs(pairs, cr, book.invoices, book.confirmations, rules, calendar), exact_block
+
+
+def _quoted_numbers(credits: pd.DataFrame, rules: Matching) -> pd.DataFrame:
+    """``credit_refs`` of the credits as ``decide`` prepares them (in line order)."""
+    cr = _in_line_order(credits[["line_id", "amount_sen", "message", "description"]])
+    return credit_refs(cr.assign(**_quoting_columns(cr)), rules)
+
+
+def _child_quotes(channel: forked.Channel, credits: pd.DataFrame, rules: Matching) -> None:
+    channel.send(_quoted_numbers(credits, rules))
+
+
+def start_quoting(credits: pd.DataFrame, rules: Matching) -> _Forked | None:
+    """For a million credits (``PARALLEL_MIN_CREDITS``, a second CPU): the numbers they quote
+    (``credit_refs``: a scan of every text) found in a forked child from now on, for
+    :func:`decide` (``quoted=``) to take when it needs them; the caller prepares the book
+    meanwhile. None for fewer credits: ``decide`` finds them itself."""
+    if not _parallel(len(credits)):
+        return None
+    return _Forked(lambda channel: _child_quotes(channel, credits, rules), "quoted numbers")
+
+
+class _Forked:
+    """A computation started in a forked child (``forked.Child``); :meth:`answer` gives its
+    result, or computes it here should the child fail to start, die or not answer in time
+    (at least CHILD_WAIT_SECONDS, else three times what the parent spent meanwhile)."""
+
+    def __init__(self, work: Callable[[forked.Channel], None], what: str) -> None:
+        self.what = what
+        self.started = time.monotonic()
+        self.child: forked.Child | None = None
+        try:
+            self.child = forked.Child(work)
+        except OSError as e:
+            log.warning("cannot start a process for %s (%s): one process", what, e)
+
+    def answer(self, here: Callable[[], Any]) -> Any:
+        """The child's answer (the child reaped), else ``here()``."""
+        child = self.child
+        if child is None:
+            return here()
+        try:
+            wait = max(CHILD_WAIT_SECONDS, 3 * (time.monotonic() - self.started))
+            found = child.receive(wait)
+            child.close(grace=5.0)  # it has answered: it leaves at once
+            return found
+        except forked.ChildLost as e:
+            child.close()
+            log.warning(
+                "the matching process for %s stopped (%s, exit %s): computed here",
+                self.what, e, child.status,
+            )  # fmt: skip
+            return here()
+        finally:
+            child.close()
+
+    def close(self) -> None:
+        """Reap the child, killing it if it still runs (its answer is not wanted)."""
+        if self.child is not None:
+            self.child.close()
 
 
 def _credit_slice(cr: pd.DataFrame, lo: int, hi: int) -> pd.DataFrame:
@@ -349,7 +425,7 @@ def _child_half(
 
 def _viable_split(
     cr: pd.DataFrame, book: Book, aliases: pd.DataFrame, rules: Matching,
-    calendar: BankingCalendar,
+    calendar: BankingCalendar, quoted: _Forked | None = None,
 ) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:  # fmt: skip
     """:func:`_viable` in two processes: credits [0, mid) here, [mid, n) in a forked child.
 
@@ -360,49 +436,36 @@ def _viable_split(
     fork (both read every credit's texts: after the fork, each page of them a process touched,
     if only to count a reference, would be copied: ~700 MiB more at 1M lines). The parts come
     back in credit order, so the frame is the one a single process builds. If the child
-    fails, its half is computed here."""
+    fails, its half is computed here. The numbers the credits quote come from ``quoted`` when
+    given (found in another child while the credits were prepared), else are found here."""
     n, mid = len(cr), len(cr) // 2
     inv, cf = book.invoices, book.confirmations
     book.name_sides(rules)  # built once, before the fork: both halves use it
     tables = name_tables(cr, inv, cf)
-    refs = find_refs(cr, inv, rules)
+    here = lambda: credit_refs(cr, rules)  # noqa: E731
+    refs = find_refs(cr, inv, rules, quoted.answer(here) if quoted is not None else here())
     links = confirmation_links(cr, cf, rules, calendar, refs, inv) if len(cf) else None
     refs_b, links_b = _rows_between(refs, mid, n), _rows_between(links, mid, n)
     refs, links = _rows_between(refs, 0, mid), _rows_between(links, 0, mid)
     assert refs is not None and refs_b is not None
-    started = time.monotonic()
-    child: forked.Child | None = None
-    try:
-        child = forked.Child(
-            lambda channel: _child_half(
-                channel, cr, mid, n, book, aliases, rules, calendar, tables, refs_b, links_b
-            )
-        )
-    except OSError as e:
-        log.warning("cannot start a process for half of the matching (%s): one process", e)
+    second = _Forked(
+        lambda channel: _child_half(
+            channel, cr, mid, n, book, aliases, rules, calendar, tables, refs_b, links_b
+        ),
+        f"credits {mid}-{n - 1}",
+    )
     try:
         parts, pairs, block = _viable_between(
             cr, 0, mid, book, aliases, rules, calendar, tables, refs, links
         )
         del refs, links
-        answer = None
-        if child is not None:
-            try:
-                answer = child.receive(max(CHILD_WAIT_SECONDS, 3 * (time.monotonic() - started)))
-                child.close(grace=5.0)  # it has answered: it leaves at once
-            except forked.ChildLost as e:
-                child.close()
-                log.warning(
-                    "the matching process for credits %d-%d stopped (%s, exit %s): computed here",
-                    mid, n - 1, e, child.status,
-                )  # fmt: skip
-        if answer is None:
-            answer = _viable_between(
+        answer = second.answer(
+            lambda: _viable_between(
                 cr, mid, n, book, aliases, rules, calendar, tables, refs_b, links_b
             )[::2]
+        )
     finally:
-        if child is not None:
-            child.close()
+        second.close()
     parts_b, block_b = answer
     parts.extend(parts_b)
     del parts_b
@@ -870,17 +933,26 @@ def decide(
     as_of: date,
     *,
     book: Book | None = None,
+    quoted: _Forked | None = None,
 ) -> MatchResult:
     """Match incoming credits to invoices and confirmations; see docs/DESIGN.md.
 
-    ``book``: ``prepare_book(invoices, confirmations)`` when the caller has it already.
+    ``book``: ``prepare_book(invoices, confirmations)`` when the caller has it already;
+    ``quoted``: :func:`start_quoting` of these credits, started by the caller.
     """
     _require(credits, CREDIT_COLUMNS, "credits")
     _require(aliases, ("sender_norm", "client_key"), "aliases")
     calendar = BankingCalendar(rules.extra_holidays)
+    # a million credits: the numbers they quote are found in a child (started by the caller,
+    # else here) while this process prepares the book, the credits and the name blocks
+    quoted = quoted or start_quoting(credits, rules)
     book = book or prepare_book(invoices, confirmations)
-    cr, inv, cf = _prepare_credits(credits), book.invoices, book.confirmations
-    viable, exact_block = _viable(cr, book, aliases, rules, calendar)
+    try:
+        cr, inv, cf = _prepare_credits(credits), book.invoices, book.confirmations
+        viable, exact_block = _viable(cr, book, aliases, rules, calendar, quoted)
+    finally:
+        if quoted is not None:
+            quoted.close()
     viable["posted_day"] = cr["posted_on"].to_numpy()[viable["cidx"].to_numpy()]
     viable["line_id"] = cr["line_id"].to_numpy()[viable["cidx"].to_numpy()]
 

@@ -554,45 +554,55 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
     name by number; the confirmations still open or changed since; and decides its new lines
     and the open credits a change reaches (``reconcile.affected``)."""
     from reconcile.candidates import invoice_key
-    from reconcile.matching import decide, prepare_book, referenced_keys
+    from reconcile.matching import decide, prepare_book, referenced_keys, start_quoting
 
-    with engine.connect() as conn:
-        mark = store.last_match(conn)
-        if mark is not None and not _same_rules(mark, opts):
-            mark = None  # the rules changed: every open credit is decided again
-        since = mark.run_id if mark is not None else None
-        # only the prepared copies are kept (a million-line book is held through the match)
-        book = prepare_book(
-            store.load_invoices(conn, matchable_since=since),
-            store.load_confirmations(conn, open_since=since),
-        )
-        aliases = store.load_aliases(conn)
-        if mark is None:
-            credits = store.load_credits(conn)
-            open_lines = len(credits)
-        else:
-            changes = _changes(conn, book, aliases, mark)
-            credits, open_lines = _to_decide(conn, book, aliases, changes, opts)
-            wanted = referenced_keys(credits, book, opts.rules.matching)
-            if wanted:
-                closed = pd.Series(store.closed_invoice_numbers(conn, mark.run_id), dtype=object)
-                named = closed[invoice_key(closed).isin(wanted).to_numpy()].tolist()
-                book = book.with_invoices(store.load_invoices(conn, numbers=named))
-    invoices, confirmations = book.invoices, book.confirmations
-    result.counts["lines_considered"] = len(credits)
-    result.counts["lines_left_as_decided"] = open_lines - len(credits)
     rules = opts.rules.matching
-    outcome = decide(credits, invoices, confirmations, aliases, rules, opts.as_of, book=book)
-    outcome = replace(
-        outcome,
-        invoices=_changed(outcome.invoices, invoices, "invoice_no"),
-        confirmations=_changed(outcome.confirmations, confirmations, "ticket_id"),
-    )
-    # the rows the match changes (the outcome keeps only those): the run report lists them
-    result.changed_by_match = (
-        outcome.invoices["invoice_no"].astype(str).tolist(),
-        outcome.confirmations["ticket_id"].astype(str).tolist(),
-    )
+    quoted = None
+    try:
+        with engine.connect() as conn:
+            mark = store.last_match(conn)
+            if mark is not None and not _same_rules(mark, opts):
+                mark = None  # the rules changed: every open credit is decided again
+            since = mark.run_id if mark is not None else None
+            if mark is None:  # every open credit: the numbers they quote are found meanwhile
+                credits = store.load_credits(conn)
+                open_lines = len(credits)
+                quoted = start_quoting(credits, rules)
+            # only the prepared copies are kept (a million-line book is held through the match)
+            book = prepare_book(
+                store.load_invoices(conn, matchable_since=since),
+                store.load_confirmations(conn, open_since=since),
+            )
+            aliases = store.load_aliases(conn)
+            if mark is not None:
+                changes = _changes(conn, book, aliases, mark)
+                credits, open_lines = _to_decide(conn, book, aliases, changes, opts)
+                wanted = referenced_keys(credits, book, opts.rules.matching)
+                if wanted:
+                    closed = pd.Series(
+                        store.closed_invoice_numbers(conn, mark.run_id), dtype=object
+                    )
+                    named = closed[invoice_key(closed).isin(wanted).to_numpy()].tolist()
+                    book = book.with_invoices(store.load_invoices(conn, numbers=named))
+        invoices, confirmations = book.invoices, book.confirmations
+        result.counts["lines_considered"] = len(credits)
+        result.counts["lines_left_as_decided"] = open_lines - len(credits)
+        outcome = decide(
+            credits, invoices, confirmations, aliases, rules, opts.as_of, book=book, quoted=quoted
+        )
+        outcome = replace(
+            outcome,
+            invoices=_changed(outcome.invoices, invoices, "invoice_no"),
+            confirmations=_changed(outcome.confirmations, confirmations, "ticket_id"),
+        )
+        # the rows the match changes (the outcome keeps only those): the run report lists them
+        result.changed_by_match = (
+            outcome.invoices["invoice_no"].astype(str).tolist(),
+            outcome.confirmations["ticket_id"].astype(str).tolist(),
+        )
+    finally:
+        if quoted is not None:  # reaped: decide took its answer, or the run stops here
+            quoted.close()
     step("match.decided")
     with engine.begin() as conn:
         stats = store.persist_match(conn, run_id=run_id, result=outcome, now=opts.clock())

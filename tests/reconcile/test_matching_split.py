@@ -1,5 +1,6 @@
-"""decide() with candidates and scoring split over two processes (``matching._viable_split``)
-gives the frames of one process, also when the helper process dies or hangs."""
+"""decide() with candidates and scoring split over two processes (``matching._viable_split``),
+and the numbers the credits quote found in a child of their own while the credits are
+prepared, gives the frames of one process, also when a helper process dies or hangs."""
 
 from __future__ import annotations
 
@@ -107,8 +108,8 @@ def test_split_decide_gives_the_frames_of_one_process(
 ) -> None:
     started = _counting_forks(monkeypatch)
     split = _decide(inputs)
-    assert len(started) == 1
-    assert started[0].status == 0  # it answered and left by itself
+    assert len(started) == 2  # the quoted numbers, then the second half of the credits
+    assert [child.status for child in started] == [0, 0]  # they answered and left by themselves
     lines = one_process.lines
     assert len(lines) == len(inputs.credits) > 5_000
     # a realistic mix: the comparison covers every kind of outcome
@@ -149,10 +150,11 @@ def test_a_child_that_dies_is_replaced_by_the_parent(
     monkeypatch.setattr(matching, "_child_half", _dies)
     with caplog.at_level(logging.WARNING, logger="reconcile.matching"):
         split = _decide(inputs)
-    assert len(started) == 1
-    assert "computed here" in caplog.text and "exit 7" in caplog.text
-    with pytest.raises(ChildProcessError):
-        os.waitpid(started[0].pid, os.WNOHANG)  # reaped
+    assert len(started) == 2
+    assert "credits 4000-7999 stopped" in caplog.text and "exit 7" in caplog.text
+    for child in started:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(child.pid, os.WNOHANG)  # reaped
     _assert_same(one_process, split)
 
 
@@ -176,7 +178,7 @@ def test_a_child_that_dies_in_the_middle_of_its_answer_is_replaced(
     with caplog.at_level(logging.WARNING, logger="reconcile.matching"):
         split = _decide(inputs)
     assert forked.send is real_send
-    assert len(started) == 1
+    assert len(started) == 2
     assert "the pipe closed" in caplog.text and "exit 3" in caplog.text
     _assert_same(one_process, split)
 
@@ -192,10 +194,49 @@ def test_a_child_that_hangs_is_killed_and_replaced(
     with caplog.at_level(logging.WARNING, logger="reconcile.matching"):
         split = _decide(inputs)
     assert time.monotonic() - began < 60
-    assert len(started) == 1
+    assert len(started) == 2
     assert "no answer in time" in caplog.text
     assert f"exit {-9}" in caplog.text  # SIGKILL
     _assert_same(one_process, split)
+
+
+def test_a_quoting_child_that_dies_is_replaced_by_the_parent(
+    inputs: Inputs, one_process: MatchResult, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    started = _counting_forks(monkeypatch)
+    monkeypatch.setattr(matching, "_child_quotes", _dies)
+    with caplog.at_level(logging.WARNING, logger="reconcile.matching"):
+        split = _decide(inputs)
+    assert len(started) == 2
+    assert "quoted numbers stopped (the pipe closed, exit 7): computed here" in caplog.text
+    assert started[1].status == 0  # the halves went on as usual
+    _assert_same(one_process, split)
+
+
+def test_a_quoting_child_that_hangs_is_killed_and_replaced(
+    inputs: Inputs, one_process: MatchResult, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    started = _counting_forks(monkeypatch)
+    monkeypatch.setattr(matching, "CHILD_WAIT_SECONDS", 0.5)
+    monkeypatch.setattr(matching, "_child_quotes", lambda *a, **k: time.sleep(600))
+    with caplog.at_level(logging.WARNING, logger="reconcile.matching"):
+        split = _decide(inputs)
+    assert len(started) == 2
+    assert "quoted numbers stopped (no answer in time, exit -9)" in caplog.text
+    _assert_same(one_process, split)
+
+
+def test_the_quoting_child_finds_the_numbers_decide_would(inputs: Inputs) -> None:
+    """What the child sends is ``credit_refs`` of the credits as decide prepares them."""
+    rules = inputs.rules.matching
+    cr = matching._prepare_credits(inputs.credits)
+    here = matching.credit_refs(cr, rules)
+    shuffled = inputs.credits.sample(frac=1.0, random_state=3)  # any order in, line order out
+    quoted = matching._quoted_numbers(shuffled, rules)
+    assert len(here) > 1_000
+    pd.testing.assert_frame_equal(quoted, here, check_exact=True)
 
 
 def test_small_inputs_stay_in_one_process(

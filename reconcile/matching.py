@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -193,16 +194,26 @@ def _quoting_columns(cr: pd.DataFrame) -> dict[str, pd.Series]:
     }
 
 
-def _prepare_credits(credits: pd.DataFrame) -> pd.DataFrame:
+def _sender_columns(credits: pd.DataFrame) -> pd.DataFrame:
+    """What scoring reads of the senders (``counterparty``, credits in line order): the name
+    normalised, its block key, the name with a trailing degree kept, and codes of both."""
+    senders = pd.DataFrame({"counterparty": credits["counterparty"].to_numpy()})
+    senders["sender_norm"] = normalise_names(senders["counterparty"]).to_numpy()
+    senders["sender_key"] = block_keys(senders["sender_norm"]).to_numpy()
+    senders["sender_kept"] = _degree_kept(senders["counterparty"], senders["sender_norm"])
+    return _with_codes(senders, "sender_norm", "sender_kept").drop(columns="counterparty")
+
+
+def _prepare_credits(credits: pd.DataFrame, texts: _Forked | None = None) -> pd.DataFrame:
+    """The credits in line order, with what matching derives from them (``texts``: the sender
+    columns being found in a child, see :func:`start_credit_texts`)."""
     cr = _in_line_order(credits)
-    cr = cr.assign(
-        posted_on=pd.to_datetime(cr["posted_on"]).dt.normalize(),
-        sender_norm=normalise_names(cr["counterparty"]).to_numpy(),
-        **_quoting_columns(cr),
-    )
-    cr["sender_key"] = block_keys(cr["sender_norm"]).to_numpy()
-    cr["sender_kept"] = _degree_kept(cr["counterparty"], cr["sender_norm"])
-    return _with_codes(cr, "sender_norm", "sender_kept")
+    cr = cr.assign(posted_on=pd.to_datetime(cr["posted_on"]).dt.normalize(), **_quoting_columns(cr))
+    here = lambda: _sender_columns(cr)  # noqa: E731
+    senders = texts.answer(here, last=False) if texts is not None else here()
+    for column in senders.columns:
+        cr[column] = senders[column].to_numpy()
+    return cr
 
 
 def _prepare_invoices(invoices: pd.DataFrame) -> pd.DataFrame:
@@ -311,14 +322,14 @@ def _parallel(credits: int) -> bool:
 
 def _viable(
     cr: pd.DataFrame, book: Book, aliases: pd.DataFrame, rules: Matching,
-    calendar: BankingCalendar, quoted: _Forked | None = None,
+    calendar: BankingCalendar, texts: _Forked | None = None,
 ) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:  # fmt: skip
     """The viable pairs (:func:`_viable_pairs` of :func:`_candidate_pairs`) and each credit's
     exact amount block; from ``PARALLEL_MIN_CREDITS`` credits, with a second CPU to use, in two
-    halves at once (:func:`_viable_split`): the same frame, row for row. ``quoted``: the
-    credits' ``credit_refs``, being found in a child since ``decide`` began."""
+    halves at once (:func:`_viable_split`): the same frame, row for row. ``texts``: the
+    credits' ``credit_refs`` are being found in a child (:func:`start_credit_texts`)."""
     if _parallel(len(cr)):
-        return _viable_split(cr, book, aliases, rules, calendar, quoted)
+        return _viable_split(cr, book, aliases, rules, calendar, texts)
     pairs, exact_block = _candidate_pairs(cr, book, aliases, rules, calendar)
     return _viable_pairs(pairs, cr, book.invoices, book.confirmations, rules, calendar), exact_block
 
@@ -329,24 +340,33 @@ def _quoted_numbers(credits: pd.DataFrame, rules: Matching) -> pd.DataFrame:
     return credit_refs(cr.assign(**_quoting_columns(cr)), rules)
 
 
-def _child_quotes(channel: forked.Channel, credits: pd.DataFrame, rules: Matching) -> None:
-    channel.send(_quoted_numbers(credits, rules))
+def _child_texts(channel: forked.Channel, credits: pd.DataFrame, rules: Matching) -> None:
+    senders = _sender_columns(_in_line_order(credits[["line_id", "counterparty"]]))
+    # the parent reads the senders only once its book is prepared: they are written (the
+    # pipe blocks) by a thread while this process goes on with the quoted numbers
+    sending = threading.Thread(target=channel.send, args=(senders,))
+    sending.start()
+    quoted = _quoted_numbers(credits, rules)
+    sending.join()
+    channel.send(quoted)
 
 
-def start_quoting(credits: pd.DataFrame, rules: Matching) -> _Forked | None:
-    """For a million credits (``PARALLEL_MIN_CREDITS``, a second CPU): the numbers they quote
-    (``credit_refs``: a scan of every text) found in a forked child from now on, for
-    :func:`decide` (``quoted=``) to take when it needs them; the caller prepares the book
-    meanwhile. None for fewer credits: ``decide`` finds them itself."""
+def start_credit_texts(credits: pd.DataFrame, rules: Matching) -> _Forked | None:
+    """For a million credits (``PARALLEL_MIN_CREDITS``, a second CPU): what :func:`decide`
+    derives from their texts alone, found in a forked child from now on while the caller
+    prepares the book: the senders' names normalised (``_sender_columns``), then the numbers
+    the credits quote (``credit_refs``: a regex scan of every text). ``decide`` (``texts=``)
+    takes each when it needs it. None for fewer credits: ``decide`` finds them itself."""
     if not _parallel(len(credits)):
         return None
-    return _Forked(lambda channel: _child_quotes(channel, credits, rules), "quoted numbers")
+    return _Forked(lambda channel: _child_texts(channel, credits, rules), "credit texts")
 
 
 class _Forked:
-    """A computation started in a forked child (``forked.Child``); :meth:`answer` gives its
-    result, or computes it here should the child fail to start, die or not answer in time
-    (at least CHILD_WAIT_SECONDS, else three times what the parent spent meanwhile)."""
+    """A computation started in a forked child (``forked.Child``) that sends one or more
+    answers; :meth:`answer` gives the next, or computes it here should the child fail to
+    start, die or not answer in time (at least CHILD_WAIT_SECONDS, else three times what the
+    parent spent meanwhile); from a failure on, every answer is computed here."""
 
     def __init__(self, work: Callable[[forked.Channel], None], what: str) -> None:
         self.what = what
@@ -357,28 +377,29 @@ class _Forked:
         except OSError as e:
             log.warning("cannot start a process for %s (%s): one process", what, e)
 
-    def answer(self, here: Callable[[], Any]) -> Any:
-        """The child's answer (the child reaped), else ``here()``."""
+    def answer(self, here: Callable[[], Any], *, last: bool = True) -> Any:
+        """The child's next answer (``last``: the child then reaped), else ``here()``."""
         child = self.child
         if child is None:
             return here()
         try:
             wait = max(CHILD_WAIT_SECONDS, 3 * (time.monotonic() - self.started))
             found = child.receive(wait)
-            child.close(grace=5.0)  # it has answered: it leaves at once
-            return found
         except forked.ChildLost as e:
-            child.close()
+            self.close()
+            self.child = None
             log.warning(
                 "the matching process for %s stopped (%s, exit %s): computed here",
                 self.what, e, child.status,
             )  # fmt: skip
             return here()
-        finally:
-            child.close()
+        if last:
+            child.close(grace=5.0)  # it has answered: it leaves at once
+            self.child = None
+        return found
 
     def close(self) -> None:
-        """Reap the child, killing it if it still runs (its answer is not wanted)."""
+        """Reap the child, killing it if it still runs (its answers are not wanted)."""
         if self.child is not None:
             self.child.close()
 
@@ -425,7 +446,7 @@ def _child_half(
 
 def _viable_split(
     cr: pd.DataFrame, book: Book, aliases: pd.DataFrame, rules: Matching,
-    calendar: BankingCalendar, quoted: _Forked | None = None,
+    calendar: BankingCalendar, texts: _Forked | None = None,
 ) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:  # fmt: skip
     """:func:`_viable` in two processes: credits [0, mid) here, [mid, n) in a forked child.
 
@@ -436,14 +457,14 @@ def _viable_split(
     fork (both read every credit's texts: after the fork, each page of them a process touched,
     if only to count a reference, would be copied: ~700 MiB more at 1M lines). The parts come
     back in credit order, so the frame is the one a single process builds. If the child
-    fails, its half is computed here. The numbers the credits quote come from ``quoted`` when
-    given (found in another child while the credits were prepared), else are found here."""
+    fails, its half is computed here. The numbers the credits quote come from ``texts`` when
+    given (found in another child while the book was prepared), else are found here."""
     n, mid = len(cr), len(cr) // 2
     inv, cf = book.invoices, book.confirmations
     book.name_sides(rules)  # built once, before the fork: both halves use it
     tables = name_tables(cr, inv, cf)
     here = lambda: credit_refs(cr, rules)  # noqa: E731
-    refs = find_refs(cr, inv, rules, quoted.answer(here) if quoted is not None else here())
+    refs = find_refs(cr, inv, rules, texts.answer(here) if texts is not None else here())
     links = confirmation_links(cr, cf, rules, calendar, refs, inv) if len(cf) else None
     refs_b, links_b = _rows_between(refs, mid, n), _rows_between(links, mid, n)
     refs, links = _rows_between(refs, 0, mid), _rows_between(links, 0, mid)
@@ -933,26 +954,26 @@ def decide(
     as_of: date,
     *,
     book: Book | None = None,
-    quoted: _Forked | None = None,
+    texts: _Forked | None = None,
 ) -> MatchResult:
     """Match incoming credits to invoices and confirmations; see docs/DESIGN.md.
 
     ``book``: ``prepare_book(invoices, confirmations)`` when the caller has it already;
-    ``quoted``: :func:`start_quoting` of these credits, started by the caller.
+    ``texts``: :func:`start_credit_texts` of these credits, started by the caller.
     """
     _require(credits, CREDIT_COLUMNS, "credits")
     _require(aliases, ("sender_norm", "client_key"), "aliases")
     calendar = BankingCalendar(rules.extra_holidays)
-    # a million credits: the numbers they quote are found in a child (started by the caller,
-    # else here) while this process prepares the book, the credits and the name blocks
-    quoted = quoted or start_quoting(credits, rules)
+    # a million credits: what their texts alone give is found in a child (started by the
+    # caller, else here) while this process prepares the book and the credits
+    texts = texts or start_credit_texts(credits, rules)
     book = book or prepare_book(invoices, confirmations)
     try:
-        cr, inv, cf = _prepare_credits(credits), book.invoices, book.confirmations
-        viable, exact_block = _viable(cr, book, aliases, rules, calendar, quoted)
+        cr, inv, cf = _prepare_credits(credits, texts), book.invoices, book.confirmations
+        viable, exact_block = _viable(cr, book, aliases, rules, calendar, texts)
     finally:
-        if quoted is not None:
-            quoted.close()
+        if texts is not None:
+            texts.close()
     viable["posted_day"] = cr["posted_on"].to_numpy()[viable["cidx"].to_numpy()]
     viable["line_id"] = cr["line_id"].to_numpy()[viable["cidx"].to_numpy()]
 

@@ -554,20 +554,20 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
     name by number; the confirmations still open or changed since; and decides its new lines
     and the open credits a change reaches (``reconcile.affected``)."""
     from reconcile.candidates import invoice_key
-    from reconcile.matching import decide, prepare_book, referenced_keys, start_quoting
+    from reconcile.matching import decide, prepare_book, referenced_keys, start_credit_texts
 
     rules = opts.rules.matching
-    quoted = None
+    texts = None
     try:
         with engine.connect() as conn:
             mark = store.last_match(conn)
             if mark is not None and not _same_rules(mark, opts):
                 mark = None  # the rules changed: every open credit is decided again
             since = mark.run_id if mark is not None else None
-            if mark is None:  # every open credit: the numbers they quote are found meanwhile
+            if mark is None:  # every open credit: what their texts give is found meanwhile
                 credits = store.load_credits(conn)
                 open_lines = len(credits)
-                quoted = start_quoting(credits, rules)
+                texts = start_credit_texts(credits, rules)
             # only the prepared copies are kept (a million-line book is held through the match)
             book = prepare_book(
                 store.load_invoices(conn, matchable_since=since),
@@ -588,7 +588,7 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
         result.counts["lines_considered"] = len(credits)
         result.counts["lines_left_as_decided"] = open_lines - len(credits)
         outcome = decide(
-            credits, invoices, confirmations, aliases, rules, opts.as_of, book=book, quoted=quoted
+            credits, invoices, confirmations, aliases, rules, opts.as_of, book=book, texts=texts
         )
         outcome = replace(
             outcome,
@@ -601,8 +601,8 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
             outcome.confirmations["ticket_id"].astype(str).tolist(),
         )
     finally:
-        if quoted is not None:  # reaped: decide took its answer, or the run stops here
-            quoted.close()
+        if texts is not None:  # reaped: decide took its answers, or the run stops here
+            texts.close()
     step("match.decided")
     with engine.begin() as conn:
         stats = store.persist_match(conn, run_id=run_id, result=outcome, now=opts.clock())

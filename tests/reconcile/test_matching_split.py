@@ -108,7 +108,7 @@ def test_split_decide_gives_the_frames_of_one_process(
 ) -> None:
     started = _counting_forks(monkeypatch)
     split = _decide(inputs)
-    assert len(started) == 2  # the quoted numbers, then the second half of the credits
+    assert len(started) == 2  # the credits' texts, then the second half of the credits
     assert [child.status for child in started] == [0, 0]  # they answered and left by themselves
     lines = one_process.lines
     assert len(lines) == len(inputs.credits) > 5_000
@@ -200,36 +200,65 @@ def test_a_child_that_hangs_is_killed_and_replaced(
     _assert_same(one_process, split)
 
 
-def test_a_quoting_child_that_dies_is_replaced_by_the_parent(
+def test_a_texts_child_that_dies_is_replaced_by_the_parent(
     inputs: Inputs, one_process: MatchResult, monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
     started = _counting_forks(monkeypatch)
-    monkeypatch.setattr(matching, "_child_quotes", _dies)
+    monkeypatch.setattr(matching, "_child_texts", _dies)
     with caplog.at_level(logging.WARNING, logger="reconcile.matching"):
         split = _decide(inputs)
     assert len(started) == 2
-    assert "quoted numbers stopped (the pipe closed, exit 7): computed here" in caplog.text
+    assert "credit texts stopped (the pipe closed, exit 7): computed here" in caplog.text
     assert started[1].status == 0  # the halves went on as usual
     _assert_same(one_process, split)
 
 
-def test_a_quoting_child_that_hangs_is_killed_and_replaced(
+def test_a_texts_child_that_hangs_is_killed_and_replaced(
     inputs: Inputs, one_process: MatchResult, monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
     started = _counting_forks(monkeypatch)
     monkeypatch.setattr(matching, "CHILD_WAIT_SECONDS", 0.5)
-    monkeypatch.setattr(matching, "_child_quotes", lambda *a, **k: time.sleep(600))
+    monkeypatch.setattr(matching, "_child_texts", lambda *a, **k: time.sleep(600))
     with caplog.at_level(logging.WARNING, logger="reconcile.matching"):
         split = _decide(inputs)
     assert len(started) == 2
-    assert "quoted numbers stopped (no answer in time, exit -9)" in caplog.text
+    assert "credit texts stopped (no answer in time, exit -9)" in caplog.text
     _assert_same(one_process, split)
 
 
-def test_the_quoting_child_finds_the_numbers_decide_would(inputs: Inputs) -> None:
-    """What the child sends is ``credit_refs`` of the credits as decide prepares them."""
+def test_a_texts_child_that_dies_after_its_first_answer_is_replaced(
+    inputs: Inputs, one_process: MatchResult, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    """The senders arrive from the child, the quoted numbers are then found here."""
+    started = _counting_forks(monkeypatch)
+    sent: list[str] = []
+
+    def senders_only(channel: forked.Channel, credits: pd.DataFrame, rules: Any) -> None:
+        channel.send(matching._sender_columns(matching._in_line_order(credits)))
+        os._exit(5)
+
+    real_find_refs = matching.find_refs
+
+    def find_refs(cr: Any, inv: Any, rules: Any, found: Any = None) -> Any:
+        sent.append("given" if found is not None else "none")
+        return real_find_refs(cr, inv, rules, found)
+
+    monkeypatch.setattr(matching, "_child_texts", senders_only)
+    monkeypatch.setattr(matching, "find_refs", find_refs)
+    with caplog.at_level(logging.WARNING, logger="reconcile.matching"):
+        split = _decide(inputs)
+    assert len(started) == 2
+    assert "credit texts stopped (the pipe closed, exit 5): computed here" in caplog.text
+    assert sent == ["given"]  # found here after the child stopped, then handed on
+    _assert_same(one_process, split)
+
+
+def test_the_texts_child_derives_what_decide_would(inputs: Inputs) -> None:
+    """The child sends the sender columns, then ``credit_refs``, of the credits as decide
+    prepares them, in line order whatever order they come in."""
     rules = inputs.rules.matching
     cr = matching._prepare_credits(inputs.credits)
     here = matching.credit_refs(cr, rules)
@@ -237,6 +266,11 @@ def test_the_quoting_child_finds_the_numbers_decide_would(inputs: Inputs) -> Non
     quoted = matching._quoted_numbers(shuffled, rules)
     assert len(here) > 1_000
     pd.testing.assert_frame_equal(quoted, here, check_exact=True)
+    senders = matching._sender_columns(matching._in_line_order(shuffled))
+    columns = ["sender_norm", "sender_key", "sender_kept", "sender_norm_code", "sender_kept_code"]
+    assert list(senders.columns) == columns
+    pd.testing.assert_frame_equal(senders, cr[columns], check_exact=True)
+    assert (senders["sender_norm"] != "").sum() > 5_000
 
 
 def test_small_inputs_stay_in_one_process(

@@ -142,19 +142,25 @@ def _dies(*args: Any, **kwargs: Any) -> None:
     os._exit(7)
 
 
+# each helper process, and what the parent's warning calls it
+CHILDREN = {"_child_texts": "credit texts", "_child_half": "credits 4000-7999"}
+
+
+@pytest.mark.parametrize("child", CHILDREN)
 def test_a_child_that_dies_is_replaced_by_the_parent(
-    inputs: Inputs, one_process: MatchResult, monkeypatch: pytest.MonkeyPatch,
+    child: str, inputs: Inputs, one_process: MatchResult, monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
     started = _counting_forks(monkeypatch)
-    monkeypatch.setattr(matching, "_child_half", _dies)
+    monkeypatch.setattr(matching, child, _dies)
     with caplog.at_level(logging.WARNING, logger="reconcile.matching"):
         split = _decide(inputs)
-    assert len(started) == 2
-    assert "credits 4000-7999 stopped" in caplog.text and "exit 7" in caplog.text
-    for child in started:
+    assert len(started) == 2  # the other one answered as usual
+    assert f"{CHILDREN[child]} stopped (the pipe closed, exit 7): computed here" in caplog.text
+    assert sorted(c.status for c in started) == [0, 7]
+    for made in started:
         with pytest.raises(ChildProcessError):
-            os.waitpid(child.pid, os.WNOHANG)  # reaped
+            os.waitpid(made.pid, os.WNOHANG)  # reaped
     _assert_same(one_process, split)
 
 
@@ -183,48 +189,20 @@ def test_a_child_that_dies_in_the_middle_of_its_answer_is_replaced(
     _assert_same(one_process, split)
 
 
+@pytest.mark.parametrize("child", CHILDREN)
 def test_a_child_that_hangs_is_killed_and_replaced(
-    inputs: Inputs, one_process: MatchResult, monkeypatch: pytest.MonkeyPatch,
+    child: str, inputs: Inputs, one_process: MatchResult, monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
     started = _counting_forks(monkeypatch)
     monkeypatch.setattr(matching, "CHILD_WAIT_SECONDS", 0.5)
-    monkeypatch.setattr(matching, "_child_half", lambda *a, **k: time.sleep(600))
+    monkeypatch.setattr(matching, child, lambda *a, **k: time.sleep(600))
     began = time.monotonic()
     with caplog.at_level(logging.WARNING, logger="reconcile.matching"):
         split = _decide(inputs)
     assert time.monotonic() - began < 60
     assert len(started) == 2
-    assert "no answer in time" in caplog.text
-    assert f"exit {-9}" in caplog.text  # SIGKILL
-    _assert_same(one_process, split)
-
-
-def test_a_texts_child_that_dies_is_replaced_by_the_parent(
-    inputs: Inputs, one_process: MatchResult, monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:  # fmt: skip
-    started = _counting_forks(monkeypatch)
-    monkeypatch.setattr(matching, "_child_texts", _dies)
-    with caplog.at_level(logging.WARNING, logger="reconcile.matching"):
-        split = _decide(inputs)
-    assert len(started) == 2
-    assert "credit texts stopped (the pipe closed, exit 7): computed here" in caplog.text
-    assert started[1].status == 0  # the halves went on as usual
-    _assert_same(one_process, split)
-
-
-def test_a_texts_child_that_hangs_is_killed_and_replaced(
-    inputs: Inputs, one_process: MatchResult, monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:  # fmt: skip
-    started = _counting_forks(monkeypatch)
-    monkeypatch.setattr(matching, "CHILD_WAIT_SECONDS", 0.5)
-    monkeypatch.setattr(matching, "_child_texts", lambda *a, **k: time.sleep(600))
-    with caplog.at_level(logging.WARNING, logger="reconcile.matching"):
-        split = _decide(inputs)
-    assert len(started) == 2
-    assert "credit texts stopped (no answer in time, exit -9)" in caplog.text
+    assert f"{CHILDREN[child]} stopped (no answer in time, exit -9)" in caplog.text  # SIGKILL
     _assert_same(one_process, split)
 
 

@@ -577,32 +577,33 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
             if mark is not None:
                 changes = _changes(conn, book, aliases, mark)
                 credits, open_lines = _to_decide(conn, book, aliases, changes, opts)
-                wanted = referenced_keys(credits, book, opts.rules.matching)
+                wanted = referenced_keys(credits, book, rules)
                 if wanted:
                     closed = pd.Series(
                         store.closed_invoice_numbers(conn, mark.run_id), dtype=object
                     )
                     named = closed[invoice_key(closed).isin(wanted).to_numpy()].tolist()
                     book = book.with_invoices(store.load_invoices(conn, numbers=named))
-        invoices, confirmations = book.invoices, book.confirmations
-        result.counts["lines_considered"] = len(credits)
-        result.counts["lines_left_as_decided"] = open_lines - len(credits)
-        outcome = decide(
-            credits, invoices, confirmations, aliases, rules, opts.as_of, book=book, texts=texts
-        )
-        outcome = replace(
-            outcome,
-            invoices=_changed(outcome.invoices, invoices, "invoice_no"),
-            confirmations=_changed(outcome.confirmations, confirmations, "ticket_id"),
-        )
-        # the rows the match changes (the outcome keeps only those): the run report lists them
-        result.changed_by_match = (
-            outcome.invoices["invoice_no"].astype(str).tolist(),
-            outcome.confirmations["ticket_id"].astype(str).tolist(),
-        )
-    finally:
-        if texts is not None:  # reaped: decide took its answers, or the run stops here
+    except BaseException:
+        if texts is not None:  # the run stops before decide takes (and reaps) the child
             texts.close()
+        raise
+    invoices, confirmations = book.invoices, book.confirmations
+    result.counts["lines_considered"] = len(credits)
+    result.counts["lines_left_as_decided"] = open_lines - len(credits)
+    outcome = decide(
+        credits, invoices, confirmations, aliases, rules, opts.as_of, book=book, texts=texts
+    )
+    outcome = replace(
+        outcome,
+        invoices=_changed(outcome.invoices, invoices, "invoice_no"),
+        confirmations=_changed(outcome.confirmations, confirmations, "ticket_id"),
+    )
+    # the rows the match changes (the outcome keeps only those): the run report lists them
+    result.changed_by_match = (
+        outcome.invoices["invoice_no"].astype(str).tolist(),
+        outcome.confirmations["ticket_id"].astype(str).tolist(),
+    )
     step("match.decided")
     with engine.begin() as conn:
         stats = store.persist_match(conn, run_id=run_id, result=outcome, now=opts.clock())

@@ -1,6 +1,7 @@
 """decide() with candidates and scoring split over two processes (``matching._viable_split``),
-and the numbers the credits quote found in a child of their own while the credits are
-prepared, gives the frames of one process, also when a helper process dies or hangs."""
+and what the credits' texts alone give (senders' names, quoted numbers) derived in a child of
+its own while the book is prepared, gives the frames of one process, also when a helper
+process dies or hangs."""
 
 from __future__ import annotations
 

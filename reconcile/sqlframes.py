@@ -36,17 +36,69 @@ def iso_of(column: Any, dialect: str) -> Any:
     return cast(column, String)
 
 
+# how each driver's paramstyle writes one bound value of an expanded list
+_MARKS: dict[str, Callable[[str], str]] = {
+    "qmark": lambda _name: "?",
+    "format": lambda _name: "%s",
+    "pyformat": lambda name: f"%({name})s",
+}
+
+
+def driver_statement(stmt: Any, dialect: Any) -> tuple[str, Any]:
+    """A Core select as the driver's SQL text and parameters.
+
+    ``column.in_(values)`` binds its list as one expanding parameter. SQLAlchemy's own
+    expansion (``render_postcompile``) makes a bound-parameter object per value while it
+    compiles: 20,000 ids cost ~50 ms, seconds over the chunks of a million-line workbook.
+    Here the statement is compiled with the list as a placeholder and the placeholder
+    replaced by one driver mark per value (values stay bound: the text of every chunk of the
+    same size is the same statement to the driver's cache). Lists whose type converts values
+    before binding, empty lists and literal parameters take SQLAlchemy's expansion."""
+    compiled = stmt.compile(dialect=dialect)
+    late = compiled.post_compile_params
+    mark = _MARKS.get(compiled.dialect.paramstyle)
+    values = compiled.params  # a property that builds a new dict: read it once
+    simple = mark is not None and all(
+        p.expanding
+        and not p.literal_execute
+        and p.type._cached_bind_processor(dialect) is None
+        and len(values[compiled.bind_names[p]]) > 0
+        for p in late
+    )
+    if late and not simple:
+        compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        values = compiled.params
+    sql = compiled.string
+    lists: dict[str, list[str]] = {}
+    if late and simple:
+        assert mark is not None
+        for p in late:
+            name = compiled.bind_names[p]
+            names = [f"{name}_{k}" for k in range(1, len(values[name]) + 1)]
+            lists[name] = names
+            sql = sql.replace(f"__[POSTCOMPILE_{name}]", ", ".join(map(mark, names)))
+    if compiled.positional:
+        params: list[Any] = []
+        for name in compiled.positiontup or ():
+            if name in lists:
+                params.extend(values[name])
+            else:
+                params.append(values[name])
+        return sql, tuple(params)
+    named = {k: v for k, v in values.items() if k not in lists}
+    for name, names in lists.items():
+        named.update(zip(names, values[name], strict=True))
+    return sql, named
+
+
 @contextmanager
 def driver_cursor(conn: Connection, stmt: Any) -> Iterator[Any]:
     """A driver cursor that has executed a Core select, skipping SQLAlchemy's per-row result
     processing."""
-    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params: Any = compiled.params  # a property that builds a new dict: read it once
-    if compiled.positional:
-        params = tuple(params[name] for name in compiled.positiontup or ())
+    sql, params = driver_statement(stmt, conn.dialect)
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(str(compiled), params)
+        cursor.execute(sql, params)
         yield cursor
     finally:
         cursor.close()

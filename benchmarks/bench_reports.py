@@ -107,8 +107,10 @@ def _signals(rng: np.random.Generator, n: int) -> list[str]:
 
 def build(size: int, work: Path) -> dict[str, Any]:
     """The database a run of ``size`` lines leaves behind, and what the run hands to reports."""
+    import pandas as pd
+
     from reconcile import db, pipeline, store
-    from reconcile.pipeline import SeenLine
+    from reconcile.pipeline import SeenLines
 
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -298,9 +300,22 @@ def build(size: int, work: Path) -> dict[str, Any]:
             ],
         )
     engine.dispose()
-    seen = [SeenLine(r["id"], r["source_file"], r["source_line"], False) for r in lines]
+    file_index, files = pd.factorize(pd.Series([r["source_file"] for r in lines]))
+    seen = SeenLines(
+        np.array([r["id"] for r in lines], dtype=np.int64),
+        np.array([r["source_line"] for r in lines], dtype=np.int64),
+        np.zeros(len(lines), dtype=bool),
+        tuple(files),
+        file_index.astype(np.int32),
+    )
     repeats = rng.choice(n, size=n // 200, replace=False)
-    seen += [SeenLine(int(i) + 1, "repeat.csv", k + 2, True) for k, i in enumerate(repeats)]
+    seen += SeenLines(
+        (repeats + 1).astype(np.int64),
+        np.arange(2, len(repeats) + 2, dtype=np.int64),
+        np.ones(len(repeats), dtype=bool),
+        ("repeat.csv",),
+        np.zeros(len(repeats), dtype=np.int32),
+    )
     return {
         "db_url": db_url,
         "seen": seen,

@@ -39,7 +39,7 @@ from reconcile.sqlframes import (
 )
 
 if TYPE_CHECKING:
-    from reconcile.pipeline import Rejection, RunOptions, SeenLine
+    from reconcile.pipeline import Rejection, RunOptions, SeenLines
 
 log = logging.getLogger("reconcile")
 
@@ -202,17 +202,14 @@ def _objects(values: npt.NDArray[Any]) -> pd.Series:
     return pd.Series(values, dtype=object, copy=False)
 
 
-def line_frame(
-    conn: Connection, seen: Sequence[SeenLine], considered: Sequence[int]
-) -> pd.DataFrame:
+def line_frame(conn: Connection, seen: SeenLines, considered: Sequence[int]) -> pd.DataFrame:
     """One row per bank line this run saw (new or repeated, in file order), then the lines it
     reconsidered that it did not see (by id): the CSV columns, plus ``amount_sen``,
     ``decision_id``, ``decision_run_id`` and ``decided_by`` for the workbook. Columns are
     object arrays (text) and int64 (ids, source line, sen) built with numpy from the
     driver's values."""
     dialect = conn.dialect.name
-    seen_ids = np.fromiter((s.line_id for s in seen), dtype=np.int64, count=len(seen))
-    seen_duplicate = np.fromiter((s.duplicate for s in seen), dtype=bool, count=len(seen))
+    seen_ids, seen_duplicate = seen.line_id, seen.duplicate
     wanted = np.asarray(considered, dtype=np.int64)
     extra_ids = sorted_unique(wanted[~np.isin(wanted, seen_ids[~seen_duplicate])])
     line_id = np.concatenate([seen_ids, extra_ids])
@@ -267,13 +264,11 @@ def line_frame(
         "line_id": line_id,
         "source_file": _objects(
             np.concatenate(
-                [np.array([s.source_file for s in seen], dtype=object),
-                 ln["stored_file"][len(seen):]]
+                [seen.source_file, ln["stored_file"][len(seen):]]
             )
         ),
         "source_line": np.concatenate(
-            [np.fromiter((s.source_line for s in seen), np.int64, len(seen)),
-             ln["stored_line"][len(seen):].astype(np.int64)]
+            [seen.source_line, ln["stored_line"][len(seen):].astype(np.int64)]
         ),
         "duplicate": duplicate,
         "bank": _objects(ln["bank"]),
@@ -618,7 +613,7 @@ def write_run_reports(
     opts: RunOptions,
     run_id: int,
     *,
-    seen: Sequence[SeenLine],
+    seen: SeenLines,
     considered: Sequence[int],
     invoice_nos: Sequence[str],
     ticket_ids: Sequence[str],
@@ -686,6 +681,7 @@ def _write_all(
 def write_state_reports(opts: RunOptions) -> list[Path]:
     """`reconcile report`: outputs for the current state (every open line, every invoice and
     confirmation), without importing or matching."""
+    from reconcile.pipeline import SeenLines
     from reconcile.store import make_engine
 
     engine = make_engine(opts.db_url)
@@ -707,7 +703,7 @@ def write_state_reports(opts: RunOptions) -> list[Path]:
                     ).scalar_one()
                 )
                 frames = _Frames(
-                    line_frame(conn, [], open_ids),
+                    line_frame(conn, SeenLines(), open_ids),
                     confirmation_frame(
                         conn, [r[0] for r in conn.execute(select(db.confirmations.c.ticket_id))]
                     ),

@@ -90,7 +90,15 @@ def _import(
             engine.dispose()
     return (
         result,
-        [(s.line_id, s.source_file, s.source_line, s.duplicate) for s in seen],
+        list(
+            zip(
+                seen.line_id.tolist(),
+                seen.source_file.tolist(),
+                seen.source_line.tolist(),
+                seen.duplicate.tolist(),
+                strict=True,
+            )
+        ),
         tables,
     )
 

@@ -1212,7 +1212,7 @@ def _mentioning(table: SourceTable, keys: set[str]) -> np.ndarray:
 def load_confirmations_part(
     path: Path,
     rules: Rules,
-    known_invoice_nos: Callable[[], Iterable[str]],
+    known_invoice_nos: Callable[[set[str]], Iterable[str]],
     as_of: date,
     *,
     submitted_after: date | None = None,
@@ -1226,8 +1226,9 @@ def load_confirmations_part(
     file's own, reported by the caller. None when a ticket number among them is also on
     another row: which copy counts depends on the whole file, which must then be read.
 
-    ``known_invoice_nos`` gives the invoice numbers when some ticket is to be read; of them
-    only those a digit run of these tickets could name are indexed."""
+    ``known_invoice_nos(sequences)`` gives the invoice numbers when some ticket is to be read:
+    at least those whose key is one of ``sequences`` (the digit sequences these tickets' texts
+    hold, see :func:`_nameable`), more being harmless; only those are indexed."""
     table = _confirmation_table(path, rules)
     part = np.zeros(len(table), dtype=bool)
     if submitted_after is not None:
@@ -1255,7 +1256,8 @@ def load_confirmations_part(
         {name: column[part] for name, column in table.cells.items()},
         table.text_only,
     )
-    known = _nameable(known_invoice_nos(), subset, rules.matching.invoice_number_digits)
+    sequences = _digit_sequences(subset, rules.matching.invoice_number_digits)
+    known = _keyed_among(known_invoice_nos(sequences), sequences)
     return confirmations_from_table(subset, rules, known, as_of)
 
 
@@ -1263,6 +1265,12 @@ def _nameable(numbers: Iterable[str], table: SourceTable, digits: tuple[int, int
     """The invoice numbers (in their order) whose key (:func:`invoice_key`) is a digit
     sequence of the right length inside a digit run of the table's texts: the only ones its
     claims can look up (a claim is such a sequence without leading zeros)."""
+    return _keyed_among(numbers, _digit_sequences(table, digits))
+
+
+def _digit_sequences(table: SourceTable, digits: tuple[int, int]) -> set[str]:
+    """Every digit sequence of a length in ``digits`` inside a digit run of the table's
+    invoice-number field, subject or message."""
     low, high = digits
     nameable: set[str] = set()
     for column in ("invoice_no", "subject", "message"):
@@ -1271,6 +1279,12 @@ def _nameable(numbers: Iterable[str], table: SourceTable, digits: tuple[int, int
             for run in _DIGIT_RUN.findall("" if cell is None else str(cell)):
                 for size in range(low, min(high, len(run)) + 1):
                     nameable.update(run[i : i + size] for i in range(len(run) - size + 1))
+    return nameable
+
+
+def _keyed_among(numbers: Iterable[str], nameable: set[str]) -> list[str]:
+    """The invoice numbers (in their order) whose key (:func:`invoice_key`) is in
+    ``nameable``."""
     listed = pd.Series(list(numbers), dtype=object)
     if not len(listed):
         return []

@@ -175,6 +175,9 @@ invoices = Table(
     Column("reason", Text, nullable=False, default=""),
     Column("first_run_id", Integer, ForeignKey("runs.id")),
     Column("updated_run_id", Integer, ForeignKey("runs.id"), index=True),
+    # the number's digits without leading zeros (candidates.invoice_key): how credits and
+    # confirmations name an invoice, looked up without reading every number ("" when none)
+    Column("number_key", String(40), index=True),
 )
 
 invoice_history = Table(

@@ -539,7 +539,7 @@ def _reread_part(
         res = billing.load_confirmations_part(
             path,
             rules,
-            lambda: store.invoice_numbers(conn),
+            lambda keys: store.invoice_numbers_keyed(conn, keys),
             opts.as_of,
             submitted_after=after,
             mentioning={invoice_key(no) for no in added},
@@ -604,7 +604,8 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
                 wanted = referenced_keys(credits, book, rules)
                 if wanted:
                     closed = pd.Series(
-                        store.closed_invoice_numbers(conn, mark.run_id), dtype=object
+                        store.invoice_numbers_keyed(conn, wanted, closed_since=mark.run_id),
+                        dtype=object,
                     )
                     named = closed[invoice_key(closed).isin(wanted).to_numpy()].tolist()
                     book = book.with_invoices(store.load_invoices(conn, numbers=named))

@@ -7,7 +7,7 @@ file and its bookkeeping, or one run's decisions, commit atomically (or not at a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -37,7 +37,7 @@ from sqlalchemy import (
 
 from importers.billing import CONFIRMATION_COLUMNS
 from reconcile import db
-from reconcile.candidates import OPEN_STATUSES
+from reconcile.candidates import OPEN_STATUSES, invoice_key
 from reconcile.config import Rules
 from reconcile.lines import ROW_COLUMNS, EncodedFile, LineColumns, encode_file
 from reconcile.model import Statement
@@ -977,6 +977,7 @@ def upsert_invoices(
             "reason": "",
             "first_run_id": run_id,
             "updated_run_id": run_id,
+            "number_key": number_keys(new["invoice_no"]),
         },
     )
     if history:
@@ -1218,9 +1219,31 @@ def invoice_numbers(conn: Connection) -> list[str]:
     return _keys(conn, select(db.invoices.c.invoice_no))
 
 
-def closed_invoice_numbers(conn: Connection, since: int) -> list[str]:
-    """The numbers of the invoices ``load_invoices(matchable_since=since)`` leaves out."""
-    return _keys(conn, select(db.invoices.c.invoice_no).where(not_(_matchable(since))))
+def invoice_numbers_keyed(
+    conn: Connection, keys: Collection[str], *, closed_since: int | None = None
+) -> list[str]:
+    """The numbers of the invoices whose key (``number_key``: digits without leading zeros) is
+    one of ``keys``, and of those with an empty key (no digit, or only zeros: the caller's own
+    reading of the number decides for them), in number order; with ``closed_since``, of the
+    invoices ``load_invoices(matchable_since=closed_since)`` leaves out only. Index lookups:
+    a run reads the few invoices some texts name, not every number."""
+    c = db.invoices.c
+    scope = true() if closed_since is None else not_(_matchable(closed_since))
+    found = _keys(conn, select(c.invoice_no).where(and_(_unkeyed(), scope)))
+    wanted = sorted({k for k in keys if k and not k.startswith("0")})  # no key starts with 0
+    for chunk in chunks(wanted):
+        found += _keys(conn, select(c.invoice_no).where(and_(c.number_key.in_(chunk), scope)))
+    return sorted(set(found))
+
+
+def _unkeyed() -> Any:
+    c = db.invoices.c
+    return or_(c.number_key == "", c.number_key.is_(None))
+
+
+def number_keys(numbers: pd.Series) -> npt.NDArray[np.object_]:
+    """``number_key`` of each invoice number (candidates.invoice_key)."""
+    return invoice_key(numbers.astype(str)).to_numpy(dtype=object)
 
 
 def invoices_changed_in(conn: Connection, run_id: int) -> list[str]:
@@ -1434,7 +1457,7 @@ def load_invoices(
 ) -> pd.DataFrame:
     """Invoices as the matcher reads them: all of them; or with ``matchable_since`` only those
     an incremental run's candidates can come from (``_matchable``: a closed invoice is reached
-    only by its number, see ``closed_invoice_numbers``); or those of ``numbers``."""
+    only by its number, see ``invoice_numbers_keyed``); or those of ``numbers``."""
     c = db.invoices.c
     dialect = conn.dialect.name
     columns = {

@@ -714,7 +714,7 @@ def test_confirmations_submitted_after_a_day_read_as_the_whole_file_reads_them(
     whole = load_confirmations(path, RULES, ["20431", "20432"], as_of)
 
     part = load_confirmations_part(
-        path, RULES, lambda: ["20431", "20432"], as_of, submitted_after=date(2026, 3, 10)
+        path, RULES, lambda _keys: ["20431", "20432"], as_of, submitted_after=date(2026, 3, 10)
     )
 
     assert part is not None
@@ -740,7 +740,7 @@ def test_confirmations_submitted_after_a_day_need_the_whole_file_when_a_ticket_r
 
     assert (
         load_confirmations_part(
-            path, RULES, lambda: ["20431"], AS_OF, submitted_after=date(2026, 3, 10)
+            path, RULES, lambda _keys: ["20431"], AS_OF, submitted_after=date(2026, 3, 10)
         )
         is None
     )
@@ -757,7 +757,7 @@ def test_confirmations_mentioning_added_invoice_numbers_read_as_the_whole_file_r
     whole = load_confirmations(path, RULES, known, date(2026, 3, 12))
 
     part = load_confirmations_part(
-        path, RULES, lambda: known, date(2026, 3, 12), mentioning={"20432"}
+        path, RULES, lambda _keys: known, date(2026, 3, 12), mentioning={"20432"}
     )
 
     assert part is not None

@@ -282,6 +282,57 @@ def test_invoices_upserted_across_runs_keep_their_history(db_url: str) -> None:
     ]
 
 
+def test_invoices_named_by_their_digits_are_found_by_key_without_reading_every_number(
+    db_url: str,
+) -> None:
+    from reconcile.store import invoice_numbers_keyed, upsert_invoices
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    frame = _invoice_frame(
+        [("20431", 150_000_000, "Unpaid"), ("INV-0020440", 75_000_000, "Paid"),
+         ("#020431", 50_000_000, "Unpaid"), ("20442", 20_000_000, "Cancelled"),
+         ("INV-000", 10_000_000, "Unpaid"), ("WEB-ORDER", 10_000_000, "Paid")]
+    )  # fmt: skip
+    with engine.begin() as conn:
+        run1 = start_run(conn, as_of=date(2026, 3, 10), command="test", snapshot={}, now=NOW)
+        upsert_invoices(conn, run_id=run1, frame=frame, now=NOW)
+        inv = db.invoices.c
+        keys = dict(conn.execute(select(inv.invoice_no, inv.number_key)).all())
+        # 'INV-000' and 'WEB-ORDER' have no key: always returned, the caller's reading decides
+        named = invoice_numbers_keyed(conn, {"20431", "20440", "0204", "99999"})
+        closed = invoice_numbers_keyed(conn, {"20431", "20440", "20442"}, closed_since=run1)
+    engine.dispose()
+    assert keys == {"20431": "20431", "INV-0020440": "20440", "#020431": "20431",
+                    "20442": "20442", "INV-000": "", "WEB-ORDER": ""}  # fmt: skip
+    assert named == ["#020431", "20431", "INV-000", "INV-0020440", "WEB-ORDER"]
+    # closed ones only: 20442 (cancelled); not the open ones nor INV-0020440 (paid in the
+    # billing system, no money seen: a credit may still be its payment)
+    assert closed == ["20442"]
+
+
+def test_upgrade_gives_the_invoices_already_stored_their_number_keys(db_url: str) -> None:
+    from reconcile.store import invoice_numbers_keyed
+
+    engine = make_engine(db_url)
+    upgrade(engine, "0003")  # the schema before number_key
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO invoices (invoice_no, client_name, company_name, email, amount, "
+            "source_status, status, amount_received, codes, reason) VALUES "
+            "('INV-0020431', 'Budi', '', '', 1500000, 'Unpaid', 'OPEN', 0, '', ''), "
+            "('0007', 'Ani', '', '', 10000, 'Unpaid', 'OPEN', 0, '', '')"
+        )
+    upgrade(engine)
+    with engine.connect() as conn:
+        inv = db.invoices.c
+        keys = dict(conn.execute(select(inv.invoice_no, inv.number_key)).all())
+        named = invoice_numbers_keyed(conn, {"20431"})
+    engine.dispose()
+    assert keys == {"INV-0020431": "20431", "0007": "7"}
+    assert named == ["INV-0020431"]
+
+
 def test_confirmation_edited_between_runs_is_updated_and_audited(db_url: str) -> None:
     import json
 

@@ -18,7 +18,7 @@ import logging
 import os
 import shutil
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -123,14 +123,24 @@ class SeenLines:
             np.zeros(len(source_line), dtype=np.int32),
         )
 
-    def __add__(self, other: SeenLines) -> SeenLines:
-        return SeenLines(
-            np.concatenate([self.line_id, other.line_id]),
-            np.concatenate([self.source_line, other.source_line]),
-            np.concatenate([self.duplicate, other.duplicate]),
-            (*self.files, *other.files),
-            np.concatenate([self.file_index, other.file_index + len(self.files)]).astype(np.int32),
+    @classmethod
+    def joined(cls, parts: Sequence[SeenLines]) -> SeenLines:
+        """The parts one after another (one copy of each array, however many files)."""
+        if not parts:
+            return cls()
+        offsets = np.cumsum([0, *(len(p.files) for p in parts[:-1])])
+        return cls(
+            np.concatenate([p.line_id for p in parts]),
+            np.concatenate([p.source_line for p in parts]),
+            np.concatenate([p.duplicate for p in parts]),
+            tuple(name for p in parts for name in p.files),
+            np.concatenate(
+                [p.file_index + int(k) for p, k in zip(parts, offsets, strict=True)]
+            ).astype(np.int32),
         )
+
+    def __add__(self, other: SeenLines) -> SeenLines:
+        return SeenLines.joined([self, other])
 
 
 @dataclass
@@ -203,7 +213,7 @@ def import_inbox(engine: Engine, opts: RunOptions, run_id: int, result: RunResul
     """
     rules = opts.rules
     accounts = rules.account_banks()
-    seen = SeenLines()
+    seen: list[SeenLines] = []  # per file, joined once at the end
     archive = rules.path(rules.paths.archive)
     rejected = rules.path(rules.paths.rejected)
     assert archive is not None and rejected is not None
@@ -240,7 +250,7 @@ def import_inbox(engine: Engine, opts: RunOptions, run_id: int, result: RunResul
                 step("import.committed")
                 layout = read.encoded.layout
                 del read
-                seen += SeenLines.of_file(path.name, outcome)
+                seen.append(SeenLines.of_file(path.name, outcome))
                 result.counts["lines_new"] = result.counts.get("lines_new", 0) + len(
                     outcome.new_line_ids
                 )
@@ -260,7 +270,7 @@ def import_inbox(engine: Engine, opts: RunOptions, run_id: int, result: RunResul
                 step("import.archived")
     finally:
         reads.close()  # stops the workers, also when storing failed
-    return seen
+    return SeenLines.joined(seen)
 
 
 def _reject(

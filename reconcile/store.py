@@ -7,7 +7,7 @@ file and its bookkeeping, or one run's decisions, commit atomically (or not at a
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -1215,8 +1215,11 @@ def record_source_load(
 
 
 def invoice_numbers(conn: Connection) -> list[str]:
-    """Every stored invoice number (one column: what a confirmation's intake needs)."""
-    return _keys(conn, select(db.invoices.c.invoice_no))
+    """Every stored invoice number (one column: what a confirmation's intake needs), in
+    number order: where two numbers share a key ('INV-20432', '20432') the intake's index
+    keeps the last, so the order is fixed, the same as ``invoice_numbers_keyed`` gives."""
+    c = db.invoices.c
+    return _keys(conn, select(c.invoice_no).order_by(c.invoice_no))
 
 
 def invoice_numbers_keyed(
@@ -1409,12 +1412,15 @@ def load_credits(
         else:
             where = and_(where, c.id >= first, c.first_run_id > new_after, d.id.is_(None))
     stmt = select(*columns.values()).select_from(_with_decision())
+    # one object per account and day
+    more = {"shared": ("posted_on", "account_no"), "integers": ("line_id",)}
     if line_ids is not None:
         df = frame_by_ids(
-            conn, lambda ids: stmt.where(and_(where, ids)), list(line_ids), list(columns), c.id
-        )
+            conn, lambda ids: stmt.where(and_(where, ids)), list(line_ids), list(columns), c.id,
+            **more,
+        )  # fmt: skip
     else:
-        df = frame(conn, stmt.where(where), list(columns))
+        df = frame(conn, stmt.where(where), list(columns), **more)
     if df["line_id"].duplicated().any():  # one active decision per line; the latest if not
         df = df.sort_values("decision_id", na_position="first").drop_duplicates(
             "line_id", keep="last"
@@ -1471,18 +1477,32 @@ def load_invoices(
         "received_sen": sen_of(c.amount_received, dialect),
     }  # fmt: skip
     stmt = select(*columns.values())
+    # one object per day, status and outcome
+    shared = ("issued_on", "due_on", "source_status", "status", "codes", "reason")
     if numbers is not None:
-        df = frame_by_ids(conn, stmt.where, list(numbers), list(columns), c.invoice_no)
+        df = frame_by_ids(
+            conn, stmt.where, list(numbers), list(columns), c.invoice_no, shared=shared
+        )
     else:
         where = true() if matchable_since is None else _matchable(matchable_since)
-        df = frame(conn, stmt.where(where), list(columns))
+        df = frame(conn, stmt.where(where), list(columns), shared=shared)
     for col in ("amount_sen", "received_sen", "changed_run_id"):
         df[col] = df[col].astype("int64")
     for col in ("issued_on", "due_on"):
         df[col] = pd.to_datetime(df[col], format="ISO8601")
-    df["email"] = df["email"].fillna("").str.lower()
-    df["client_key"] = df["email"].where(df["email"] != "", df["client_name"].str.upper())
+    df["email"] = _per_distinct(df["email"].fillna(""), str.lower)
+    df["client_key"] = df["email"].where(
+        df["email"] != "", _per_distinct(df["client_name"], str.upper)
+    )
     return df
+
+
+def _per_distinct(values: pd.Series, f: Callable[[str], str]) -> pd.Series:
+    """``f`` of each distinct value, one object per distinct result (the values are shared:
+    ``frame(shared=...)``)."""
+    codes, distinct = pd.factorize(values.to_numpy(dtype=object))
+    out = np.array([f(v) for v in distinct.tolist()] + [""], dtype=object)[codes]
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def load_confirmations(conn: Connection, *, open_since: int | None = None) -> pd.DataFrame:

@@ -32,3 +32,22 @@ def test_a_run_that_saw_no_file_has_no_rows() -> None:
     seen = SeenLines()
     assert len(seen) == 0
     assert seen.source_file.tolist() == []
+
+
+def test_an_export_seen_again_whole_is_all_repeats_and_many_files_join_in_order() -> None:
+    rows = ImportOutcome(
+        file_id=1, source_lines=[2, 3], row_line_ids=[10, 11], new_line_ids=[10, 11]
+    )
+    again = ImportOutcome(
+        file_id=1, source_lines=[2, 3], row_line_ids=[10, 11], duplicates=[(2, 10), (3, 11)]
+    )
+    parts = [SeenLines.of_file(f"bca_{k:03d}.csv", rows) for k in range(300)]
+    parts.append(SeenLines.of_file("bca_000.csv", again))
+    seen = SeenLines.joined(parts)
+    assert len(seen) == 602
+    assert seen.source_file[[0, 1, 2, 598, 599, 600, 601]].tolist() == [
+        "bca_000.csv", "bca_000.csv", "bca_001.csv", "bca_299.csv", "bca_299.csv",
+        "bca_000.csv", "bca_000.csv",
+    ]  # fmt: skip
+    assert seen.duplicate.sum() == 2 and seen.duplicate[-2:].tolist() == [True, True]
+    assert seen.line_id[-2:].tolist() == [10, 11]

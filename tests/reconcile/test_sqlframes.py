@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import and_, select
+from sqlalchemy import and_, select, tuple_, union_all
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from reconcile import db
@@ -88,3 +88,37 @@ def test_driver_rows_of_lists_are_what_sqlalchemy_returns(db_url: str) -> None:
     assert [tuple(r) for r in ours] == [(2, "c2"), (3, "50% ?"), (7, "%(x)s")]
     assert [tuple(r) for r in ours] == [tuple(r) for r in theirs]
     assert empty == []
+
+
+def test_a_list_of_tuples_and_a_list_used_twice_read_what_sqlalchemy_reads(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    now = datetime(2026, 3, 10, 9, 0, 0)
+    with engine.begin() as conn:
+        bulk_insert(
+            conn,
+            db.runs,
+            [
+                {"id": i, "started_at": now, "as_of": date(2026, 3, 10), "command": f"c{i}",
+                 "status": "DONE"}
+                for i in range(1, 8)
+            ],
+        )  # fmt: skip
+    pairs = select(RUNS.id).where(
+        tuple_(RUNS.id, RUNS.command).in_([(2, "c2"), (3, "x"), (5, "c5")])
+    )
+    ids = [1, 4, 6]
+    twice = union_all(
+        select(RUNS.id).where(RUNS.id.in_(ids)), select(RUNS.id).where(RUNS.id.in_(ids[1:]))
+    )
+    with engine.connect() as conn:
+        got = {
+            name: sorted(r[0] for r in driver_rows(conn, stmt))
+            for name, stmt in (("pairs", pairs), ("twice", twice))
+        }
+        expected = {
+            name: sorted(r[0] for r in conn.execute(stmt))
+            for name, stmt in (("pairs", pairs), ("twice", twice))
+        }
+    engine.dispose()
+    assert got == expected == {"pairs": [2, 5], "twice": [1, 4, 4, 6, 6]}

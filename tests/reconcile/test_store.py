@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -331,6 +332,70 @@ def test_upgrade_gives_the_invoices_already_stored_their_number_keys(db_url: str
     engine.dispose()
     assert keys == {"INV-0020431": "20431", "0007": "7"}
     assert named == ["INV-0020431"]
+
+
+def test_a_partial_confirmation_read_names_the_invoice_the_whole_read_names_when_keys_collide(
+    db_url: str, tmp_path: Path
+) -> None:
+    """'INV-20432' and '20432' share a key: the intake keeps the last of them in number order,
+    whether it reads every number (a whole read) or those a ticket can name (a partial one),
+    on every database (PostgreSQL returns an unordered select in its own order)."""
+    from importers.billing import load_confirmations, load_confirmations_part
+    from reconcile.config import parse_rules
+    from reconcile.store import invoice_numbers, invoice_numbers_keyed, upsert_invoices
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        run1 = start_run(conn, as_of=date(2026, 3, 10), command="test", snapshot={}, now=NOW)
+        upsert_invoices(conn, run_id=run1, frame=_invoice_frame([("20432", 75_000_000, "Unpaid")]),
+                        now=NOW)  # fmt: skip
+        run2 = start_run(conn, as_of=date(2026, 3, 11), command="test", snapshot={}, now=NOW)
+        upsert_invoices(
+            conn, run_id=run2, frame=_invoice_frame([("INV-20432", 75_000_000, "Unpaid")]),
+            now=NOW,
+        )  # fmt: skip
+    path = tmp_path / "confirmations.csv"
+    path.write_text(
+        "ticket_id,submitted_at,name,email,subject,department,related_service,message,"
+        "invoice_no,bank_destination,amount,transfer_date,account_name,attachment\n"
+        "481525,2026-03-09 10:00:00,Siti,siti@example.com,Konfirmasi #20432,Billing,,,"
+        "INV 20432,bca,750rb,09/03/2026,SITI,\n",
+        encoding="utf-8",
+    )
+    rules = parse_rules(
+        "accounts:\n  - {bank: bca, account_no: '0372543386', holder: Erna Kurniati}\n"
+    )
+    with engine.connect() as conn:
+        whole = load_confirmations(path, rules, invoice_numbers(conn), date(2026, 3, 11))
+        part = load_confirmations_part(
+            path, rules, lambda keys: invoice_numbers_keyed(conn, keys), date(2026, 3, 11),
+            mentioning={"20432"},
+        )  # fmt: skip
+    engine.dispose()
+    assert part is not None
+    assert (
+        whole.frame["invoice_nos"].tolist() == part.frame["invoice_nos"].tolist() == ["INV-20432"]
+    )
+
+
+def test_the_migration_keys_invoice_numbers_as_the_job_does() -> None:
+    import importlib.util
+
+    import pandas as pd
+
+    from reconcile.store import number_keys
+
+    spec = importlib.util.spec_from_file_location(
+        "number_key_migration",
+        Path(__file__).parents[2] / "reconcile/migrations/versions/0004_invoice_number_key.py",
+    )
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    numbers = ["20431", "#020431", "INV-2026-0042", "INV-000", "0", "WEB-ORDER", "No. 7 / 12",
+               "\u0662\u0660\u0664\u0663\u0661", "12\u00b2"]  # fmt: skip
+    assert [migration._key(n) for n in numbers] == number_keys(pd.Series(numbers)).tolist()
 
 
 def test_confirmation_edited_between_runs_is_updated_and_audited(db_url: str) -> None:

@@ -11,9 +11,10 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 PG_URL = os.environ.get(
@@ -71,3 +72,25 @@ def scratch_database(backend: str, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE `{name}`"))
         admin.dispose()
+
+
+def engine_with_runs(url: str, commands: dict[int, str], failed: tuple[int, ...] = ()) -> Engine:
+    """An upgraded database holding runs ``id: command`` (status DONE, FAILED for ``failed``):
+    rows of a real table for tests of how selects are read."""
+    from reconcile import db
+    from reconcile.migrate import upgrade
+    from reconcile.store import bulk_insert, make_engine
+
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        bulk_insert(
+            conn,
+            db.runs,
+            [
+                {"id": i, "started_at": datetime(2026, 3, 10, 9, 0, 0), "as_of": date(2026, 3, 10),
+                 "command": command, "status": "FAILED" if i in failed else "DONE"}
+                for i, command in commands.items()
+            ],
+        )  # fmt: skip
+    return engine

@@ -149,28 +149,13 @@ def test_rows_by_ids_are_those_asked_for_whether_ranged_or_listed(
 ) -> None:
     """Dense ids are read by a range scan (the rows between dropped), sparse ones by a list of
     integer literals; both give exactly the rows asked for, on every database."""
-    from datetime import date, datetime
-
     import numpy as np
     from sqlalchemy import select
 
     from reconcile import db
-    from reconcile.migrate import upgrade
-    from reconcile.store import bulk_insert, make_engine
+    from tests.dbutil import engine_with_runs
 
-    engine = make_engine(db_url)
-    upgrade(engine)
-    now = datetime(2026, 3, 10, 9, 0, 0)
-    with engine.begin() as conn:
-        bulk_insert(
-            conn,
-            db.runs,
-            [
-                {"id": i, "started_at": now, "as_of": date(2026, 3, 10), "command": f"c{i}",
-                 "status": "DONE"}
-                for i in range(1, 301)
-            ],
-        )  # fmt: skip
+    engine = engine_with_runs(db_url, {i: f"c{i}" for i in range(1, 301)})
     monkeypatch.setattr(reports, "ID_CHUNK", 40)
     r = db.runs.c
     dense = np.arange(10, 200, dtype=np.int64)

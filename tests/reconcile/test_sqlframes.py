@@ -3,16 +3,13 @@ itself would bind them, on every database."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 import pytest
 from sqlalchemy import and_, select, tuple_, union_all
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from reconcile import db
-from reconcile.migrate import upgrade
 from reconcile.sqlframes import driver_rows, driver_statement
-from reconcile.store import bulk_insert, make_engine
+from tests.dbutil import engine_with_runs
 
 RUNS = db.runs.c
 
@@ -66,20 +63,8 @@ def test_an_empty_list_is_left_to_sqlalchemy() -> None:
 
 
 def test_driver_rows_of_lists_are_what_sqlalchemy_returns(db_url: str) -> None:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    now = datetime(2026, 3, 10, 9, 0, 0)
-    commands = {2: "c2", 3: "50% ?", 5: "c5", 7: "%(x)s", 11: "c11"}
-    with engine.begin() as conn:
-        bulk_insert(
-            conn,
-            db.runs,
-            [
-                {"id": i, "started_at": now, "as_of": date(2026, 3, 10),
-                 "command": commands.get(i, f"c{i}"), "status": "DONE" if i != 5 else "FAILED"}
-                for i in range(1, 13)
-            ],
-        )  # fmt: skip
+    commands = {i: f"c{i}" for i in range(1, 13)} | {3: "50% ?", 7: "%(x)s"}
+    engine = engine_with_runs(db_url, commands, failed=(5,))
     with engine.connect() as conn:
         ours = driver_rows(conn, _statement())
         theirs = conn.execute(_statement()).all()
@@ -91,19 +76,7 @@ def test_driver_rows_of_lists_are_what_sqlalchemy_returns(db_url: str) -> None:
 
 
 def test_a_list_of_tuples_and_a_list_used_twice_read_what_sqlalchemy_reads(db_url: str) -> None:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    now = datetime(2026, 3, 10, 9, 0, 0)
-    with engine.begin() as conn:
-        bulk_insert(
-            conn,
-            db.runs,
-            [
-                {"id": i, "started_at": now, "as_of": date(2026, 3, 10), "command": f"c{i}",
-                 "status": "DONE"}
-                for i in range(1, 8)
-            ],
-        )  # fmt: skip
+    engine = engine_with_runs(db_url, {i: f"c{i}" for i in range(1, 8)})
     pairs = select(RUNS.id).where(
         tuple_(RUNS.id, RUNS.command).in_([(2, "c2"), (3, "x"), (5, "c5")])
     )

@@ -180,9 +180,9 @@ def frame(
 ) -> pd.DataFrame:
     """A query's rows (driver tuples) as an object-column frame, no per-row inspection.
 
-    ``shared``: columns of few distinct values (a status, a date, an account, a client's
-    name on each of their invoices) holding one object per distinct value instead of one per
-    row, and ``integers``: columns made int64 where they hold no NULL (see
+    ``shared``: columns of few distinct values (a status, a date, an account) holding one
+    object per distinct value instead of one per row (columns of many, such as names, cost
+    more to read so than they save), and ``integers``: columns made int64 where they hold no NULL (see
     :func:`column_arrays`). Less memory for frames kept through a match, and for the forked
     halves of it fewer pages to copy: a process that merely reads a value writes its
     reference count."""

@@ -301,7 +301,7 @@ def build(size: int, work: Path) -> dict[str, Any]:
         )
     engine.dispose()
     file_index, files = pd.factorize(pd.Series([r["source_file"] for r in lines]))
-    seen = SeenLines(
+    listed = SeenLines(
         np.array([r["id"] for r in lines], dtype=np.int64),
         np.array([r["source_line"] for r in lines], dtype=np.int64),
         np.zeros(len(lines), dtype=bool),
@@ -309,13 +309,14 @@ def build(size: int, work: Path) -> dict[str, Any]:
         file_index.astype(np.int32),
     )
     repeats = rng.choice(n, size=n // 200, replace=False)
-    seen += SeenLines(
+    repeated = SeenLines(
         (repeats + 1).astype(np.int64),
         np.arange(2, len(repeats) + 2, dtype=np.int64),
         np.ones(len(repeats), dtype=bool),
         ("repeat.csv",),
         np.zeros(len(repeats), dtype=np.int32),
     )
+    seen = SeenLines.joined([listed, repeated])
     return {
         "db_url": db_url,
         "seen": seen,

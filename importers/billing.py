@@ -1228,7 +1228,8 @@ def load_confirmations_part(
 
     ``known_invoice_nos(sequences)`` gives the invoice numbers when some ticket is to be read:
     at least those whose key is one of ``sequences`` (the digit sequences these tickets' texts
-    hold, see :func:`_nameable`), more being harmless; only those are indexed."""
+    hold, see :func:`_digit_sequences`), more being harmless; of them only those whose key
+    is such a sequence are indexed (:func:`_keyed_among`)."""
     table = _confirmation_table(path, rules)
     part = np.zeros(len(table), dtype=bool)
     if submitted_after is not None:
@@ -1261,16 +1262,10 @@ def load_confirmations_part(
     return confirmations_from_table(subset, rules, known, as_of)
 
 
-def _nameable(numbers: Iterable[str], table: SourceTable, digits: tuple[int, int]) -> list[str]:
-    """The invoice numbers (in their order) whose key (:func:`invoice_key`) is a digit
-    sequence of the right length inside a digit run of the table's texts: the only ones its
-    claims can look up (a claim is such a sequence without leading zeros)."""
-    return _keyed_among(numbers, _digit_sequences(table, digits))
-
-
 def _digit_sequences(table: SourceTable, digits: tuple[int, int]) -> set[str]:
     """Every digit sequence of a length in ``digits`` inside a digit run of the table's
-    invoice-number field, subject or message."""
+    invoice-number field, subject or message: the keys its claims can look up (a claim is
+    such a sequence without leading zeros)."""
     low, high = digits
     nameable: set[str] = set()
     for column in ("invoice_no", "subject", "message"):

@@ -1498,8 +1498,8 @@ def load_invoices(
 
 
 def _per_distinct(values: pd.Series, f: Callable[[str], str]) -> pd.Series:
-    """``f`` of each distinct value, one object per distinct result (the values are shared:
-    ``frame(shared=...)``)."""
+    """``f`` of each distinct value, one object per distinct result: a client's e-mail and
+    name key stand on each of their invoices, held through the match."""
     codes, distinct = pd.factorize(values.to_numpy(dtype=object))
     out = np.array([f(v) for v in distinct.tolist()] + [""], dtype=object)[codes]
     return pd.Series(out, index=values.index, dtype=object)

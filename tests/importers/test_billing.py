@@ -770,7 +770,7 @@ def test_confirmations_mentioning_added_invoice_numbers_read_as_the_whole_file_r
 
 
 def test_only_invoice_numbers_a_ticket_could_name_are_indexed_for_a_partial_read() -> None:
-    from importers.billing import SourceRow, SourceTable, _nameable
+    from importers.billing import SourceRow, SourceTable, _digit_sequences, _keyed_among
 
     row = SourceRow(
         "c.csv",
@@ -782,4 +782,5 @@ def test_only_invoice_numbers_a_ticket_could_name_are_indexed_for_a_partial_read
     listed = ["20431", "INV-0020440", "20442", "9999", "0020431"]
     # keys 20431, 20440, 20442, 9999, 20431: only those inside '20440' or '020431' remain,
     # in their order (the last number of a key still wins in the index)
-    assert _nameable(listed, table, (4, 8)) == ["20431", "INV-0020440", "0020431"]
+    nameable = _keyed_among(listed, _digit_sequences(table, (4, 8)))
+    assert nameable == ["20431", "INV-0020440", "0020431"]

@@ -24,7 +24,13 @@ from sqlalchemy.engine import make_url
 from benchmarks.generate import ACCOUNTS, generate
 from reconcile import db, readahead, store
 from reconcile.config import Rules
-from reconcile.pipeline import RunOptions, RunResult, import_inbox, prepare_database
+from reconcile.pipeline import (
+    RunOptions,
+    RunResult,
+    SeenLines,
+    import_inbox,
+    prepare_database,
+)
 from tests.dbutil import scratch_database
 
 SIZE = 3000
@@ -79,8 +85,7 @@ def _import(
             with engine.begin() as conn:
                 run_id = store.start_run(conn, as_of=as_of, command="test", snapshot={}, now=NOW)
             result = RunResult(run_id=run_id, exit_code=0)
-            seen = import_inbox(engine, opts, run_id, result)
-            seen += import_inbox(engine, opts, run_id, result)
+            seen = SeenLines.joined([import_inbox(engine, opts, run_id, result) for _ in range(2)])
             with engine.connect() as conn:
                 tables = {
                     t.name: [tuple(r) for r in conn.execute(select(t).order_by(t.c.id))]

@@ -18,9 +18,9 @@ def test_files_seen_one_after_another_keep_each_row_its_file_line_and_repeat_mar
         new_line_ids=[13],
         duplicates=[(5, 11), (6, 12)],
     )
-    seen = SeenLines()
-    seen += SeenLines.of_file("mandiri_jan.csv", first)
-    seen += SeenLines.of_file("mandiri_feb.csv", second)
+    seen = SeenLines.joined(
+        [SeenLines.of_file("mandiri_jan.csv", first), SeenLines.of_file("mandiri_feb.csv", second)]
+    )
     assert len(seen) == 6
     assert seen.line_id.tolist() == [10, 11, 12, 11, 12, 13]
     assert seen.source_file.tolist() == ["mandiri_jan.csv"] * 3 + ["mandiri_feb.csv"] * 3

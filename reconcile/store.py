@@ -1308,13 +1308,21 @@ def _read_frame(conn: Connection, stmt: Any) -> pd.DataFrame:
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
-def _awaiting_decision(few: bool = False) -> Any:
+def _awaiting_decision(dialect: str, few: bool = False) -> Any:
     """Credit lines still waiting for a decision: UNMATCHED, or REVIEW, and no person decided
     them (a person's decision is never reopened). ``few``: the condition is asked of a few
-    lines (looked up per line instead of listing every person's decision first)."""
+    lines (looked up per line instead of listing every person's decision first).
+
+    Every line of the open book, on PostgreSQL: ``NOT EXISTS``, which it plans as an anti
+    join whatever its statistics say. ``NOT IN (subquery)`` is a subplan there, hashed only
+    when its estimate fits ``work_mem``: with stale statistics (autovacuum off, or not yet
+    run after a bulk load) it was not, and under a parallel scan counting the 450k open
+    lines of a million took 366 s (the same count with ``NOT EXISTS``: 1.8 s). SQLite and
+    MariaDB list the persons' decisions once (``NOT IN``): 0.18 s against 0.40 s for a
+    lookup per line on SQLite."""
     c, d = db.bank_lines.c, db.decisions.alias("by_person").c
     person = and_(d.active.is_(True), d.decided_by != "auto")
-    if few:
+    if few or dialect == "postgresql":
         not_by_person = ~exists().where(and_(d.bank_line_id == c.id, person))
     else:
         not_by_person = c.id.not_in(select(d.bank_line_id).where(person))
@@ -1334,7 +1342,8 @@ def _with_decision() -> Any:
 
 def count_open_credits(conn: Connection) -> int:
     """Credit lines still waiting for a decision (those ``load_credits`` reads)."""
-    return int(conn.execute(select(func.count()).where(_awaiting_decision())).scalar_one())
+    where = _awaiting_decision(conn.dialect.name)
+    return int(conn.execute(select(func.count()).where(where)).scalar_one())
 
 
 def any_open_credit_decided_before(conn: Connection, run_id: int) -> bool:
@@ -1400,7 +1409,7 @@ def load_credits(
         "decision_id": d.id, "decision_run_id": d.run_id,
         "candidates": d.candidates, "invoice_nos": d.invoice_nos,
     }  # fmt: skip
-    where = _awaiting_decision(few=line_ids is not None or new_after is not None)
+    where = _awaiting_decision(dialect, few=line_ids is not None or new_after is not None)
     if new_after is not None:
         # lines are numbered as they are imported: the new ones are those from the first line
         # a later run imported (its id bounds the scan; no "new" status to look lines up by)

@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -631,6 +632,14 @@ def write_run_reports(
         return _write_all(engine, opts, run_id, opts.out, frames, invoices_csv, rejections, later)
 
 
+def workbook_name(as_of: date, run_id: int, *, state: bool = False) -> str:
+    """A run's workbook, ``reconcile_<as-of>_run<id>.xlsx``; the state report's (``reconcile
+    report``, the scheduler's daily one), ``reconcile_<as-of>_state_run<id>.xlsx``, after the
+    latest run: never the name of a run's workbook, which accountants may be filling in."""
+    kind = "state_run" if state else "run"
+    return f"reconcile_{as_of.isoformat()}_{kind}{run_id}.xlsx"
+
+
 def _write_all(
     engine: Engine,
     opts: RunOptions,
@@ -643,13 +652,15 @@ def _write_all(
 ) -> list[Path]:
     """The workbook's sheets, then the rest of its packaging (workbook.build_workbook deflates
     each sheet as it is finished) in a second thread while the CSVs are written;
-    ``rejections=None``: no rejections.csv (a state report). ``invoices_csv`` writes
-    invoices.csv (or waits for the worker that does); ``later``: see _report_worker."""
+    ``rejections=None``: no rejections.csv (a state report, whose workbook has a name of its
+    own). ``invoices_csv`` writes invoices.csv (or waits for the worker that does);
+    ``later``: see _report_worker."""
     from reconcile import workbook
 
     assert frames.lines is not None and frames.confirmations is not None
+    name = workbook_name(opts.as_of, run_id, state=rejections is None)
     book = workbook.build_workbook(
-        out / f"reconcile_{opts.as_of.isoformat()}_run{run_id}.xlsx",
+        out / name,
         engine,
         opts,
         run_id,
@@ -679,8 +690,9 @@ def _write_all(
 
 
 def write_state_reports(opts: RunOptions) -> list[Path]:
-    """`reconcile report`: outputs for the current state (every open line, every invoice and
-    confirmation), without importing or matching."""
+    """`reconcile report`: outputs for the current state (every line still open or matched:
+    not the debits, fees and repeats a run ignores; every invoice and confirmation), without
+    importing or matching."""
     from reconcile.pipeline import SeenLines
     from reconcile.store import make_engine
 

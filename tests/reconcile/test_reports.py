@@ -46,6 +46,34 @@ def test_a_run_leaves_only_its_outputs_in_the_report_folder(tmp_path: Path) -> N
     ]
 
 
+def test_a_state_report_never_replaces_the_workbook_of_the_run_before_it(tmp_path: Path) -> None:
+    """Accountants fill in a run's workbook (review decisions) and apply it later: the daily
+    state report, written after that run, takes a name of its own."""
+    from reconcile.pipeline import RunOptions
+    from tests.reconcile.test_workbook import AS_OF, make_rules, run_march
+
+    r = run_march(tmp_path)
+    before = r.book.read_bytes()
+    opts = RunOptions(
+        rules=make_rules("id", ""), inbox=tmp_path / "inbox", out=r.out, db_url=r.db_url,
+        as_of=AS_OF, command="report",
+    )  # fmt: skip
+    written = reports.write_state_reports(opts)
+    names = sorted(p.name for p in r.out.iterdir())
+    assert [p.name for p in written if p.suffix == ".xlsx"] == [
+        "reconcile_2026-03-10_state_run1.xlsx"
+    ]
+    assert names == [
+        "bank_lines.csv",
+        "confirmations.csv",
+        "invoices.csv",
+        "reconcile_2026-03-10_run1.xlsx",
+        "reconcile_2026-03-10_state_run1.xlsx",
+        "rejections.csv",
+    ]
+    assert (r.out / "reconcile_2026-03-10_run1.xlsx").read_bytes() == before
+
+
 def test_a_csv_that_cannot_be_written_fails_the_report_stage(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -211,6 +211,8 @@ def import_files(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be imported; write nothing.")
     ] = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Import statement files (no matching). With --dry-run: rows, totals, period and proof only."""
     from importers import ParseContext, read_statement_file
@@ -219,6 +221,8 @@ def import_files(
     from reconcile.money import format_amount_en
 
     r = _rules(rules)
+    if not dry_run:
+        _setup_logging(r, quiet, verbose)
     ctx = ParseContext(as_of=_as_of(as_of, r), accounts=r.account_banks())
     rejected = 0
     if not dry_run:
@@ -275,9 +279,12 @@ def match(
     db: DbOpt = None,
     out: Annotated[Path | None, typer.Option(help="Folder for the workbook and CSVs.")] = None,
     as_of: AsOfOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Match what is already in the database (no file import) and write the reports."""
     r = _rules(rules)
+    _setup_logging(r, quiet, verbose)
     opts = _stored_state_options(r, db=db, out=out, as_of=as_of, command="match")
     raise typer.Exit(execute_run(opts, wait=r.schedule.lock_wait_seconds))
 
@@ -308,9 +315,12 @@ def report(
     db: DbOpt = None,
     out: Annotated[Path | None, typer.Option(help="Folder for the workbook and CSVs.")] = None,
     as_of: AsOfOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Write the workbook and CSVs for the current state without importing or matching."""
     r = _rules(rules)
+    _setup_logging(r, quiet, verbose)
     opts = _stored_state_options(r, db=db, out=out, as_of=as_of, command="report")
     opts.match = False
     from reconcile.reports import write_state_reports
@@ -506,10 +516,14 @@ def sources(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be loaded; write nothing.")
     ] = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Load invoices and confirmations (files or WHMCS) without matching; --dry-run shows them."""
 
     r = _rules(rules)
+    if not dry_run:
+        _setup_logging(r, quiet, verbose)
     opts = build_run_options(
         r,
         inbox=Path("/nonexistent-inbox"),

@@ -76,3 +76,21 @@ def test_status_after_the_sample_run_shows_inputs_counts_review_and_oldest_credi
     oldest = info["oldest_unidentified"]
     assert (oldest["amount"], oldest["counterparty"]) == ("2000000.00", "JOKO SUSILO")
     assert str(oldest["posted_on"]) == "2026-03-05"
+
+
+def test_commands_that_change_the_database_log_to_the_log_file_like_a_run(
+    tmp_path: Path,
+) -> None:
+    shutil.copytree(REPO / "sample_data", tmp_path / "sample_data")
+    shutil.copy2(REPO / "rules.yaml", tmp_path / "rules.yaml")
+    rules = str(tmp_path / "rules.yaml")
+    log_file = tmp_path / "var" / "logs" / "reconcile.log"
+    assert main(["run", "--rules", rules, "--quiet"]) == 0
+    assert main(["sources", "--rules", rules, "--quiet"]) == 0
+    for handler in logging.getLogger("reconcile").handlers:
+        handler.flush()
+    lines = log_file.read_text(encoding="utf-8").splitlines()
+    assert any(
+        "run=2 " in line and 'msg="invoices unchanged since run 1: not read again"' in line
+        for line in lines
+    ), lines

@@ -1,7 +1,7 @@
 """rules.yaml, checked once at start-up (pydantic, extra keys forbidden).
 
 Every problem is reported at once, each by key path and line in the file, e.g.
-``rules.yaml:14: matching.auto_threshold: Input should be less than or equal to 100 (got 140)``.
+``rules.yaml: line 14: matching.auto_threshold: Input should be less than or equal to 100 (got 140)``.
 """
 
 from __future__ import annotations

@@ -169,7 +169,7 @@ invoices = Table(
     Column("due_on", Date),
     Column("amount", MONEY, nullable=False),
     Column("source_status", String(30), nullable=False),  # as the billing system says
-    Column("status", String(12), nullable=False),  # OPEN | PARTIAL | PAID | REVIEW | CANCELLED
+    Column("status", String(12), nullable=False),  # OPEN | PARTIAL | PAID | CANCELLED
     Column("amount_received", MONEY, nullable=False),
     Column("codes", String(300), nullable=False, default=""),
     Column("reason", Text, nullable=False, default=""),

@@ -108,13 +108,28 @@ def test_confirmation_arriving_later_settles_the_ambiguous_credit_and_only_that(
 
 
 def test_changed_matching_rules_decide_every_open_credit_again(tmp_path: Path) -> None:
+    """Nothing new arrives, but an over-payment tolerance of Rp 50.000 now covers LINA
+    MARLINA's Rp 350.000 for invoice 20480 (Rp 300.000): every open credit is decided again
+    under the new rules, and hers is paid; the matched lines keep their first decisions."""
+    from reconcile.config import Tolerance
+
     opts = _options(tmp_path)
     run(opts)
-    stricter = opts.rules.model_copy(
-        update={"matching": opts.rules.matching.model_copy(update={"auto_threshold": 95})}
+    assert (_line(opts, 7)["status"], _line(opts, 7)["amount"]) == ("REVIEW", "350000.00")
+    tolerant = opts.rules.matching.model_copy(
+        update={"overpaid_tolerance": Tolerance(absolute=50000, percent=0)}
     )
-    again = run(replace(opts, rules=stricter))
-    assert again.counts["lines_considered"] == 4  # every credit still open
+    again = run(replace(opts, rules=opts.rules.model_copy(update={"matching": tolerant})))
+
+    assert again.counts["lines_considered"] == 4  # every credit still open: 2, 7, 12, 13
+    assert (again.counts["decisions_written"], again.counts["invoices_paid"]) == (1, 1)
+    line = _line(opts, 7)
+    assert (line["status"], line["codes"], line["invoice_nos"]) == (
+        "MATCHED", "OVERPAID;CONFIRMATION_AMOUNT_MISMATCH", "20480")  # fmt: skip
+    assert line["reason"].startswith("amount Rp 50.000 over (within tolerance); invoice #20480")
+    runs = _decision_runs(opts)
+    assert runs.pop(7) == again.run_id
+    assert set(runs.values()) == {1}  # the others were decided again to the same decision
 
 
 def test_new_line_quoting_an_invoice_an_earlier_run_paid_is_a_duplicate_payment(
@@ -170,8 +185,13 @@ def test_new_credit_contesting_an_earlier_ambiguous_credit_decides_both(tmp_path
         b = db.bank_lines.c
         new_id = conn.execute(select(func.max(b.id))).scalar_one()
     engine.dispose()
-    considered = {r["line_id"]: r["status"] for r in _rows(opts) if r["status"] != "DUPLICATE"}
-    assert considered == {"13": "REVIEW", str(new_id): "REVIEW"}
+    considered = {
+        r["line_id"]: (r["status"], r["codes"], r["reason"])
+        for r in _rows(opts)
+        if r["status"] != "DUPLICATE"
+    }
+    tie = ("REVIEW", "AMBIGUOUS", "2 invoices fit equally well (score 55): #20461, #20462")
+    assert considered == {"13": tie, str(new_id): tie}
 
 
 def test_lines_imported_before_an_undo_are_still_new_to_the_next_run(tmp_path: Path) -> None:

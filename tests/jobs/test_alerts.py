@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import shutil
 import socket
 from collections.abc import Iterator
 from email import message_from_bytes
@@ -94,5 +96,43 @@ def test_nothing_is_mailed_when_nothing_waits(smtp: tuple[Inbox, int], tmp_path:
     assert inbox.messages == []
 
 
-def test_unreachable_mail_server_is_logged_not_raised(tmp_path: Path) -> None:
-    assert maybe_send_summary(options(free_port(), tmp_path), result(1, 0, 0)) is False
+def test_unreachable_mail_server_is_logged_not_raised(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = free_port()
+    with caplog.at_level(logging.ERROR, logger="reconcile.alerts"):
+        assert maybe_send_summary(options(port, tmp_path), result(1, 0, 0)) is False
+    [record] = caplog.records
+    assert record.getMessage().startswith(f"could not send the run summary to 127.0.0.1:{port}: ")
+
+
+def test_reconcile_run_mails_its_summary_when_work_waits(
+    smtp: tuple[Inbox, int], tmp_path: Path
+) -> None:
+    """The quick-start run (3 lines to review, 1 unidentified) with mail enabled in rules.yaml."""
+    from reconcile.cli import main
+
+    inbox, port = smtp
+    repo = Path(__file__).resolve().parents[2]
+    shutil.copytree(repo / "sample_data", tmp_path / "sample_data")
+    rules = (repo / "rules.yaml").read_text(encoding="utf-8")
+    mail = rules[rules.index("mail:") :]
+    rules = rules.replace(
+        mail,
+        f"""mail:
+  enabled: true
+  host: 127.0.0.1
+  port: {port}
+  sender: reconcile@hosting.example
+  recipients: [finance@hosting.example]
+  username_env: null
+  password_env: null
+""",
+    )
+    (tmp_path / "rules.yaml").write_text(rules, encoding="utf-8")
+    assert main(["run", "--rules", str(tmp_path / "rules.yaml"), "--quiet"]) == 0
+    [(rcpt, msg)] = inbox.messages
+    assert rcpt == ["finance@hosting.example"]
+    assert msg["Subject"] == "[reconcile] run 1 2026-03-10: 3 to review, 1 unidentified, 0 rejected"
+    body = msg.get_payload(decode=True).decode("utf-8")
+    assert "reconcile_2026-03-10_run1.xlsx" in body

@@ -230,8 +230,14 @@ def test_money_for_an_invoice_already_paid_is_duplicate_payment() -> None:
     r = run([credit(1, "1500000", "BUDI SANTOSO", message="#20431")],
             [invoice("20431", "1500000", "Budi Santoso", status="PAID", received="1500000")])  # fmt: skip
     got = line(r, 1)
-    assert (got["status"], got["codes"]) == ("REVIEW", "DUPLICATE_PAYMENT")
-    assert r.invoices.to_dict("records")[0]["status"] == "PAID"
+    assert (got["status"], got["codes"], got["invoice_nos"]) == (
+        "REVIEW", "DUPLICATE_PAYMENT", "20431")  # fmt: skip
+    # the invoice keeps what it had received (no second allocation); the code is recorded
+    assert r.invoices.to_dict("records") == [
+        {"invoice_no": "20431", "status": "PAID", "received_sen": 150_000_000,
+         "codes": "DUPLICATE_PAYMENT", "reason": "money received for an invoice that is paid"}
+    ]  # fmt: skip
+    assert r.allocations.empty
 
 
 def test_same_payment_sent_twice_in_one_run_flags_the_second_as_duplicate() -> None:
@@ -288,8 +294,18 @@ def test_confirmation_naming_another_destination_is_wrong_account() -> None:
     r = run([credit(1, "1500000", "BUDI SANTOSO", message="#20431")],
             [invoice("20431", "1500000", "Budi Santoso")],
             [confirmation("882", "1500000", "Budi Santoso", invoices="20431", dest=MANDIRI)])  # fmt: skip
-    assert line(r, 1)["codes"] == "WRONG_ACCOUNT"
-    assert r.confirmations["codes"].tolist() == ["WRONG_ACCOUNT"]
+    # the money and the invoice number agree: paid, flagged for the confirmation's account
+    got = line(r, 1)
+    assert (got["status"], got["codes"], got["score"], got["confirmation_ids"]) == (
+        "MATCHED", "WRONG_ACCOUNT", 100, "882")  # fmt: skip
+    assert got["reason"].endswith("; confirmation #882 disagrees")
+    assert r.invoices[["invoice_no", "status", "received_sen", "codes"]].values.tolist() == [
+        ["20431", "PAID", 150_000_000, "WRONG_ACCOUNT"]
+    ]
+    assert r.confirmations.to_dict("records") == [
+        {"ticket_id": "882", "status": "MATCHED", "codes": "WRONG_ACCOUNT", "line_ids": "1",
+         "reason": "funds on line 1"}
+    ]  # fmt: skip
 
 
 def test_confirmation_with_another_amount_is_confirmation_amount_mismatch() -> None:
@@ -757,7 +773,8 @@ def test_part_payments_known_only_by_name_that_leave_a_balance_are_not_applied()
     r = run(credits, invoices)
     assert (line(r, 1)["status"], line(r, 1)["codes"], line(r, 1)["invoice_nos"]) == (
         "REVIEW", "UNDERPAID", "200471")  # fmt: skip
-    assert line(r, 2)["status"] != "MATCHED"
+    assert (line(r, 2)["status"], line(r, 2)["codes"], line(r, 2)["reason"]) == (
+        "UNMATCHED", "UNIDENTIFIED_CREDIT", "no invoice, confirmation or known payer fits this credit")  # fmt: skip
     assert r.allocations.empty
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from reconcile import db
 from reconcile.cli import main
@@ -360,7 +360,29 @@ def test_cli_exit_codes_for_review_and_undo(
     assert "1 applied, 0 already applied, 0 refused" in out
     assert main(["aliases", "list", "--rules", str(rules), "--db", march.db_url]) == 0
     assert "ANDI\t-> dewi@example.com" in capsys.readouterr().out
-    assert main(["undo", *common]) == 2
+    assert main(["undo", *common]) == 2  # neither --decision nor --run
+    assert "give exactly one of --decision ID or --run ID" in capsys.readouterr().err
+    engine = make_engine(march.db_url)
+    d = db.decisions.c
+    with engine.connect() as conn:
+        review_run = conn.execute(select(func.max(db.runs.c.id))).scalar_one()
+        [(replaced, line_id)] = conn.execute(
+            select(d.id, d.bank_line_id).where(d.run_id == 1, d.active.is_(False))
+        ).all()  # the automatic decision the reviewer's replaced
+        in_force = conn.execute(
+            select(d.id).where(d.bank_line_id == line_id, d.active.is_(True))
+        ).scalar_one()
+    engine.dispose()
+    # a decision replaced later is not undone before the later one is
+    assert main(["undo", "--decision", str(replaced), *common]) == 3
+    refused = capsys.readouterr()
+    assert refused.out.strip().endswith("0 decisions reversed, 1 refused")
+    assert refused.err == (
+        f"refused: decision {replaced} is not active (decision {in_force} is in force; "
+        "undo it first)\n"
+    )
+    assert main(["undo", "--run", str(review_run), *common]) == 0
+    assert capsys.readouterr().out.strip().endswith("1 decisions reversed, 0 refused")
     not_a_book = tmp_path / "notes.xlsx"
     shutil.copy(march.out / "bank_lines.csv", not_a_book)
     assert main(["review", "apply", str(not_a_book), *common]) == 2

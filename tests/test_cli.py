@@ -123,3 +123,50 @@ def test_unknown_key_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_missing_rules_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-rules", "--rules", str(tmp_path / "nope.yaml")]) == 2
     assert "nope.yaml: cannot read the file" in capsys.readouterr().err
+
+
+def test_run_flags_take_the_inbox_sources_database_and_output_they_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every path from flags, none from rules.yaml's paths: the files stay (--keep-inbox)."""
+    import shutil
+
+    data = tmp_path / "exports"
+    shutil.copytree(ROOT / "sample_data", data)
+    before = sorted(p.name for p in (data / "inbox").iterdir())
+    out, db = tmp_path / "reports", tmp_path / "books.db"
+    code = main([
+        "run", "--rules", str(ROOT / "rules.yaml"), "--inbox", str(data / "inbox"),
+        "--invoices", str(data / "invoices.csv"), "--confirmations", str(data / "confirmations.csv"),
+        "--db", f"sqlite:///{db}", "--out", str(out), "--as-of", "2026-03-10", "--keep-inbox",
+        "--quiet",
+    ])  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert printed.strip().endswith(
+        "run 1: 17 bank lines imported (0 already known), 10 invoices paid, 3 items to review, "
+        "1 credits unidentified, 0 rejected"
+    )
+    assert sorted(p.name for p in out.iterdir()) == [
+        "bank_lines.csv", "confirmations.csv", "invoices.csv", "reconcile_2026-03-10_run1.xlsx",
+        "rejections.csv",
+    ]  # fmt: skip
+    assert db.exists() and sorted(p.name for p in (data / "inbox").iterdir()) == before
+
+
+def test_import_dry_run_shows_each_statement_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bca = ROOT / "sample_data" / "inbox" / "BCA_0372543386_2026-03-02_2026-03-09.csv"
+    db = tmp_path / "books.db"
+    args = ["import", str(bca), "--rules", str(ROOT / "rules.yaml"), "--db", f"sqlite:///{db}"]
+    assert main([*args, "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == "dry run: nothing was written"
+    # the period is that of its rows (this export prints none; its name is not read)
+    assert lines[0] == (
+        "BCA_0372543386_2026-03-02_2026-03-09.csv: bca_klikbca_individual account 0372543386 "
+        "period 2026-03-02 .. 2026-03-06: 7 rows, 6 credits 7,208,500.00, "
+        "1 debits 10,000.00; proof OK"
+    )
+    assert not db.exists()

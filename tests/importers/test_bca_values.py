@@ -3,6 +3,7 @@ ever raises the project's own ValueFormatError (or RowError / FileRejected at fi
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 from datetime import date, timedelta
 from decimal import Decimal
@@ -114,14 +115,26 @@ def test_garbage_values_raise_only_value_format_error(text: str) -> None:
             parse(text)
 
 
-@given(st.text())
+@given(st.one_of(st.text(), st.from_regex(r"'?\d{1,2}/\d{1,2}(/\d{4})?", fullmatch=True)))
 def test_garbage_row_date_never_resolves_to_a_wrong_date(text: str) -> None:
+    """Whatever the cell holds, a date comes out only as the day and month it shows, its own
+    year when it shows one, else the latest such day on or before the run date."""
+    as_of = date(2026, 3, 31)
     try:
         rd = parse_row_date(text)
-        if not rd.pending:
-            resolve_date(rd, text, as_of=date(2026, 3, 31))
+        if rd.pending:
+            return
+        got = resolve_date(rd, text, as_of=as_of)
     except ValueFormatError:
-        pass
+        return
+    assert (got.day, got.month) == (rd.day, rd.month)
+    if rd.year is not None:
+        assert got.year == rd.year
+    else:  # the latest such day on or before the run date
+        assert got <= as_of
+        for year in range(got.year + 1, as_of.year + 1):
+            if rd.month != 2 or rd.day != 29 or calendar.isleap(year):
+                assert date(year, rd.month, rd.day) > as_of
 
 
 @given(st.text())

@@ -69,13 +69,16 @@ def test_waiting_run_proceeds_when_the_lock_is_released(sqlite_url: str, tmp_pat
     rules_path = make_workspace(tmp_path / "ws", sqlite_url, lock_wait_seconds=120, junk=False)
     rules = load_rules(rules_path)
     log_file = tmp_path / "ws" / "var" / "logs" / "reconcile.log"
+    archive = tmp_path / "ws" / "var" / "archive"
     with run_lock(rules, sqlite_url, wait_seconds=0):
         proc = start_run(rules_path)
         wait_for_log(log_file, "waiting up to 120 s", proc)
-        held_until = time.monotonic()
+        time.sleep(1.0)
+        # while the lock is held the run waits: still alive, nothing imported or moved
+        assert proc.poll() is None
+        assert not archive.exists()
     _out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
-    assert time.monotonic() >= held_until
     assert sorted(p.name for p in (tmp_path / "ws" / "var" / "archive").iterdir()) == sorted(
         STATEMENTS
     )

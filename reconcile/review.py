@@ -478,7 +478,13 @@ def _apply_row(
         status = "MATCHED"
         nos = ";".join(no for no, _ in plan)
         verb = "approved" if r.action == "approve" else "assigned"
-        reason = f"{verb} by {actor}: " + ", ".join(f"#{no} {_rp(a)}" for no, a in plan) + note
+        # a part of the credit left unallocated is money received for nothing yet: said, and
+        # coded OVERPAID, so that it appears on the mismatch sheet instead of nowhere
+        left = line.amount - sum((a for _, a in plan), ZERO)
+        rest = f"; {_rp(left)} of the credit {_rp(line.amount)} not allocated" if left > 0 else ""
+        reason = (
+            f"{verb} by {actor}: " + ", ".join(f"#{no} {_rp(a)}" for no, a in plan) + rest + note
+        )
         if r.action == "approve" and current is not None:
             line_codes = [c for c in current.codes.split(";") if c and c != "AMBIGUOUS"]
         for no, amount in plan:
@@ -490,6 +496,8 @@ def _apply_row(
                 line_codes.append("OVERPAID")
         if len(plan) > 1 and "COMBINED_PAYMENT" not in line_codes:
             line_codes.append("COMBINED_PAYMENT")
+        if left > 0 and "OVERPAID" not in line_codes:
+            line_codes.append("OVERPAID")
     elif r.action == "reject":
         status, nos = "UNMATCHED", ""
         proposed = (current.invoice_nos or current.candidates) if current is not None else ""

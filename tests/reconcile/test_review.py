@@ -187,6 +187,26 @@ def test_approving_an_ambiguous_line_asks_for_an_invoice(
     ]
 
 
+def test_part_of_a_credit_left_unallocated_is_said_and_coded_overpaid(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    """Rp 250.000 of line 5's Rp 300.000 assigned to invoice 20450: the invoice is partly
+    paid, and the Rp 50.000 left over is named on the line and coded, not lost from view."""
+    path = fill(
+        march.book, "Perlu Review", {5: ("Alokasikan ke tagihan", "20450", 250000, None)},
+        tmp_path / "reviewed.xlsx",
+    )  # fmt: skip
+    assert apply(engine, path).refused == []
+    decided = state(engine)["decisions"][5]
+    assert decided[:5] == ("MATCHED", "review", 0, "UNDERPAID;OVERPAID", "20450")
+    assert decided[5] == (
+        "assigned by rina: #20450 Rp 250.000,00; Rp 50.000,00 of the credit Rp 300.000,00 "
+        "not allocated"
+    )
+    part = invoice(engine, "20450")
+    assert (part.status, part.amount_received) == ("PARTIAL", Decimal("250000.00"))
+
+
 def test_an_amount_larger_than_the_credit_is_refused(
     march: Run, engine: Engine, tmp_path: Path
 ) -> None:

@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -955,11 +955,14 @@ def decide(
     *,
     book: Book | None = None,
     texts: _Forked | None = None,
+    statements_until: Mapping[str, date] | None = None,
 ) -> MatchResult:
     """Match incoming credits to invoices and confirmations; see docs/DESIGN.md.
 
     ``book``: ``prepare_book(invoices, confirmations)`` when the caller has it already;
-    ``texts``: :func:`start_credit_texts` of these credits, started by the caller.
+    ``texts``: :func:`start_credit_texts` of these credits, started by the caller;
+    ``statements_until``: per company account, the last day its imported statements cover
+    (:func:`funds_overdue`; None: every account taken as covered up to ``as_of``).
     """
     _require(credits, CREDIT_COLUMNS, "credits")
     _require(aliases, ("sender_norm", "client_key"), "aliases")
@@ -1169,7 +1172,9 @@ def decide(
         }
     ).sort_values(["line_id", "invoice_no"], ignore_index=True)
     invoices_out = _invoice_outcomes(inv, alloc, pd.concat(invoice_codes, ignore_index=True), rules)
-    confirmations_out = _confirmation_outcomes(cf, cr, lines, link, rules, calendar, as_of)
+    confirmations_out = _confirmation_outcomes(
+        cf, cr, lines, link, rules, calendar, as_of, statements_until
+    )
     return MatchResult(
         lines=lines,
         allocations=alloc_out,
@@ -1237,6 +1242,33 @@ def _invoice_outcomes(
     )
 
 
+def funds_overdue(
+    deadline: npt.NDArray[np.datetime64],
+    dest_account_no: npt.NDArray[np.object_],
+    dest_not_ours: npt.NDArray[np.bool_],
+    as_of: date,
+    statements_until: Mapping[str, date] | None,
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """(overdue, unseen) per confirmation whose money no credit brought. Overdue: its
+    deadline has passed and the statements of the account it names (every company account
+    when it names none) cover that day, so the money would have been seen: NO_FUNDS.
+    Unseen: the deadline has passed but those statements stop before it (the money may be
+    on one not imported yet): still waiting. Money sent to an account not the company's is
+    never seen: overdue at the deadline. ``statements_until`` None: all covered."""
+    passed = deadline < np.datetime64(as_of, "D")
+    if statements_until is None:
+        return passed, np.zeros(len(deadline), dtype=bool)
+    until = {k: np.datetime64(v, "D") for k, v in statements_until.items()}
+    none = np.datetime64("NaT")
+    everywhere = min(until.values()) if until else none
+    reach = np.array(
+        [until.get(a, none) if a else everywhere for a in dest_account_no.tolist()],
+        dtype="datetime64[D]",
+    )
+    covered = dest_not_ours | (~np.isnat(reach) & (reach >= deadline))
+    return passed & covered, passed & ~covered
+
+
 def _confirmation_outcomes(
     cf: pd.DataFrame,
     cr: pd.DataFrame,
@@ -1245,8 +1277,10 @@ def _confirmation_outcomes(
     rules: Matching,
     calendar: BankingCalendar,
     as_of: date,
+    statements_until: Mapping[str, date] | None = None,
 ) -> pd.DataFrame:
-    """Every confirmation: funded by a credit of this run or an earlier one, or still waiting."""
+    """Every confirmation: funded by a credit of this run or an earlier one, or still waiting
+    (past its deadline only once the statements that would show the money are in)."""
     m = len(cf)
     link = link.sort_values(["fidx", "cidx"])
     line_codes = lines["codes"].to_numpy()[link["cidx"].to_numpy()]
@@ -1283,7 +1317,10 @@ def _confirmation_outcomes(
     linked_before = (cf["status"] == "REVIEW") & (cf["line_ids"] != "") & ~decided_here
     earlier = ((cf["status"] == "MATCHED") | linked_before).to_numpy()
     no_date = cf["transfer_day"].isna().to_numpy()
-    overdue = deadline < np.datetime64(as_of, "D")
+    dest = cf["dest_account_no"].to_numpy(dtype=object)
+    overdue, unseen = funds_overdue(
+        deadline, dest, cf["dest_not_ours"].to_numpy(dtype=bool), as_of, statements_until
+    )
     conds = [has_link, invalid, earlier, no_date, overdue]
     wait = rules.confirmation_funds_wait_days
     state = np.select(
@@ -1296,12 +1333,17 @@ def _confirmation_outcomes(
                 Code.CONFIRMATION_WITHOUT_FUNDS.value], "")  # fmt: skip
     out_ids = np.select(conds, [ids, "", cf["line_ids"].to_numpy(dtype=object), "", ""], "")
     funds = np.array([f"funds on line {x}" for x in ids.tolist()], dtype=object)
+    waiting = np.full(m, "waiting for the money to arrive", dtype=object)
+    days = pd.Series(deadline).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    for k in np.flatnonzero(unseen).tolist():
+        where = f"account {dest[k]}" if dest[k] else "the company accounts"
+        waiting[k] = f"waiting for statements of {where} through {days[k]}"
     out_reason = np.select(
         conds,
         [funds, cf["intake_reason"].to_numpy(dtype=object), cf["reason"].to_numpy(dtype=object),
          "no transfer date to look for the money",
          f"no money {wait} banking days after the confirmed date"],
-        "waiting for the money to arrive",
+        waiting,
     )  # fmt: skip
     return pd.DataFrame(
         {

@@ -605,6 +605,7 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
                 store.load_confirmations(conn, open_since=since),
             )
             aliases = store.load_aliases(conn)
+            covered = store.statements_until(conn)
             if mark is not None:
                 changes = _changes(conn, book, aliases, mark)
                 credits, open_lines = _to_decide(conn, book, aliases, changes, opts)
@@ -624,8 +625,9 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
     result.counts["lines_considered"] = len(credits)
     result.counts["lines_left_as_decided"] = open_lines - len(credits)
     outcome = decide(
-        credits, invoices, confirmations, aliases, rules, opts.as_of, book=book, texts=texts
-    )
+        credits, invoices, confirmations, aliases, rules, opts.as_of, book=book, texts=texts,
+        statements_until=covered,
+    )  # fmt: skip
     outcome = replace(
         outcome,
         invoices=_changed(outcome.invoices, invoices, "invoice_no"),

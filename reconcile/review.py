@@ -349,18 +349,33 @@ def _confirmations_paid(
     ]
 
 
-def _confirmation_unfunded(conf: Any, rules: Matching, as_of: Any) -> dict[str, str]:
-    """What the matcher says of a confirmation no credit funds (see matching.py)."""
+def _confirmation_unfunded(
+    conn: Connection, conf: Any, rules: Matching, as_of: Any
+) -> dict[str, str]:
+    """What the matcher says of a confirmation no credit funds (matching.funds_overdue)."""
+    from reconcile.matching import funds_overdue
+    from reconcile.store import statements_until
+
     wait = rules.confirmation_funds_wait_days
     if conf.transfer_date is None:
         return {"status": "REVIEW", "codes": "", "line_ids": "",
                 "reason": "no transfer date to look for the money"}  # fmt: skip
     deadline = BankingCalendar(rules.extra_holidays).add_one(conf.transfer_date, wait)
-    if deadline < as_of:
+    dest = conf.dest_account_no or ""
+    overdue, unseen = funds_overdue(
+        np.array([deadline], dtype="datetime64[D]"), np.array([dest], dtype=object),
+        np.array([bool(conf.dest_not_ours)]), as_of, statements_until(conn),
+    )  # fmt: skip
+    if overdue[0]:
         return {"status": "NO_FUNDS", "codes": Code.CONFIRMATION_WITHOUT_FUNDS.value,
                 "line_ids": "", "reason": f"no money {wait} banking days after the confirmed date"}  # fmt: skip
-    return {"status": "AWAITING_FUNDS", "codes": "", "line_ids": "",
-            "reason": "waiting for the money to arrive"}  # fmt: skip
+    where = f"account {dest}" if dest else "the company accounts"
+    waiting = (
+        f"waiting for statements of {where} through {deadline.isoformat()}"
+        if unseen[0]
+        else "waiting for the money to arrive"
+    )
+    return {"status": "AWAITING_FUNDS", "codes": "", "line_ids": "", "reason": waiting}
 
 
 def _set_confirmation(
@@ -584,7 +599,7 @@ def _apply_row(
                 "reason": f"matched in review by {actor}: line {r.line_id}",
             }
         else:
-            after = _confirmation_unfunded(conf, rules, as_of)
+            after = _confirmation_unfunded(conn, conf, rules, as_of)
             verb = "rejected" if r.action == "reject" else "not a customer payment"
             after["reason"] += f" (line {r.line_id} {verb}, decided by {actor})"
         _set_confirmation(

@@ -1543,6 +1543,23 @@ def load_confirmations(conn: Connection, *, open_since: int | None = None) -> pd
     return df
 
 
+def statements_until(conn: Connection) -> dict[str, date]:
+    """Per company account, the last day its imported statements cover (the latest period
+    end: printed by the export, else its latest dated row, ``validate``): a confirmation's
+    money cannot be missing from days no statement covers yet."""
+    f = db.statement_files.c
+    stmt = (
+        select(f.account_no, func.max(f.period_end))
+        .where(and_(f.status == "IMPORTED", f.period_end.is_not(None)))
+        .group_by(f.account_no)
+    )
+    out: dict[str, date] = {}
+    for account, day in conn.execute(stmt):
+        if account is not None and day is not None:
+            out[str(account)] = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+    return out
+
+
 def load_aliases(conn: Connection) -> pd.DataFrame:
     c = db.payer_aliases.c
     return _read_frame(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import shutil
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -226,3 +227,44 @@ def test_lines_imported_before_an_undo_are_still_new_to_the_next_run(tmp_path: P
     # the import's line alone: the undo run is no matching run, nothing else changed since
     assert (after.counts["lines_considered"], after.counts["lines_left_as_decided"]) == (1, 5)
     assert decided == after.run_id
+
+
+def _bca_export(opts: RunOptions, day: str, amount: str, remark: str) -> None:
+    """A BCA export of one credit on ``day`` (dd/mm/yyyy): the statements then cover it."""
+    start = Decimal("22198500.00")
+    end = start + Decimal(amount)
+    d, m, y = day.split("/")
+    (opts.inbox / f"BCA_0372543386_{y}-{m}-{d}_{y}-{m}-{d}.csv").write_text(
+        "Account No.,=,'0372543386\nName,=,RINA WULANDARI      \nCurrency,=,IDR\n\n"
+        "Date,Description,Branch,Amount,,Balance\n"
+        f"'{day},TRSF E-BANKING CR 1103/FTSCY/WS95031 {amount}{remark},"
+        f"'0000,{amount},CR,{end}\n\n"
+        f"Starting Balance,=,{start}\nCredit,=,{amount}\nDebet,=,0.00\n"
+        f"Ending Balance,=,{end}\n",
+        encoding="utf-8",
+    )
+
+
+def _confirmation(opts: RunOptions, ticket: str) -> tuple[str, str, str]:
+    with (opts.out / "confirmations.csv").open(encoding="utf-8", newline="") as fh:
+        [row] = [r for r in csv.DictReader(fh) if r["ticket_id"] == ticket]
+    return row["status"], row["codes"], row["reason"]
+
+
+def test_no_funds_is_said_only_once_the_statements_cover_the_deadline(tmp_path: Path) -> None:
+    """Months later, a confirmation's deadline has long passed, but no BCA statement reaches
+    it yet: the money may be on the next export, so it waits. The Mandiri transfer confirmed
+    for 2 March, whose statements run to 6 March, is NO_FUNDS. Once a BCA export covering
+    11 March arrives without Yanti's money, hers is NO_FUNDS too."""
+    opts = replace(_options(tmp_path), as_of=date(2026, 12, 1))
+    run(opts)
+    assert _confirmation(opts, "481530") == (
+        "AWAITING_FUNDS", "", "waiting for statements of account 0372543386 through 2026-03-11")  # fmt: skip
+    assert _confirmation(opts, "481531") == (
+        "NO_FUNDS", "CONFIRMATION_WITHOUT_FUNDS", "no money 2 banking days after the confirmed date")  # fmt: skip
+    _bca_export(opts, "11/03/2026", "275000.00", " AGUS WIBOWO")
+
+    run(opts)
+
+    assert _confirmation(opts, "481530") == (
+        "NO_FUNDS", "CONFIRMATION_WITHOUT_FUNDS", "no money 2 banking days after the confirmed date")  # fmt: skip

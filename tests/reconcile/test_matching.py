@@ -6,6 +6,7 @@ import json
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -869,3 +870,23 @@ def test_closed_invoices_added_to_a_book_give_the_book_prepared_from_all() -> No
             want.sort_values(["key", "iidx"]).reset_index(drop=True),
             obj=kind,
         )
+
+
+def test_funds_are_overdue_only_where_the_statements_cover_the_deadline() -> None:
+    from reconcile.matching import funds_overdue
+
+    deadline = np.array(["2026-03-11"] * 5, dtype="datetime64[D]")
+    dest = np.array(["0372543386", "1370010136428", "", "", "9999999999"], dtype=object)
+    not_ours = np.array([False, False, False, False, True])
+    until = {"0372543386": date(2026, 3, 6), "1370010136428": date(2026, 3, 12)}
+    overdue, unseen = funds_overdue(deadline, dest, not_ours, date(2026, 12, 1), until)
+    # BCA stops on 6 March: waiting; Mandiri reaches 12 March: overdue; no account named: every
+    # account must reach it (BCA does not); money sent elsewhere is never seen: overdue
+    assert overdue.tolist() == [False, True, False, False, True]
+    assert unseen.tolist() == [True, False, True, True, False]
+    # before the deadline nothing is overdue or unseen; without coverage data, the date decides
+    early = funds_overdue(deadline, dest, not_ours, date(2026, 3, 11), until)
+    assert [a.tolist() for a in early] == [[False] * 5, [False] * 5]
+    assert funds_overdue(deadline, dest, not_ours, date(2026, 12, 1), None)[0].all()
+    assert funds_overdue(deadline, dest, not_ours, date(2026, 12, 1), {})[0].tolist() == [
+        False, False, False, False, True]  # fmt: skip

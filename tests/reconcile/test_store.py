@@ -747,3 +747,31 @@ def test_mariadb_half_migrated_tables_holding_rows_are_never_dropped(tmp_path: P
         with engine.connect() as conn:
             assert conn.execute(select(db.accounts.c.account_no)).scalars().all() == ["0372543386"]
         engine.dispose()
+
+
+def test_statements_cover_each_account_up_to_their_latest_period_end(db_url: str) -> None:
+    """The period each imported statement file covers (``validate`` fills a period the export
+    does not print from its rows), per account: the latest end."""
+    from reconcile.store import statements_until
+
+    def statement(end: date, line: int, account: str = "0372543386") -> list[Statement]:
+        rows = [_line(f"{1000 + line}.00", None, line, desc=f"D{line}", posted=end)]
+        return [Statement(bank="bca", layout="bca_klikbca_individual", account_no=account,
+                          transactions=rows, period_start=date(2026, 3, 2), period_end=end)]  # fmt: skip
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        assert statements_until(conn) == {}
+        run_id = _started(conn)
+        for k, (end, account) in enumerate([
+            (date(2026, 3, 6), "0372543386"), (date(2026, 3, 4), "0372543386"),
+            (date(2026, 3, 9), "002901124296507"),
+        ]):  # fmt: skip
+            import_statements(
+                conn, run_id=run_id, file_name=f"{k}.csv", sha256=str(k) * 64,
+                layout="bca_klikbca_individual", statements=statement(end, 5 + k, account), now=NOW,
+            )  # fmt: skip
+        assert statements_until(conn) == {
+            "0372543386": date(2026, 3, 6), "002901124296507": date(2026, 3, 9)}  # fmt: skip
+    engine.dispose()

@@ -1109,7 +1109,16 @@ def decide(
     status[c] = np.where(auto, LineStatus.MATCHED.value, LineStatus.REVIEW.value)
     rule[c], score[c] = _rules(chosen), chosen["score"].to_numpy(dtype=np.int64)
     codes[c], line_invoices[c] = chosen_codes, inv_no[i]
-    signals[c], reason[c] = _signals(chosen), _reasons(chosen, cr, inv, cf)
+    signals[c] = _signals(chosen)
+    # money for an invoice already closed: said first, the evidence after (else the reason of
+    # a perfect fit reads like a payment to apply)
+    closed_as = np.where(cancelled, "is cancelled", np.where(paid, "is already paid", ""))
+    reason[c] = [
+        f"invoice #{no} {state}; {text}" if state else text
+        for no, state, text in zip(
+            inv_no[i].tolist(), closed_as.tolist(), _reasons(chosen, cr, inv, cf), strict=True
+        )
+    ]
     allocations.append(frame(c[auto], i[auto], amount_sen=credit_sen[c[auto]]))
     to_invoice = auto | ~is_open
     invoice_codes.append(pd.DataFrame({"iidx": i[to_invoice], "codes": chosen_codes[to_invoice]}))

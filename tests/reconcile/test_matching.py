@@ -233,6 +233,10 @@ def test_money_for_an_invoice_already_paid_is_duplicate_payment() -> None:
     got = line(r, 1)
     assert (got["status"], got["codes"], got["invoice_nos"]) == (
         "REVIEW", "DUPLICATE_PAYMENT", "20431")  # fmt: skip
+    assert got["reason"] == (
+        "invoice #20431 is already paid; amount exact; invoice #20431 in description; "
+        "name 'BUDI SANTOSO' ~ client 'Budi Santoso' 100"
+    )
     # the invoice keeps what it had received (no second allocation); the code is recorded
     assert r.invoices.to_dict("records") == [
         {"invoice_no": "20431", "status": "PAID", "received_sen": 150_000_000,
@@ -253,6 +257,7 @@ def test_payment_for_a_cancelled_invoice_is_payment_on_closed_invoice() -> None:
     r = run([credit(1, "450000", "DEWI ANGGRAINI", message="#20410")],
             [invoice("20410", "450000", "Dewi Anggraini", status="CANCELLED")])  # fmt: skip
     assert (line(r, 1)["status"], line(r, 1)["codes"]) == ("REVIEW", "PAYMENT_ON_CLOSED_INVOICE")
+    assert line(r, 1)["reason"].startswith("invoice #20410 is cancelled; amount exact; ")
 
 
 def test_invoice_reference_with_another_payer_name_is_flagged_name_mismatch() -> None:

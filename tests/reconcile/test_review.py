@@ -207,6 +207,59 @@ def test_part_of_a_credit_left_unallocated_is_said_and_coded_overpaid(
     assert (part.status, part.amount_received) == ("PARTIAL", Decimal("250000.00"))
 
 
+@pytest.mark.parametrize(
+    ("row", "decision", "refusal"),
+    [
+        (5, ("Alokasikan ke tagihan", None, None, None),
+         "'Perlu Review' row 3 (line 5): 'assign to invoice' needs an invoice number"),
+        (5, ("Alokasikan ke tagihan", "20450", 0, None),
+         "'Perlu Review' row 3 (line 5): amount to allocate must be positive (got Rp 0,00)"),
+        (5, ("Alokasikan ke tagihan", "20450;20451", 100000, None),
+         "'Perlu Review' row 3 (line 5): an amount applies to one invoice only (got 2)"),
+        (5, ("Alokasikan ke tagihan", "20450;20451", None, None),
+         "'Perlu Review' row 3 (line 5): the credit Rp 300.000,00 is used up before invoice 20451"),
+        (5, ("Alokasikan ke tagihan", "20432", None, None),
+         "'Perlu Review' row 3 (line 5): invoice 20432 is already paid (Rp 750.000,00 received "
+         "of Rp 750.000,00)"),
+        (3, ("Setujui usulan", "20451", None, None),
+         "'Perlu Review' row 2 (line 3): 'approve' takes the proposed invoice(s) 20460; to choose "
+         "another use 'assign to invoice'"),
+    ],
+    ids=["no-invoice", "zero-amount", "amount-for-two", "used-up", "paid-invoice",
+         "approve-another"],
+)  # fmt: skip
+def test_a_row_asking_what_cannot_be_done_is_refused_and_nothing_of_it_applied(
+    march: Run, engine: Engine, tmp_path: Path, row: int, decision: tuple[Any, ...], refusal: str
+) -> None:
+    before = state(engine)
+    path = fill(march.book, "Perlu Review", {row: decision}, tmp_path / "reviewed.xlsx")
+    result = apply(engine, path)
+    assert (result.refused, result.applied) == ([refusal], [])
+    after = state(engine)
+    assert (after["lines"], after["decisions"]) == (before["lines"], before["decisions"])
+
+
+def test_one_credit_assigned_to_two_invoices_pays_the_first_and_the_rest_goes_to_the_last(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    """Line 3's Rp 990.000 to 20450 (Rp 300.000 due) and 20460 (Rp 990.000 due)."""
+    path = fill(
+        march.book, "Perlu Review", {3: ("Alokasikan ke tagihan", "20450;20460", None, None)},
+        tmp_path / "reviewed.xlsx",
+    )  # fmt: skip
+    assert apply(engine, path).refused == []
+    assert state(engine)["decisions"][3][:6] == (
+        "MATCHED", "review", 0, "COMBINED_PAYMENT", "20450;20460",
+        "assigned by rina: #20450 Rp 300.000,00, #20460 Rp 690.000,00",
+    )  # fmt: skip
+    first, last = invoice(engine, "20450"), invoice(engine, "20460")
+    assert (first.status, first.amount_received) == ("PAID", Decimal("300000.00"))
+    assert (last.status, last.amount_received, last.reason) == (
+        "PARTIAL", Decimal("690000.00"),
+        "partly paid; Rp 300.000,00 outstanding (reviewed by rina)",
+    )  # fmt: skip
+
+
 def test_an_amount_larger_than_the_credit_is_refused(
     march: Run, engine: Engine, tmp_path: Path
 ) -> None:

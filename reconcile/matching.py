@@ -1112,13 +1112,11 @@ def decide(
     signals[c] = _signals(chosen)
     # money for an invoice already closed: said first, the evidence after (else the reason of
     # a perfect fit reads like a payment to apply)
-    closed_as = np.where(cancelled, "is cancelled", np.where(paid, "is already paid", ""))
-    reason[c] = [
-        f"invoice #{no} {state}; {text}" if state else text
-        for no, state, text in zip(
-            inv_no[i].tolist(), closed_as.tolist(), _reasons(chosen, cr, inv, cf), strict=True
-        )
-    ]
+    said = _reasons(chosen, cr, inv, cf)
+    for k in np.flatnonzero(cancelled | paid).tolist():  # few: no pass over every row
+        state = "is cancelled" if cancelled[k] else "is already paid"
+        said[k] = f"invoice #{inv_no[i[k]]} {state}; {said[k]}"
+    reason[c] = said
     allocations.append(frame(c[auto], i[auto], amount_sen=credit_sen[c[auto]]))
     to_invoice = auto | ~is_open
     invoice_codes.append(pd.DataFrame({"iidx": i[to_invoice], "codes": chosen_codes[to_invoice]}))

@@ -54,13 +54,19 @@ def test_status_on_an_empty_database_says_no_run_yet(tmp_path: Path) -> None:
     assert info["runs"] == [] and info["note"] == "database is empty: no run yet"
 
 
-def test_status_after_the_sample_run_shows_inputs_counts_review_and_oldest_credit(
-    tmp_path: Path,
-) -> None:
+def _sample_run(tmp_path: Path) -> str:
+    """The quick start run in ``tmp_path`` (its rules.yaml's path returned)."""
     shutil.copytree(REPO / "sample_data", tmp_path / "sample_data")
     shutil.copy2(REPO / "rules.yaml", tmp_path / "rules.yaml")
     rules = str(tmp_path / "rules.yaml")
     assert main(["run", "--rules", rules, "--quiet"]) == 0
+    return rules
+
+
+def test_status_after_the_sample_run_shows_inputs_counts_review_and_oldest_credit(
+    tmp_path: Path,
+) -> None:
+    _sample_run(tmp_path)
     info = collect_status(f"sqlite:///{tmp_path / 'var' / 'reconcile.db'}")
     [run] = info["runs"]
     assert (run["status"], run["exit_code"], run["command"]) == ("COMPLETED", 0, "run")
@@ -81,11 +87,8 @@ def test_status_after_the_sample_run_shows_inputs_counts_review_and_oldest_credi
 def test_commands_that_change_the_database_log_to_the_log_file_like_a_run(
     tmp_path: Path,
 ) -> None:
-    shutil.copytree(REPO / "sample_data", tmp_path / "sample_data")
-    shutil.copy2(REPO / "rules.yaml", tmp_path / "rules.yaml")
-    rules = str(tmp_path / "rules.yaml")
+    rules = _sample_run(tmp_path)
     log_file = tmp_path / "var" / "logs" / "reconcile.log"
-    assert main(["run", "--rules", rules, "--quiet"]) == 0
     assert main(["sources", "--rules", rules, "--quiet"]) == 0
     for handler in logging.getLogger("reconcile").handlers:
         handler.flush()

@@ -113,3 +113,33 @@ def test_sigterm_lets_the_current_run_finish_then_exits_0(sqlite_url: str, tmp_p
     assert [tuple(r) for r in runs] == [("COMPLETED", 0)]
     archived = sorted(p.name for p in (tmp_path / "ws" / "var" / "archive").iterdir())
     assert archived == sorted(STATEMENTS)
+
+
+def test_daily_report_job_writes_the_state_report_and_skips_while_a_run_holds_the_lock(
+    tmp_path: Path,
+) -> None:
+    """The scheduler's own report job (not a stand-in): after the quick-start run it writes the
+    state workbook and CSVs; while another run holds the lock it writes nothing, exit 4."""
+    import shutil
+
+    from jobs.scheduler import make_report_job
+    from reconcile.cli import main
+    from reconcile.config import load_rules
+    from reconcile.lock import run_lock
+
+    repo = Path(__file__).resolve().parents[2]
+    shutil.copytree(repo / "sample_data", tmp_path / "sample_data")
+    shutil.copy2(repo / "rules.yaml", tmp_path / "rules.yaml")
+    rules_path = tmp_path / "rules.yaml"
+    assert main(["run", "--rules", str(rules_path), "--quiet"]) == 0
+    reports = tmp_path / "var" / "reports"
+    job = make_report_job(rules_path)
+    rules = load_rules(rules_path)
+    with run_lock(rules, rules.resolved_db_url(None), wait_seconds=0):
+        assert job(date(2026, 3, 11)) == 4
+    assert not (reports / "reconcile_2026-03-11_state_run1.xlsx").exists()
+    assert job(date(2026, 3, 11)) == 0
+    assert sorted(p.name for p in reports.iterdir()) == [
+        "bank_lines.csv", "confirmations.csv", "invoices.csv", "reconcile_2026-03-10_run1.xlsx",
+        "reconcile_2026-03-11_state_run1.xlsx", "rejections.csv",
+    ]  # fmt: skip

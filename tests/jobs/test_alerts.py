@@ -136,3 +136,53 @@ def test_reconcile_run_mails_its_summary_when_work_waits(
     assert msg["Subject"] == "[reconcile] run 1 2026-03-10: 3 to review, 1 unidentified, 0 rejected"
     body = msg.get_payload(decode=True).decode("utf-8")
     assert "reconcile_2026-03-10_run1.xlsx" in body
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_smtp_login_takes_its_credentials_from_the_environment_and_a_refusal_is_logged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that requires AUTH: the summary goes through with the user and password the
+    environment holds; a wrong password is refused, logged (without it), and not raised."""
+    import io
+
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    from reconcile.logs import configure_logging
+
+    seen: list[tuple[str, str]] = []
+
+    def authenticator(_server: Any, _session: Any, _env: Any, _mech: str, data: Any) -> Any:
+        assert isinstance(data, LoginPassword)
+        seen.append((data.login.decode(), data.password.decode()))
+        ok = data.password == b"s3cret-smtp-pass"
+        return AuthResult(success=ok, handled=False)  # not handled: the server answers 535
+
+    inbox, port = Inbox(), free_port()
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, authenticator=authenticator,
+        auth_required=True, auth_require_tls=False,  # a test on 127.0.0.1: no TLS to require
+        auth_exclude_mechanism=["LOGIN"],  # one mechanism: a refused PLAIN ends the attempt
+    )  # fmt: skip
+    controller.start()
+    opts = options(port, tmp_path)
+    mail = opts.rules.mail.model_copy(
+        update={"username_env": "RECONCILE_SMTP_USER", "password_env": "RECONCILE_SMTP_PASSWORD"}
+    )
+    opts.rules = opts.rules.model_copy(update={"mail": mail})
+    stream = io.StringIO()
+    configure_logging(log_file=None, stream=stream, progress=False)
+    try:
+        monkeypatch.setenv("RECONCILE_SMTP_USER", "reconcile@hosting.example")
+        monkeypatch.setenv("RECONCILE_SMTP_PASSWORD", "s3cret-smtp-pass")
+        assert maybe_send_summary(opts, result(1, 0, 0)) is True
+        monkeypatch.setenv("RECONCILE_SMTP_PASSWORD", "wrong-smtp-pass")
+        assert maybe_send_summary(opts, result(1, 0, 0)) is False
+    finally:
+        controller.stop()
+    assert seen == [("reconcile@hosting.example", "s3cret-smtp-pass"),
+                    ("reconcile@hosting.example", "wrong-smtp-pass")]  # fmt: skip
+    assert len(inbox.messages) == 1
+    logged = stream.getvalue()
+    assert "could not send the run summary" in logged
+    assert "s3cret-smtp-pass" not in logged and "wrong-smtp-pass" not in logged

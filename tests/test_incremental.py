@@ -36,19 +36,26 @@ def _options(tmp_path: Path) -> RunOptions:
     )
 
 
-def _next_day_credit(opts: RunOptions, amount: str, remark: str) -> None:
-    """The next day's BCA export in the inbox: one credit of ``amount`` with ``remark``."""
+def _bca_export(opts: RunOptions, day: str, amount: str, remark: str) -> None:
+    """A BCA export of one credit of ``amount`` with ``remark`` on ``day`` (dd/mm/yyyy) in the
+    inbox: the statements then cover that day."""
     start = Decimal("22198500.00")
     end = start + Decimal(amount)
-    (opts.inbox / "BCA_0372543386_2026-03-10_2026-03-10.csv").write_text(
+    d, m, y = day.split("/")
+    (opts.inbox / f"BCA_0372543386_{y}-{m}-{d}_{y}-{m}-{d}.csv").write_text(
         "Account No.,=,'0372543386\nName,=,RINA WULANDARI      \nCurrency,=,IDR\n\n"
         "Date,Description,Branch,Amount,,Balance\n"
-        f"'10/03/2026,TRSF E-BANKING CR 1003/FTSCY/WS95031 {amount}{remark},"
+        f"'{day},TRSF E-BANKING CR {d}{m}/FTSCY/WS95031 {amount}{remark},"
         f"'0000,{amount},CR,{end}\n\n"
         f"Starting Balance,=,{start}\nCredit,=,{amount}\nDebet,=,0.00\n"
         f"Ending Balance,=,{end}\n",
         encoding="utf-8",
     )
+
+
+def _next_day_credit(opts: RunOptions, amount: str, remark: str) -> None:
+    """The next day's BCA export in the inbox: one credit of ``amount`` with ``remark``."""
+    _bca_export(opts, "10/03/2026", amount, remark)
 
 
 def _rows(opts: RunOptions) -> list[dict[str, str]]:
@@ -227,22 +234,6 @@ def test_lines_imported_before_an_undo_are_still_new_to_the_next_run(tmp_path: P
     # the import's line alone: the undo run is no matching run, nothing else changed since
     assert (after.counts["lines_considered"], after.counts["lines_left_as_decided"]) == (1, 5)
     assert decided == after.run_id
-
-
-def _bca_export(opts: RunOptions, day: str, amount: str, remark: str) -> None:
-    """A BCA export of one credit on ``day`` (dd/mm/yyyy): the statements then cover it."""
-    start = Decimal("22198500.00")
-    end = start + Decimal(amount)
-    d, m, y = day.split("/")
-    (opts.inbox / f"BCA_0372543386_{y}-{m}-{d}_{y}-{m}-{d}.csv").write_text(
-        "Account No.,=,'0372543386\nName,=,RINA WULANDARI      \nCurrency,=,IDR\n\n"
-        "Date,Description,Branch,Amount,,Balance\n"
-        f"'{day},TRSF E-BANKING CR 1103/FTSCY/WS95031 {amount}{remark},"
-        f"'0000,{amount},CR,{end}\n\n"
-        f"Starting Balance,=,{start}\nCredit,=,{amount}\nDebet,=,0.00\n"
-        f"Ending Balance,=,{end}\n",
-        encoding="utf-8",
-    )
 
 
 def _confirmation(opts: RunOptions, ticket: str) -> tuple[str, str, str]:

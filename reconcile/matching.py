@@ -1276,6 +1276,12 @@ def funds_overdue(
     return passed & covered, passed & ~covered
 
 
+def unseen_reason(account_no: str, deadline: str) -> str:
+    """The reason of a confirmation past its deadline whose statements stop before it."""
+    where = f"account {account_no}" if account_no else "the company accounts"
+    return f"waiting for statements of {where} through {deadline}"
+
+
 def _confirmation_outcomes(
     cf: pd.DataFrame,
     cr: pd.DataFrame,
@@ -1343,8 +1349,7 @@ def _confirmation_outcomes(
     waiting = np.full(m, "waiting for the money to arrive", dtype=object)
     days = pd.Series(deadline).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
     for k in np.flatnonzero(unseen).tolist():
-        where = f"account {dest[k]}" if dest[k] else "the company accounts"
-        waiting[k] = f"waiting for statements of {where} through {days[k]}"
+        waiting[k] = unseen_reason(dest[k], days[k])
     out_reason = np.select(
         conds,
         [funds, cf["intake_reason"].to_numpy(dtype=object), cf["reason"].to_numpy(dtype=object),

@@ -353,7 +353,7 @@ def _confirmation_unfunded(
     conn: Connection, conf: Any, rules: Matching, as_of: Any
 ) -> dict[str, str]:
     """What the matcher says of a confirmation no credit funds (matching.funds_overdue)."""
-    from reconcile.matching import funds_overdue
+    from reconcile.matching import funds_overdue, unseen_reason
     from reconcile.store import statements_until
 
     wait = rules.confirmation_funds_wait_days
@@ -369,9 +369,8 @@ def _confirmation_unfunded(
     if overdue[0]:
         return {"status": "NO_FUNDS", "codes": Code.CONFIRMATION_WITHOUT_FUNDS.value,
                 "line_ids": "", "reason": f"no money {wait} banking days after the confirmed date"}  # fmt: skip
-    where = f"account {dest}" if dest else "the company accounts"
     waiting = (
-        f"waiting for statements of {where} through {deadline.isoformat()}"
+        unseen_reason(dest, deadline.isoformat())
         if unseen[0]
         else "waiting for the money to arrive"
     )

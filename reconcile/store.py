@@ -1553,11 +1553,8 @@ def statements_until(conn: Connection) -> dict[str, date]:
         .where(and_(f.status == "IMPORTED", f.period_end.is_not(None)))
         .group_by(f.account_no)
     )
-    out: dict[str, date] = {}
-    for account, day in conn.execute(stmt):
-        if account is not None and day is not None:
-            out[str(account)] = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
-    return out
+    # max() keeps the column's Date type: a date on SQLite, PostgreSQL and MariaDB alike
+    return {str(account): day for account, day in conn.execute(stmt)}
 
 
 def load_aliases(conn: Connection) -> pd.DataFrame:

@@ -599,15 +599,12 @@ def test_open_credits_exclude_matched_lines_and_those_a_person_decided(db_url: s
 
 
 def test_postgresql_plans_the_open_book_as_an_anti_join_whatever_its_statistics(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    postgresql_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """NOT IN (subquery) would be a subplan per line, unhashed on stale statistics: the count
     of 450k open lines of a million took 366 s that way, 1.8 s as an anti join."""
     from reconcile import sqlframes
-    from tests.dbutil import scratch_database, unreachable_reason
 
-    if reason := unreachable_reason("postgresql"):
-        pytest.skip(reason)
     asked: list[tuple[str, Any]] = []
 
     def capture(_c: object, _cur: object, sql: str, params: Any, *_: object) -> None:
@@ -621,20 +618,19 @@ def test_postgresql_plans_the_open_book_as_an_anti_join_whatever_its_statistics(
 
     driver_statement = sqlframes.driver_statement
     monkeypatch.setattr(sqlframes, "driver_statement", statement)
-    with scratch_database("postgresql", tmp_path) as url:
-        engine = make_engine(url)
-        upgrade(engine)
-        with engine.begin() as conn:
-            _open_book(conn)
-            event.listen(engine, "before_cursor_execute", capture)
-            count_open_credits(conn)
-            event.remove(engine, "before_cursor_execute", capture)
-            load_credits(conn)
-            plans = [
-                "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql, params))
-                for sql, params in asked
-            ]
-        engine.dispose()
+    engine = make_engine(postgresql_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        _open_book(conn)
+        event.listen(engine, "before_cursor_execute", capture)
+        count_open_credits(conn)
+        event.remove(engine, "before_cursor_execute", capture)
+        load_credits(conn)
+        plans = [
+            "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql, params))
+            for sql, params in asked
+        ]
+    engine.dispose()
     assert len(plans) == 2  # the count, and the read of every open credit
     for plan in plans:
         assert "Anti Join" in plan, plan
@@ -712,41 +708,31 @@ def test_update_columns_joined_on_many_rows_writes_as_row_by_row(
     assert [tuple(r) for r in got] == want
 
 
-def _mariadb_url(tmp_path: Path) -> Any:
-    from tests.dbutil import scratch_database, unreachable_reason
-
-    if reason := unreachable_reason("mariadb"):
-        pytest.skip(reason)
-    return scratch_database("mariadb", tmp_path)
-
-
-def test_mariadb_first_migration_killed_halfway_is_started_over(tmp_path: Path) -> None:
+def test_mariadb_first_migration_killed_halfway_is_started_over(mariadb_url: str) -> None:
     """MariaDB commits each CREATE TABLE at once: a first run killed while creating the schema
     leaves tables and no revision; the next run's migration must not stop at them for ever."""
-    with _mariadb_url(tmp_path) as url:
-        engine = make_engine(url)
-        db.metadata.create_all(engine, tables=[db.accounts, db.runs, db.statement_files])
-        upgrade(engine)
-        assert current_revision(engine) == head_revision()
-        with engine.connect() as conn:
-            assert set(inspect(conn).get_table_names()) >= set(db.metadata.tables)
-        engine.dispose()
+    engine = make_engine(mariadb_url)
+    db.metadata.create_all(engine, tables=[db.accounts, db.runs, db.statement_files])
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        assert set(inspect(conn).get_table_names()) >= set(db.metadata.tables)
+    engine.dispose()
 
 
-def test_mariadb_half_migrated_tables_holding_rows_are_never_dropped(tmp_path: Path) -> None:
+def test_mariadb_half_migrated_tables_holding_rows_are_never_dropped(mariadb_url: str) -> None:
     from reconcile.errors import ReconcileError
 
-    with _mariadb_url(tmp_path) as url:
-        engine = make_engine(url)
-        db.metadata.create_all(engine, tables=[db.accounts, db.runs])
-        with engine.begin() as conn:
-            conn.execute(insert(db.accounts), [{"account_no": "0372543386", "bank": "bca",
-                                                "holder": "Erna Kurniati"}])  # fmt: skip
-        with pytest.raises(ReconcileError, match="Tables holding rows: accounts;"):
-            upgrade(engine)
-        with engine.connect() as conn:
-            assert conn.execute(select(db.accounts.c.account_no)).scalars().all() == ["0372543386"]
-        engine.dispose()
+    engine = make_engine(mariadb_url)
+    db.metadata.create_all(engine, tables=[db.accounts, db.runs])
+    with engine.begin() as conn:
+        conn.execute(insert(db.accounts), [{"account_no": "0372543386", "bank": "bca",
+                                            "holder": "Erna Kurniati"}])  # fmt: skip
+    with pytest.raises(ReconcileError, match="Tables holding rows: accounts;"):
+        upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(select(db.accounts.c.account_no)).scalars().all() == ["0372543386"]
+    engine.dispose()
 
 
 def test_statements_cover_each_account_up_to_their_latest_period_end(db_url: str) -> None:

@@ -28,6 +28,7 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    literal,
     not_,
     or_,
     select,
@@ -1254,6 +1255,17 @@ def invoices_changed_in(conn: Connection, run_id: int) -> list[str]:
     c = db.invoices.c
     changed = func.coalesce(c.updated_run_id, c.first_run_id, 0)
     return _keys(conn, select(c.invoice_no).where(changed == run_id))
+
+
+def changed_after(conn: Connection, table: Any, run_id: int) -> bool:
+    """Whether a row of ``table`` (bank lines: imported; invoices, confirmations: inserted or
+    changed) was written by a run after ``run_id``."""
+    c = table.c
+    if table is db.bank_lines:
+        changed = c.first_run_id > run_id  # indexed: the new lines are found at once
+    else:
+        changed = func.coalesce(c.updated_run_id, c.first_run_id, 0) > run_id
+    return conn.execute(select(literal(1)).where(changed).limit(1)).first() is not None
 
 
 def invoices_added_after(conn: Connection, run_id: int) -> list[str]:

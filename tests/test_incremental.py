@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import csv
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, update
 
-from reconcile import db, store
+from reconcile import db, pipeline, store
 from reconcile.config import load_rules
 from reconcile.pipeline import RunOptions, run
 
@@ -259,3 +261,131 @@ def test_no_funds_is_said_only_once_the_statements_cover_the_deadline(tmp_path: 
 
     assert _confirmation(opts, "481530") == (
         "NO_FUNDS", "CONFIRMATION_WITHOUT_FUNDS", "no money 2 banking days after the confirmed date")  # fmt: skip
+
+
+def _csv(opts: RunOptions, name: str) -> list[dict[str, str]]:
+    with (opts.out / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_run_with_nothing_new_reads_no_invoice_and_still_moves_the_confirmations_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run every 15 minutes of a day with no new export decides no credit, so it reads no
+    invoice. Its confirmations are still decided: months later Yanti's BCA transfer waits for
+    the statements through 11 March. The same run deciding from the whole book writes the same
+    reports."""
+    opts = _options(tmp_path)
+    run(opts)
+    assert _confirmation(opts, "481530") == (
+        "AWAITING_FUNDS", "", "waiting for the money to arrive")  # fmt: skip
+    shutil.copytree(tmp_path / "var", tmp_path / "whole")
+    later = replace(opts, as_of=date(2026, 12, 1))
+    read: list[dict[str, object]] = []
+    real = store.load_invoices
+
+    def spy(conn: object, **kw: object) -> object:
+        read.append(kw)
+        return real(conn, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "load_invoices", spy)
+
+    quiet = run(later)
+
+    assert read == [{"numbers": [], "matchable_since": 1}]
+    assert (quiet.counts["lines_considered"], quiet.counts["lines_left_as_decided"]) == (0, 4)
+    assert _confirmation(opts, "481530") == (
+        "AWAITING_FUNDS", "", "waiting for statements of account 0372543386 through 2026-03-11")  # fmt: skip
+    monkeypatch.setattr(store, "load_invoices", real)
+    monkeypatch.setattr(pipeline, "_nothing_new", lambda *args: False)
+    whole = replace(
+        later, db_url=f"sqlite:///{tmp_path / 'whole' / 'reconcile.db'}", out=tmp_path / "out"
+    )
+    run(whole)
+    for name in ("bank_lines.csv", "invoices.csv", "confirmations.csv"):
+        assert _csv(whole, name) == _csv(later, name), name
+
+
+def _quiet(opts: RunOptions) -> bool:
+    """Whether the next run would find nothing new since the last matching run."""
+    engine = store.make_engine(opts.db_url)
+    with engine.connect() as conn:
+        mark = store.last_match(conn)
+        assert mark is not None
+        quiet = pipeline._nothing_new(conn, store.load_aliases(conn), mark)
+    engine.dispose()
+    return quiet
+
+
+def _sources_only(opts: RunOptions) -> RunOptions:
+    return replace(opts, command="import", match=False, write_reports=False)
+
+
+def _add_statement_line(opts: RunOptions) -> None:
+    _next_day_credit(opts, "2000000.00", "JOKO SUSILO")
+    run(replace(_sources_only(opts), load_sources=False))
+
+
+def _add_invoice(opts: RunOptions) -> None:
+    with opts.invoices.open("a", encoding="utf-8", newline="") as fh:  # type: ignore[union-attr]
+        csv.writer(fh).writerow(
+            ["20499", "Joko Susilo", "", "joko@example.com", "2026-03-09", "2026-03-16",
+             "2000000.00", "Unpaid"]
+        )  # fmt: skip
+    run(_sources_only(opts))
+
+
+def _add_confirmation(opts: RunOptions) -> None:
+    with opts.confirmations.open("a", encoding="utf-8", newline="") as fh:  # type: ignore[union-attr]
+        csv.writer(fh).writerow(
+            ["481561", "2026-03-09 10:00:00", "Joko Susilo", "joko@example.com", "Konfirmasi",
+             "Billing", "", "sudah tf", "#20431", "bca", "Rp 2.000.000", "2026-03-09",
+             "JOKO SUSILO", ""]
+        )  # fmt: skip
+    run(_sources_only(opts))
+
+
+def _add_alias_by_a_person(opts: RunOptions) -> None:
+    from reconcile.review import _learn_alias
+
+    engine = store.make_engine(opts.db_url)
+    with engine.begin() as conn:
+        assert _learn_alias(conn, "JOKO SUSILO", "budi.santoso@example.com", "rina", datetime.now())
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "change", [_add_statement_line, _add_invoice, _add_confirmation, _add_alias_by_a_person]
+)
+def test_anything_new_since_the_last_match_makes_the_run_decide(
+    tmp_path: Path, db_url: str, change: Callable[[RunOptions], None]
+) -> None:
+    opts = replace(_options(tmp_path), db_url=db_url)
+    run(opts)
+    assert _quiet(opts)
+
+    change(opts)
+
+    assert not _quiet(opts)
+
+
+def test_credit_decided_before_the_last_match_proposing_an_invoice_it_changed_is_not_quiet(
+    tmp_path: Path, db_url: str
+) -> None:
+    """Line 13 (REVIEW, proposing invoices 20461 and 20462) was decided by the first run. Had
+    the second matching run changed invoice 20462, line 13 would be decided again (and
+    nothing else that run changed or learned reaches it)."""
+    opts = replace(_options(tmp_path), db_url=db_url)
+    run(opts)
+    second = run(replace(opts, as_of=date(2026, 3, 10)))
+    assert second.counts["lines_considered"] == 0
+    assert _quiet(opts)
+    engine = store.make_engine(opts.db_url)
+    with engine.begin() as conn:
+        i = db.invoices.c
+        conn.execute(update(db.invoices).where(i.invoice_no == "20462").values(
+            updated_run_id=second.run_id))  # fmt: skip
+        assert store.credits_proposing(conn, ["20462"], decided_before=second.run_id) == [13]
+    engine.dispose()
+
+    assert not _quiet(opts)

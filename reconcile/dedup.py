@@ -8,6 +8,11 @@ A line's key is a hash of what identifies the transaction in every export of it:
 Identical keys within one file are numbered (``occurrence`` 1, 2, …) in file order, so two
 genuine identical transfers on one day stay two lines, while an overlapping export that repeats
 them maps onto the same (key, occurrence) pairs. The database enforces uniqueness.
+
+A key alone does not prove a repeat: with the balance printed, the same payment on another day
+with the balance back where it was has the same key. The store pairs a row with a stored line
+of its key only when the two are the same transaction (``store._same_transaction``: PEND, or
+posted the same day) and gives a new one the key's next free occurrence.
 """
 
 from __future__ import annotations

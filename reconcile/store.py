@@ -464,11 +464,58 @@ def record_rejected_file(
 KEY_CHUNK = 5000  # keys per lookup query: well under every driver's bind-parameter limit
 
 
+@dataclass(frozen=True)
+class _StoredLine:
+    """A stored line sharing a key with a row being imported (dates in the driver's form)."""
+
+    line_id: int
+    occurrence: int
+    pending: bool
+    posted_on: Any
+    initiated_on: Any
+
+
+# a PEND row is posted within days of the initiation date its description carries (formats.md
+# §3.1): a stored line posted outside that window is another transaction with the same key
+PENDING_POSTS_WITHIN_DAYS = 10
+
+
+def _day(value: Any) -> date:
+    """A date as the driver gives or takes it (SQLite: ISO text)."""
+    return date.fromisoformat(value[:10]) if isinstance(value, str) else value  # type: ignore[no-any-return]
+
+
+def _posts(initiated_on: Any, posted_on: Any) -> bool:
+    """A PEND row initiated on ``initiated_on`` can be the row posted on ``posted_on``."""
+    if initiated_on is None or posted_on is None:
+        return True
+    days = (_day(posted_on) - _day(initiated_on)).days
+    return -1 <= days <= PENDING_POSTS_WITHIN_DAYS
+
+
+def _same_transaction(
+    stored: _StoredLine, pending: bool, posted_on: Any, initiated_on: Any
+) -> bool:
+    """Whether a row with ``stored``'s key is that stored transaction exported again: both PEND;
+    one PEND and the other posted within its window; or both posted on the same day. A key
+    leaves the date out where the layout prints a running balance (reconcile.dedup), so a
+    customer paying the same amount with the same text on another day, while the balance is
+    back where it was (an account swept to a fixed float), has the key of the earlier payment:
+    the posting day tells them apart."""
+    if pending and stored.pending:
+        return True
+    if pending:
+        return _posts(initiated_on, stored.posted_on)
+    if stored.pending:
+        return _posts(stored.initiated_on, posted_on)
+    return bool(stored.posted_on == posted_on)
+
+
 def _existing_keys(
     conn: Connection, account_no: str, keys: Sequence[str]
-) -> dict[tuple[str, int], tuple[int, bool]]:
-    """(dedup_key, occurrence) -> (line id, pending) for keys already stored for the account."""
-    found: dict[tuple[str, int], tuple[int, bool]] = {}
+) -> dict[str, list[_StoredLine]]:
+    """dedup_key -> the account's stored lines with that key, by occurrence."""
+    found: dict[str, list[_StoredLine]] = {}
     has_any = conn.execute(
         select(db.bank_lines.c.id).where(db.bank_lines.c.account_no == account_no).limit(1)
     ).first()
@@ -482,24 +529,50 @@ def _existing_keys(
         for i in range(0, len(unique), KEY_CHUNK):
             chunk = unique[i : i + KEY_CHUNK]
             cursor.execute(
-                "SELECT id, dedup_key, occurrence, pending FROM bank_lines "  # noqa: S608
-                f"WHERE account_no = {mark} AND dedup_key IN ({', '.join([mark] * len(chunk))})",
+                "SELECT id, dedup_key, occurrence, pending, posted_on, initiated_on "  # noqa: S608
+                f"FROM bank_lines WHERE account_no = {mark} "
+                f"AND dedup_key IN ({', '.join([mark] * len(chunk))})",
                 [account_no, *chunk],
             )
-            for line_id, key, occurrence, pending in cursor.fetchall():
-                found[(key, int(occurrence))] = (int(line_id), bool(pending))
+            for line_id, key, occurrence, pending, posted_on, initiated_on in cursor.fetchall():
+                found.setdefault(key, []).append(
+                    _StoredLine(
+                        int(line_id), int(occurrence), bool(pending), posted_on, initiated_on
+                    )
+                )
     finally:
         cursor.close()
+    for stored in found.values():
+        stored.sort(key=lambda line: line.occurrence)
     return found
 
 
-def _stored_twins(conn: Connection, lines: LineColumns) -> dict[tuple[str, str, int], Any]:
-    """(account, dedup_key, occurrence) -> (line id, pending) for the file's rows already
-    stored: one lookup per account of the file (and per KEY_CHUNK keys), none for an account
-    that has no lines yet."""
+@dataclass
+class _Twins:
+    """Each row of a file: the stored line it repeats (None: a new line), and the occurrence
+    a new row is stored under."""
+
+    line_ids: list[int | None]
+    occurrences: list[int]
+    was_pending: list[bool]
+
+    @property
+    def complete(self) -> bool:
+        return all(line_id is not None for line_id in self.line_ids)
+
+
+def _stored_twins(conn: Connection, lines: LineColumns) -> _Twins | None:
+    """The file's rows matched with the lines already stored (None: no row shares a key with
+    a stored line). One lookup per account of the file (and per KEY_CHUNK keys), none for an
+    account that has no lines yet.
+
+    Rows and stored lines of one key pair up in order, each row with the first stored line not
+    taken yet that is the same transaction (:func:`_same_transaction`): an overlapping export
+    repeats a line whatever occurrence it had in its own file, and a new transaction with an
+    old key is stored under the next free occurrence of that key."""
     cols = lines.columns
     accounts, keys = cols["account_no"], cols["dedup_key"]
-    found: dict[tuple[str, str, int], Any] = {}
+    stored: dict[tuple[str, str], list[_StoredLine]] = {}
     distinct = list(dict.fromkeys(accounts))
     for acct in distinct:
         mine = (
@@ -507,9 +580,30 @@ def _stored_twins(conn: Connection, lines: LineColumns) -> dict[tuple[str, str, 
             if len(distinct) == 1
             else [k for a, k in zip(accounts, keys, strict=True) if a == acct]
         )
-        for (key, occ), hit in _existing_keys(conn, acct, mine).items():
-            found[(acct, key, occ)] = hit
-    return found
+        for key, found in _existing_keys(conn, acct, mine).items():
+            stored[(acct, key)] = found
+    if not stored:
+        return None
+    total = len(lines)
+    twins = _Twins([None] * total, list(cols["occurrence"]), [False] * total)
+    taken: set[int] = set()
+    last: dict[tuple[str, str], int] = {}  # the highest occurrence of a key, stored or given
+    posted_on, initiated_on, pending = cols["posted_on"], cols["initiated_on"], lines.pending_raw
+    for i, group in enumerate(zip(accounts, keys, strict=True)):
+        candidates = stored.get(group)
+        if candidates is None:
+            continue  # a key the account never had: the row keeps its occurrence in the file
+        for line in candidates:
+            if line.line_id not in taken and _same_transaction(
+                line, pending[i], posted_on[i], initiated_on[i]
+            ):
+                taken.add(line.line_id)
+                twins.line_ids[i], twins.was_pending[i] = line.line_id, line.pending
+                break
+        else:
+            n = last[group] = max(last.get(group, candidates[-1].occurrence), 0) + 1
+            twins.occurrences[i] = n
+    return twins
 
 
 def import_statements(
@@ -558,14 +652,12 @@ def import_encoded(
     source_lines: list[int] = cols["source_line"]
     first = statements[0] if statements else None
     known_file = already_imported(conn, sha256)
-    if known_file is not None:
+    twins = _stored_twins(conn, lines)
+    if known_file is not None and twins is not None and twins.complete:
         # the very same bytes again: every row resolves to its stored line; record nothing
-        twins = _stored_twins(conn, lines)
         out = ImportOutcome(file_id=known_file, source_lines=source_lines)
-        for acct, key, occ, src in zip(
-            cols["account_no"], cols["dedup_key"], cols["occurrence"], source_lines, strict=True
-        ):
-            line_id, _ = twins[(acct, key, occ)]
+        for line_id, src in zip(twins.line_ids, source_lines, strict=True):
+            assert line_id is not None
             out.duplicates.append((src, line_id))
             out.row_line_ids.append(line_id)
         return out
@@ -599,27 +691,23 @@ def import_encoded(
         ).scalar_one()
     )
     out = ImportOutcome(file_id=file_id, source_lines=source_lines)
-    twins = _stored_twins(conn, lines)
     line_ids: list[int] = [0] * total
-    if not twins:
+    if twins is None:
         new_positions: list[int] | range = range(total)
     else:
         new_positions = []
         posted_twins: list[tuple[Any, ...]] = []
         posted_on, posted_time, pending = cols["posted_on"], cols["posted_time"], lines.pending_raw
-        for i, key in enumerate(
-            zip(cols["account_no"], cols["dedup_key"], cols["occurrence"], strict=True)
-        ):
-            hit = twins.get(key)
+        for i, hit in enumerate(twins.line_ids):
             if hit is None:
                 new_positions.append(i)
                 continue
-            line_id, was_pending = hit
-            line_ids[i] = line_id
-            out.duplicates.append((source_lines[i], line_id))
-            if was_pending and not pending[i] and posted_on[i] is not None:
-                posted_twins.append((posted_on[i], posted_time[i], line_id))
+            line_ids[i] = hit
+            out.duplicates.append((source_lines[i], hit))
+            if twins.was_pending[i] and not pending[i] and posted_on[i] is not None:
+                posted_twins.append((posted_on[i], posted_time[i], hit))
         _post_pending_twins(conn, posted_twins)
+        cols = {**cols, "occurrence": twins.occurrences}
     ids = next_ids(conn, db.bank_lines, len(new_positions))
     for pos, line_id in zip(new_positions, ids, strict=True):
         line_ids[pos] = line_id

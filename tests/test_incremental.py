@@ -389,3 +389,50 @@ def test_credit_decided_before_the_last_match_proposing_an_invoice_it_changed_is
     engine.dispose()
 
     assert not _quiet(opts)
+
+
+def _swept_bca_month(opts: RunOptions, month: int) -> None:
+    """A month's BCA export: Dewi's Rp 443.500 by BI-FAST (no date in its text), then the sweep
+    of the account back to Rp 1.000.000: every month the same amounts, texts and balances."""
+    rows = [
+        f"'02/{month:02d}/2026,BI-FAST CR TRANSFER   DR 009 DEWI LESTARI      ,'0000,443500.00,CR,1443500.00",
+        f"'27/{month:02d}/2026,TRSF E-BANKING DB SWEEP KE 1370010136428,'0000,443500.00,DB,1000000.00",
+    ]  # fmt: skip
+    (opts.inbox / f"BCA_0372543386_2026-{month:02d}.csv").write_text(
+        "Account No.,=,'0372543386\nName,=,RINA WULANDARI      \nCurrency,=,IDR\n\n"
+        "Date,Description,Branch,Amount,,Balance\n" + "\n".join(rows) + "\n\n"
+        "Starting Balance,=,1000000.00\nCredit,=,443500.00\nDebet,=,443500.00\n"
+        "Ending Balance,=,1000000.00\n",
+        encoding="utf-8",
+    )
+
+
+def test_monthly_payment_into_a_swept_account_is_stored_every_month(tmp_path: Path) -> None:
+    """The February and March exports hold the same rows but for their dates; the March export
+    dropped in again, renamed, adds nothing."""
+    opts = _options(tmp_path)
+    for old in opts.inbox.iterdir():
+        old.unlink()
+    imports = replace(opts, command="import", load_sources=False, match=False,
+                      write_reports=False, keep_inbox=False)  # fmt: skip
+    _swept_bca_month(opts, 2)
+    feb = run(imports)
+    _swept_bca_month(opts, 3)
+    mar = run(imports)
+    _swept_bca_month(opts, 3)
+    (opts.inbox / "BCA_0372543386_2026-03.csv").rename(opts.inbox / "mutasi_maret.csv")
+    again = run(imports)
+
+    assert [(r.counts["lines_new"], r.counts["lines_duplicate"]) for r in (feb, mar, again)] == [
+        (2, 0), (2, 0), (0, 2)]  # fmt: skip
+    engine = store.make_engine(opts.db_url)
+    with engine.connect() as conn:
+        b = db.bank_lines.c
+        credits = conn.execute(
+            select(b.posted_on, b.amount).where(b.direction == "CR").order_by(b.id)
+        ).all()
+    engine.dispose()
+    assert credits == [
+        (date(2026, 2, 2), Decimal("443500.00")),
+        (date(2026, 3, 2), Decimal("443500.00")),
+    ]

@@ -761,3 +761,73 @@ def test_statements_cover_each_account_up_to_their_latest_period_end(db_url: str
         assert statements_until(conn) == {
             "0372543386": date(2026, 3, 6), "002901124296507": date(2026, 3, 9)}  # fmt: skip
     engine.dispose()
+
+
+SWEPT = "BI-FAST CR TRANSFER DR 009 DEWI LESTARI"
+
+
+def _monthly(day: date, line: int = 2) -> Transaction:
+    """Dewi's Rp 443.500 on an account swept back to Rp 1.000.000 each month: the same amount,
+    text and balance after it every time."""
+    return _line("443500.00", "1443500.00", line, SWEPT, posted=day)
+
+
+def test_same_payment_a_month_later_with_the_balance_back_where_it_was_is_a_new_line(
+    db_url: str,
+) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        run_id = _started(conn)
+        feb = _import(conn, run_id, [_monthly(date(2026, 2, 2))], file_name="feb.csv", sha="1")
+        mar = _import(conn, run_id, [_monthly(date(2026, 3, 2))], file_name="mar.csv", sha="2")
+        mar_again = _import(
+            conn, run_id, [_monthly(date(2026, 3, 2), line=7)], file_name="mar2.csv", sha="3"
+        )
+        feb_again = _import(conn, run_id, [_monthly(date(2026, 2, 2))], file_name="f.csv", sha="4")
+        b = db.bank_lines.c
+        stored = conn.execute(
+            select(b.id, b.posted_on, b.amount, b.occurrence).order_by(b.id)
+        ).all()
+    assert (len(feb.new_line_ids), len(mar.new_line_ids)) == (1, 1)
+    assert [(r.posted_on, r.amount, r.occurrence) for r in stored] == [
+        (date(2026, 2, 2), Decimal("443500.00"), 1),
+        (date(2026, 3, 2), Decimal("443500.00"), 2),
+    ]
+    assert mar_again.new_line_ids == [] and mar_again.duplicates == [(7, stored[1].id)]
+    assert feb_again.new_line_ids == [] and feb_again.duplicates == [(2, stored[0].id)]
+
+
+def test_pending_row_is_not_the_same_text_posted_weeks_after_its_initiation(db_url: str) -> None:
+    """A PEND row initiated on 4 March is posted within days; the same amount, text and balance
+    posted on 20 April is another transfer. Its own posting (5 March) resolves it, and the
+    PEND export read again afterwards adds nothing."""
+    from dataclasses import replace
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    desc = "TRSF E-BANKING CR 0403/FTSCY/WS95031 350000.00 AGUS PRASETYO"
+    pend = replace(
+        _line("350000.00", "17590000.00", 9, desc, posted=None), initiated_on=date(2026, 3, 4)
+    )
+    with engine.begin() as conn:
+        run_id = _started(conn)
+        a = _import(conn, run_id, [pend], sha="4", layout="x")
+        april = _import(
+            conn, run_id, [_line("350000.00", "17590000.00", 3, desc, posted=date(2026, 4, 20))],
+            file_name="apr.csv", sha="5", layout="x",
+        )  # fmt: skip
+        march = _import(
+            conn, run_id, [_line("350000.00", "17590000.00", 6, desc, posted=date(2026, 3, 5))],
+            file_name="b.csv", sha="6", layout="x",
+        )  # fmt: skip
+        again = _import(conn, run_id, [pend], file_name="pend2.csv", sha="7", layout="x")
+        b = db.bank_lines.c
+        stored = conn.execute(select(b.id, b.posted_on, b.pending).order_by(b.id)).all()
+    assert len(april.new_line_ids) == 1
+    assert march.new_line_ids == [] and march.duplicates == [(6, a.new_line_ids[0])]
+    assert again.new_line_ids == [] and again.duplicates == [(9, a.new_line_ids[0])]
+    assert [(r.posted_on, r.pending) for r in stored] == [
+        (date(2026, 3, 5), False),
+        (date(2026, 4, 20), False),
+    ]

@@ -99,6 +99,40 @@ class MatchResult:
     aliases: pd.DataFrame  # sender_norm, client_key: payers learned from confirmations
 
 
+def _cancelled_under(nos: list[str]) -> str:
+    refs = ", ".join(f"#{n}" for n in nos)
+    if len(nos) == 1:
+        return f"invoice {refs} it paid was cancelled in the billing system"
+    return f"invoices {refs} it paid were cancelled in the billing system"
+
+
+def note_withdrawn(lines: pd.DataFrame, withdrawn: Mapping[int, str]) -> pd.DataFrame:
+    """The decisions of lines whose payment was withdrawn because the billing system cancelled
+    the invoice it paid (``withdrawn``: line id -> those invoice numbers): the reason says so
+    first; a line nothing else fits goes to review with PAYMENT_ON_CLOSED_INVOICE and those
+    invoices as candidates (refund it, or assign it), not to the unidentified credits."""
+    if not withdrawn or not len(lines):
+        return lines
+    ids = lines["line_id"].to_numpy(dtype=np.int64)
+    hit = np.isin(ids, np.fromiter(withdrawn, dtype=np.int64, count=len(withdrawn)))
+    if not hit.any():
+        return lines
+    status = lines["status"].to_numpy(dtype=object).copy()
+    reason = lines["reason"].to_numpy(dtype=object).copy()
+    codes = lines["codes"].to_numpy(dtype=object).copy()
+    candidates = lines["candidates"].to_numpy(dtype=object).copy()
+    said = np.full(len(lines), "", dtype=object)
+    said[hit] = [_cancelled_under(withdrawn[int(i)].split(";")) for i in ids[hit].tolist()]
+    lonely = hit & (status == LineStatus.UNMATCHED.value)
+    placed = hit & ~lonely
+    reason[placed] = [f"{s}; {r}" for s, r in zip(said[placed], reason[placed], strict=True)]
+    reason[lonely] = [f"{s}: refund it or assign it to another invoice" for s in said[lonely]]
+    codes[lonely] = Code.PAYMENT_ON_CLOSED_INVOICE.value
+    candidates[lonely] = [withdrawn[int(i)] for i in ids[lonely].tolist()]
+    status[lonely] = LineStatus.REVIEW.value
+    return lines.assign(status=status, reason=reason, codes=codes, candidates=candidates)
+
+
 def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:

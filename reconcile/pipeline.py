@@ -585,7 +585,13 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
     name by number; the confirmations still open or changed since; and decides its new lines
     and the open credits a change reaches (``reconcile.affected``)."""
     from reconcile.candidates import invoice_key
-    from reconcile.matching import decide, prepare_book, referenced_keys, start_credit_texts
+    from reconcile.matching import (
+        decide,
+        note_withdrawn,
+        prepare_book,
+        referenced_keys,
+        start_credit_texts,
+    )
 
     rules = opts.rules.matching
     texts = None
@@ -633,8 +639,14 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
         credits, invoices, confirmations, aliases, rules, opts.as_of, book=book, texts=texts,
         statements_until=covered,
     )  # fmt: skip
+    if len(credits):
+        with engine.connect() as conn:
+            withdrawn = store.withdrawn_payments(conn, credits["line_id"].tolist())
+    else:
+        withdrawn = {}
     outcome = replace(
         outcome,
+        lines=note_withdrawn(outcome.lines, withdrawn),
         invoices=_changed(outcome.invoices, invoices, "invoice_no"),
         confirmations=_changed(outcome.confirmations, confirmations, "ticket_id"),
     )

@@ -968,6 +968,115 @@ def _invoice_values(rec: Any) -> dict[str, Any]:
     }
 
 
+def _rp(amount: Decimal) -> str:
+    """Decimal rupiah -> 'Rp 12.345' (cents only when there are any)."""
+    sen = int(amount * 100)
+    rupiah, cents = divmod(sen, 100)
+    text = f"{rupiah:,}".replace(",", ".")
+    return "Rp " + (text if cents == 0 else f"{text},{cents:02d}")
+
+
+def _reissued_reason(received: Decimal, amount: Decimal) -> str:
+    """The reason of an invoice with money on it whose amount the billing system changed."""
+    now = f"the billing system changed its amount to {_rp(amount)}"
+    if received < amount:
+        return f"partly paid; {_rp(amount - received)} outstanding since {now}"
+    if received > amount:
+        return f"paid; {_rp(received - amount)} over since {now}"
+    return f"paid; {now}"
+
+
+def release_cancelled(
+    conn: Connection, *, run_id: int, invoice_nos: Sequence[str], now: datetime
+) -> list[int]:
+    """Money applied automatically to invoices the billing system has since cancelled: those
+    automatic decisions are withdrawn with all their allocations (kept, inactive, in the audit
+    trail), so their lines are open again and this run's match decides them as it decides any
+    money for a cancelled invoice (review, PAYMENT_ON_CLOSED_INVOICE, or another invoice the
+    evidence fits); the invoices they paid get their received amounts back. Money a person
+    applied stays: the invoice says so for the accountant. Returns the lines opened again."""
+    if not invoice_nos:
+        return []
+    al, dc, ic = db.allocations.c, db.decisions.c, db.invoices.c
+    rows = conn.execute(
+        select(al.decision_id, al.bank_line_id, al.invoice_no, al.amount, dc.decided_by)
+        .join(db.decisions, dc.id == al.decision_id)
+        .where(and_(al.invoice_no.in_(list(invoice_nos)), al.active.is_(True)))
+    ).all()
+    auto = sorted({r.decision_id for r in rows if r.decided_by == "auto"})
+    by_person = sorted({r.invoice_no for r in rows if r.decided_by != "auto"})
+    lines = sorted({int(r.bank_line_id) for r in rows if r.decided_by == "auto"})
+    touched = set(invoice_nos)
+    if auto:
+        touched.update(
+            str(no)
+            for (no,) in conn.execute(
+                select(al.invoice_no).where(and_(al.decision_id.in_(auto), al.active.is_(True)))
+            )
+        )
+        conn.execute(update(db.decisions).where(dc.id.in_(auto)).values(active=False))
+        conn.execute(update(db.allocations).where(al.decision_id.in_(auto)).values(active=False))
+        conn.execute(
+            update(db.bank_lines).where(db.bank_lines.c.id.in_(lines)).values(status="UNMATCHED")
+        )
+    for no in sorted(touched):
+        inv = conn.execute(select(db.invoices).where(ic.invoice_no == no)).one()
+        received = sum(
+            conn.execute(
+                select(al.amount).where(and_(al.invoice_no == no, al.active.is_(True)))
+            ).scalars(),
+            Decimal("0.00"),
+        )
+        if inv.status == "CANCELLED":
+            status = "CANCELLED"
+            codes = "PAYMENT_ON_CLOSED_INVOICE"
+            reason = (
+                f"cancelled in the billing system after {_rp(inv.amount_received)} was "
+                + ("applied to it by a person: refund it or move it" if no in by_person
+                   else "received: the payment is decided again")
+            )  # fmt: skip
+        else:  # another invoice of a combined payment that was withdrawn
+            status = "OPEN" if not received else ("PAID" if received >= inv.amount else "PARTIAL")
+            codes, reason = "", "payment withdrawn: another invoice it paid was cancelled"
+        conn.execute(
+            update(db.invoices)
+            .where(ic.invoice_no == no)
+            .values(amount_received=received, status=status, codes=codes, reason=reason,
+                    updated_run_id=run_id)
+        )  # fmt: skip
+    for decision_id in auto:
+        audit(
+            conn, actor="auto", action="withdraw", entity="decision", entity_id=str(decision_id),
+            detail={"reason": "invoice cancelled in the billing system",
+                    "invoices": sorted(set(invoice_nos))},
+            now=now, run_id=run_id,
+        )  # fmt: skip
+    return lines
+
+
+def withdrawn_payments(conn: Connection, line_ids: Sequence[int]) -> dict[int, str]:
+    """Of these lines (open credits being decided), those whose payment
+    :func:`release_cancelled` withdrew: line id -> the invoice numbers it had paid."""
+    a, dc = db.audit_log.c, db.decisions.c
+    withdrawn = [
+        int(x)
+        for (x,) in conn.execute(
+            select(a.entity_id).where(and_(a.action == "withdraw", a.entity == "decision"))
+        )
+    ]
+    if not withdrawn or not line_ids:
+        return {}
+    wanted = set(int(x) for x in line_ids)
+    found: dict[int, str] = {}
+    for chunk in chunks(sorted(set(withdrawn))):
+        for line_id, invoice_nos in conn.execute(
+            select(dc.bank_line_id, dc.invoice_nos).where(dc.id.in_(chunk))
+        ):
+            if int(line_id) in wanted:
+                found[int(line_id)] = str(invoice_nos)
+    return found
+
+
 def upsert_invoices(
     conn: Connection, *, run_id: int, frame: pd.DataFrame, now: datetime
 ) -> dict[str, int]:
@@ -1013,6 +1122,7 @@ def upsert_invoices(
     changed = 0
     updates: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
+    cancelled_with_money: list[str] = []
     if found.maybe_changed:
         old_rows = _rows_by_key(conn, db.invoices, "invoice_no", found.maybe_changed)
         wanted = set(found.maybe_changed)
@@ -1024,13 +1134,19 @@ def upsert_invoices(
                 continue
             changed += 1
             new_status = _status_from_source(values["source_status"], old.status)
+            reason = old.reason
             if "amount" in diffs and old.status in ("PAID", "PARTIAL"):
                 new_status = "PAID" if old.amount_received >= values["amount"] else "PARTIAL"
+                reason = _reissued_reason(old.amount_received, values["amount"])
+            if new_status == "CANCELLED" and old.status != "CANCELLED" and old.amount_received:
+                cancelled_with_money.append(rec.invoice_no)
             if new_status != old.status:
                 diffs["status"] = new_status
+            if reason != old.reason:
+                diffs["reason"] = reason
             updates.append(
                 {"invoice_no": rec.invoice_no, **values, "status": new_status,
-                 "updated_run_id": run_id}
+                 "reason": reason, "updated_run_id": run_id}
             )  # fmt: skip
             history.extend(
                 {
@@ -1044,6 +1160,7 @@ def upsert_invoices(
                 for k, v in diffs.items()
             )
     bulk_update(conn, db.invoices, "invoice_no", updates)
+    release_cancelled(conn, run_id=run_id, invoice_nos=cancelled_with_money, now=now)
 
     new = found.new
     new_frame = frame.iloc[found.new_positions]

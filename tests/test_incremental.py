@@ -436,3 +436,66 @@ def test_monthly_payment_into_a_swept_account_is_stored_every_month(tmp_path: Pa
         (date(2026, 2, 2), Decimal("443500.00")),
         (date(2026, 3, 2), Decimal("443500.00")),
     ]
+
+
+def test_invoice_cancelled_after_its_payment_sends_the_money_back_to_review(
+    tmp_path: Path, db_url: str
+) -> None:
+    """Line 5 (CV Sumber Rejeki's Rp 3.300.000) paid invoice 20465 by name and amount; then
+    the billing system cancels 20465 and re-issues 20431 (paid Rp 1.500.000) at Rp 1.650.000.
+    The payment of 20465 is withdrawn and line 5 goes to review, named; 20431 is partly paid."""
+    opts = replace(_options(tmp_path), db_url=db_url)
+    run(opts)
+    assert (_line(opts, 5)["status"], _line(opts, 5)["invoice_nos"]) == ("MATCHED", "20465")
+    assert opts.invoices is not None
+    opts.invoices.write_text(
+        opts.invoices.read_text(encoding="utf-8")
+        .replace("2026-03-04,1500000.00,Unpaid", "2026-03-04,1650000.00,Unpaid")
+        .replace("3300000.00,Unpaid", "3300000.00,Cancelled"),
+        encoding="utf-8",
+    )
+
+    second = run(opts)
+
+    line = _line(opts, 5)
+    assert (line["status"], line["codes"], line["invoice_nos"], line["reason"]) == (
+        "REVIEW", "PAYMENT_ON_CLOSED_INVOICE", "",
+        "invoice #20465 it paid was cancelled in the billing system: refund it or assign it "
+        "to another invoice")  # fmt: skip
+    invoices = {r["invoice_no"]: r for r in _csv(opts, "invoices.csv")}
+    got = {no: (r["status"], r["amount_due"], r["amount_received"], r["codes"], r["reason"])
+           for no, r in invoices.items() if no in ("20431", "20465")}  # fmt: skip
+    assert got == {
+        "20431": ("PARTIAL", "1650000.00", "1500000.00", "",
+                  "partly paid; Rp 150.000 outstanding since the billing system changed its "
+                  "amount to Rp 1.650.000"),
+        "20465": ("CANCELLED", "3300000.00", "0.00", "PAYMENT_ON_CLOSED_INVOICE",
+                  "cancelled in the billing system after Rp 3.300.000 was received: the payment "
+                  "is decided again"),
+    }  # fmt: skip
+    engine = store.make_engine(opts.db_url)
+    with engine.connect() as conn:
+        a, al = db.audit_log.c, db.allocations.c
+        active = conn.execute(
+            select(al.invoice_no, al.amount).where(al.bank_line_id == 5, al.active.is_(True))
+        ).all()
+        withdrawn = conn.execute(
+            select(a.run_id).where(a.action == "withdraw", a.entity == "decision")
+        ).all()
+        d = db.decisions.c
+        candidates = conn.execute(
+            select(d.candidates).where(d.bank_line_id == 5, d.active.is_(True))
+        ).scalar_one()
+    engine.dispose()
+    assert active == [] and withdrawn == [(second.run_id,)]
+    assert candidates == "20465"  # the review sheet's candidate: refund it, or assign it
+
+    third = run(replace(opts, as_of=date(2026, 3, 11)))
+
+    assert third.counts["lines_considered"] == 0
+    assert _line(opts, 5)["status"] == "DUPLICATE"  # seen again; its decision stands
+    engine = store.make_engine(opts.db_url)
+    with engine.connect() as conn:
+        b = db.bank_lines.c
+        assert conn.execute(select(b.status).where(b.id == 5)).scalar_one() == "REVIEW"
+    engine.dispose()

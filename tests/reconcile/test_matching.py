@@ -895,3 +895,36 @@ def test_funds_are_overdue_only_where_the_statements_cover_the_deadline() -> Non
     assert funds_overdue(deadline, dest, not_ours, date(2026, 12, 1), None)[0].all()
     assert funds_overdue(deadline, dest, not_ours, date(2026, 12, 1), {})[0].tolist() == [
         False, False, False, False, True]  # fmt: skip
+
+
+def test_withdrawn_payment_is_named_in_its_new_decision() -> None:
+    """Lines 5 and 6 paid invoices the billing system then cancelled: 5 fits nothing else and
+    goes to review with its old invoices as candidates; 6 fits another invoice, and its reason
+    says first what happened to the one it paid; line 7 is left as it is."""
+    from reconcile.matching import note_withdrawn
+
+    lines = pd.DataFrame(
+        {
+            "line_id": [5, 6, 7],
+            "status": ["UNMATCHED", "MATCHED", "UNMATCHED"],
+            "reason": ["no invoice, confirmation or known payer fits this credit",
+                       "amount exact; invoice #20470 in description",
+                       "no invoice, confirmation or known payer fits this credit"],
+            "codes": ["UNIDENTIFIED_CREDIT", "", "UNIDENTIFIED_CREDIT"],
+            "candidates": ["", "", ""],
+        }
+    )  # fmt: skip
+
+    out = note_withdrawn(lines, {5: "20465", 6: "20431;20440"})
+
+    assert out.to_dict("records") == [
+        {"line_id": 5, "status": "REVIEW", "codes": "PAYMENT_ON_CLOSED_INVOICE",
+         "candidates": "20465",
+         "reason": "invoice #20465 it paid was cancelled in the billing system: refund it or "
+                   "assign it to another invoice"},
+        {"line_id": 6, "status": "MATCHED", "codes": "", "candidates": "",
+         "reason": "invoices #20431, #20440 it paid were cancelled in the billing system; amount "
+                   "exact; invoice #20470 in description"},
+        {"line_id": 7, "status": "UNMATCHED", "codes": "UNIDENTIFIED_CREDIT", "candidates": "",
+         "reason": "no invoice, confirmation or known payer fits this credit"},
+    ]  # fmt: skip

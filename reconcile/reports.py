@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import Connection, Engine, and_, false, select, true
+from sqlalchemy import Connection, Engine, and_, false, or_, select, true
 
 from importers.base import gc_paused
 from reconcile import db
@@ -258,7 +258,9 @@ def line_frame(conn: Connection, seen: SeenLines, considered: Sequence[int]) -> 
     has_dec = dat >= 0
     duplicate = np.concatenate([seen_duplicate, np.zeros(len(extra_ids), dtype=bool)])
     line_status = ln["line_status"]
-    ignored = (line_status == "IGNORED") & ~duplicate
+    # debits and fees a run ignores; a credit a person called no customer payment has that
+    # decision, shown as any other
+    ignored = (line_status == "IGNORED") & ~duplicate & ~has_dec
     plain = ~duplicate & ~ignored & has_dec
     amount_sen = ln["amount_sen"].astype(np.int64)
     out: dict[str, Any] = {
@@ -690,9 +692,9 @@ def _write_all(
 
 
 def write_state_reports(opts: RunOptions) -> list[Path]:
-    """`reconcile report`: outputs for the current state (every line still open or matched:
-    not the debits, fees and repeats a run ignores; every invoice and confirmation), without
-    importing or matching."""
+    """`reconcile report`: outputs for the current state (every line still open or matched,
+    and the credits a person called no customer payment: not the debits, fees and repeats a
+    run ignores; every invoice and confirmation), without importing or matching."""
     from reconcile.pipeline import SeenLines
     from reconcile.store import make_engine
 
@@ -701,11 +703,14 @@ def write_state_reports(opts: RunOptions) -> list[Path]:
         with gc_paused():
             with engine.connect() as conn:
                 c = db.bank_lines.c
+                # and the credits a person called no customer payment: with them the credits
+                # per account add up to the statements'
+                set_aside = and_(c.status == "IGNORED", c.direction == "CR", c.is_fee.is_(False))
                 open_ids = [
                     int(r[0])
                     for r in conn.execute(
                         select(c.id)
-                        .where(c.status.in_(("REVIEW", "UNMATCHED", "MATCHED")))
+                        .where(or_(c.status.in_(("REVIEW", "UNMATCHED", "MATCHED")), set_aside))
                         .order_by(c.id)
                     )
                 ]

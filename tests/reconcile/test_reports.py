@@ -204,3 +204,42 @@ def test_rows_by_ids_are_those_asked_for_whether_ranged_or_listed(
                 c == f"c{i}" for i, c in zip(got["id"].tolist(), got["command"], strict=True)
             )
     engine.dispose()
+
+
+def test_a_credit_a_person_set_aside_stays_in_the_state_report_with_their_reason(
+    tmp_path: Path,
+) -> None:
+    """Line 5 (Rp 300.000) is called no customer payment in review: the state report still
+    lists it, with the person's reason, so the credits per account add up to the statement."""
+    import csv
+
+    from reconcile.pipeline import RunOptions
+    from reconcile.store import make_engine
+    from tests.reconcile.test_review import apply, fill
+    from tests.reconcile.test_workbook import AS_OF, make_rules, run_march
+
+    r = run_march(tmp_path)
+    reviewed = fill(r.book, "Perlu Review", {5: ("Bukan pembayaran pelanggan", None, None,
+                                                  "setoran pemilik")}, tmp_path / "rev.xlsx")  # fmt: skip
+    engine = make_engine(r.db_url)
+    assert apply(engine, reviewed).applied == ["'Perlu Review' row 3 (line 5)"]
+    engine.dispose()
+    opts = RunOptions(
+        rules=make_rules("id", ""), inbox=tmp_path / "inbox", out=tmp_path / "state",
+        db_url=r.db_url, as_of=AS_OF, command="report",
+    )  # fmt: skip
+
+    reports.write_state_reports(opts)
+
+    with (opts.out / "bank_lines.csv").open(encoding="utf-8", newline="") as fh:
+        rows = {row["line_id"]: row for row in csv.DictReader(fh)}
+    with (r.out / "bank_lines.csv").open(encoding="utf-8", newline="") as fh:
+        credits = [row for row in csv.DictReader(fh) if row["direction"] == "CR"]
+    line = rows["5"]
+    assert (line["status"], line["amount"], line["reason"]) == (
+        "IGNORED",
+        "300000.00",
+        "not a customer payment (decided by rina): setoran pemilik",
+    )
+    assert sorted(k for k, row in rows.items() if row["direction"] == "CR") == sorted(
+        row["line_id"] for row in credits)  # fmt: skip

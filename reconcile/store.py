@@ -569,7 +569,8 @@ def _stored_twins(conn: Connection, lines: LineColumns) -> _Twins | None:
     Rows and stored lines of one key pair up in order, each row with the first stored line not
     taken yet that is the same transaction (:func:`_same_transaction`): an overlapping export
     repeats a line whatever occurrence it had in its own file, and a new transaction with an
-    old key is stored under the next free occurrence of that key."""
+    old key is stored under the next free occurrence of that key. The rows left are then
+    looked for among lines stored from exports of another shape (:func:`_other_shape_twins`)."""
     cols = lines.columns
     accounts, keys = cols["account_no"], cols["dedup_key"]
     stored: dict[tuple[str, str], list[_StoredLine]] = {}
@@ -582,14 +583,14 @@ def _stored_twins(conn: Connection, lines: LineColumns) -> _Twins | None:
         )
         for key, found in _existing_keys(conn, acct, mine).items():
             stored[(acct, key)] = found
-    if not stored:
-        return None
     total = len(lines)
     twins = _Twins([None] * total, list(cols["occurrence"]), [False] * total)
     taken: set[int] = set()
     last: dict[tuple[str, str], int] = {}  # the highest occurrence of a key, stored or given
     posted_on, initiated_on, pending = cols["posted_on"], cols["initiated_on"], lines.pending_raw
     for i, group in enumerate(zip(accounts, keys, strict=True)):
+        if not stored:
+            break
         candidates = stored.get(group)
         if candidates is None:
             continue  # a key the account never had: the row keeps its occurrence in the file
@@ -603,7 +604,82 @@ def _stored_twins(conn: Connection, lines: LineColumns) -> _Twins | None:
         else:
             n = last[group] = max(last.get(group, candidates[-1].occurrence), 0) + 1
             twins.occurrences[i] = n
+    _other_shape_twins(conn, lines, twins)
+    if not stored and all(x is None for x in twins.line_ids):
+        return None
     return twins
+
+
+def _sender_tokens(name: Any) -> set[str]:
+    from reconcile.names import normalise_name
+
+    return {t for t in normalise_name(str(name or "")).split() if len(t) >= 3}
+
+
+def _other_shape_twins(conn: Connection, lines: LineColumns, twins: _Twins) -> None:
+    """Rows no key matched that repeat a line stored from an export of another shape of the
+    same account (formats.md §12 item 21: Kopra and MCM classic or MT940, BNIDirect CSV and
+    XLS, an export with or without its balance column, for overlapping days). Their texts
+    differ, so their keys do: the same transaction has the same account, posting day,
+    direction and amount, confirmed by the running balance where both carry one, else by a
+    sender-name word both print (when both print one); several on a day pair in order.
+    Lines of the row's own shape are never looked at here: there the key is authoritative."""
+    cols = lines.columns
+    layout, balance, pending = cols["layout"], cols["balance"], lines.pending_raw
+    posted_on, amount, direction = cols["posted_on"], cols["amount"], cols["direction"]
+    accounts, counterparty = cols["account_no"], cols["counterparty"]
+    open_rows = [
+        i for i, hit in enumerate(twins.line_ids)
+        if hit is None and not pending[i] and posted_on[i] is not None
+    ]  # fmt: skip
+    if not open_rows:
+        return
+    b = db.bank_lines.c
+    by_account: dict[str, list[int]] = {}
+    for i in open_rows:
+        by_account.setdefault(accounts[i], []).append(i)
+    taken = {x for x in twins.line_ids if x is not None}
+    for acct, rows in by_account.items():
+        if conn.execute(select(b.id).where(b.account_no == acct).limit(1)).first() is None:
+            continue  # the account's first export
+        days = sorted({posted_on[i] for i in rows}, key=str)
+        stored: dict[tuple[Any, str, Any], list[Any]] = {}
+        for chunk in chunks(days):
+            found = conn.execute(
+                select(b.id, b.posted_on, b.direction, b.amount, b.balance, b.layout,
+                       b.counterparty)
+                .where(and_(b.account_no == acct, b.pending.is_(False), b.posted_on.in_(
+                    [_day(d) for d in chunk])))
+                .order_by(b.posted_on, b.id)
+            ).all()  # fmt: skip
+            for line in found:
+                stored.setdefault((line.posted_on, line.direction, line.amount), []).append(line)
+        if not stored:
+            continue
+        for i in rows:
+            money = _money_value(conn, amount[i])
+            group = stored.get((_day(posted_on[i]), direction[i], money), ())
+            shape = (layout[i], balance[i] is None)
+            for line in group:
+                if line.id in taken or (line.layout, line.balance is None) == shape:
+                    continue
+                if balance[i] is not None and line.balance is not None:
+                    same = _money_value(conn, balance[i]) == line.balance
+                else:
+                    mine, theirs = (
+                        _sender_tokens(counterparty[i]),
+                        _sender_tokens(line.counterparty),
+                    )
+                    same = not mine or not theirs or bool(mine & theirs)
+                if same:
+                    taken.add(line.id)
+                    twins.line_ids[i] = int(line.id)
+                    break
+
+
+def _money_value(conn: Connection, value: Any) -> Decimal:
+    """An encoded amount (SQLite: integer sen) as the Decimal a select returns."""
+    return from_sen(int(value)) if conn.dialect.name == "sqlite" else Decimal(value)
 
 
 def import_statements(

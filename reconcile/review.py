@@ -59,6 +59,10 @@ class ReviewRow:
     invoice_nos: tuple[str, ...]
     amount: Decimal | None
     note: str
+    # what the visible columns show (None: the workbook has no such column); a row sorted
+    # apart from its hidden key shows another line than the key names
+    shown_line_id: int | None = None
+    shown_amount: Decimal | str | None = None
 
     @property
     def where(self) -> str:
@@ -99,6 +103,25 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+def _shown(
+    cells: list[Any], line_col: int | None, amount_col: int | None
+) -> tuple[int | None, Decimal | str | None]:
+    """The line id and credit amount a row shows in its visible columns: None where the sheet
+    has no such column (nothing to compare); a blank or unreadable cell as -1 / its text, which
+    agree with no line."""
+    line: int | None = None
+    if line_col is not None:
+        text = _text(cells[line_col])
+        line = int(text) if text.isdigit() else -1
+    amount: Decimal | str | None = None
+    if amount_col is not None:
+        try:
+            amount = decimal_from_cell(cells[amount_col])
+        except ValueFormatError:
+            amount = _text(cells[amount_col])
+    return line, amount
+
+
 def read_review_rows(path: Path) -> tuple[list[ReviewRow], list[str]]:
     """Rows with a decision filled in, and the problems of rows that cannot even be read."""
     try:
@@ -110,6 +133,8 @@ def read_review_rows(path: Path) -> tuple[list[ReviewRow], list[str]]:
     invoice_heads = header_labels("col.assign_invoice")
     amount_heads = header_labels("col.assign_amount")
     note_heads = header_labels("col.note")
+    line_heads = header_labels("col.line_id")
+    credit_heads = header_labels("col.amount")
     rows: list[ReviewRow] = []
     problems: list[str] = []
     found_sheet = False
@@ -129,6 +154,8 @@ def read_review_rows(path: Path) -> tuple[list[ReviewRow], list[str]]:
                 "invoice": next(i for i, n in enumerate(names) if n in invoice_heads),
                 "amount": next(i for i, n in enumerate(names) if n in amount_heads),
                 "note": next(i for i, n in enumerate(names) if n in note_heads),
+                "line": next((i for i, n in enumerate(names) if n in line_heads), None),
+                "credit": next((i for i, n in enumerate(names) if n in credit_heads), None),
             }
             for excel_row, values in enumerate(it, start=2):
                 cells = list(values) + [None] * (len(names) - len(values))
@@ -156,6 +183,7 @@ def read_review_rows(path: Path) -> tuple[list[ReviewRow], list[str]]:
                     except ValueFormatError as exc:
                         problems.append(f"{where}: amount {exc}")
                         continue
+                shown_line, shown_amount = _shown(cells, col["line"], col["credit"])
                 invoices = tuple(
                     n.strip().lstrip("#")
                     for n in _text(cells[col["invoice"]]).replace(",", ";").split(";")
@@ -172,6 +200,8 @@ def read_review_rows(path: Path) -> tuple[list[ReviewRow], list[str]]:
                         invoice_nos=invoices,
                         amount=amount,
                         note=_text(cells[col["note"]]),
+                        shown_line_id=shown_line,
+                        shown_amount=shown_amount,
                     )
                 )
     except StopIteration as exc:
@@ -418,6 +448,25 @@ def _same_as_applied(current: Any, r: ReviewRow) -> bool:
     )
 
 
+def _check_shown_line(r: ReviewRow, line: Any) -> None:
+    """Refuse a row whose visible line id or amount is not the line its hidden key names: the
+    sheet was sorted or edited apart from its key column, and the decision typed next to one
+    credit would otherwise be applied to another."""
+    shown: list[str] = []
+    if r.shown_line_id is not None and r.shown_line_id != r.line_id:
+        shown.append(f"line {r.shown_line_id}" if r.shown_line_id >= 0 else "no line id")
+    if r.shown_amount is not None and r.shown_amount != line.amount:
+        amount = r.shown_amount
+        shown.append(_rp(amount) if isinstance(amount, Decimal) else f"amount {amount!r}")
+    if shown:
+        raise RowRefused(
+            f"{r.where}: the row shows {', '.join(shown)} but its hidden {KEY_HEADER} names "
+            f"line {r.line_id} of {_rp(line.amount)} (was the sheet sorted without the "
+            f"{KEY_HEADER} column?); nothing of this row was applied: type the decision in a "
+            "fresh workbook, or sort whole rows"
+        )
+
+
 def _apply_row(
     conn: Connection,
     r: ReviewRow,
@@ -434,6 +483,7 @@ def _apply_row(
     line = conn.execute(select(db.bank_lines).where(bl.id == r.line_id)).first()
     if line is None:
         raise RowRefused(f"{r.where}: bank line {r.line_id} does not exist in this database")
+    _check_shown_line(r, line)
     current = store.current_decisions(conn, [r.line_id]).get(r.line_id)
     current_id = int(current.id) if current is not None else 0
     if current_id != r.decision_id:

@@ -24,6 +24,7 @@ from reconcile.review import (
     undo_run,
 )
 from reconcile.store import make_engine
+from reconcile.workbook import KEY_HEADER
 from tests.reconcile.test_workbook import Run, make_rules, run_march
 
 AS_OF = date(2026, 3, 10)
@@ -298,6 +299,82 @@ def test_a_stale_row_from_an_older_decision_is_refused(
         "'Perlu Review' row 3 (line 5): stale row from run 1: the line was decided again by rina"
     )
     assert state(engine) == after_first
+
+
+def sort_visible_columns(book: Path, sheet: str, target: Path) -> Path:
+    """Sort the rows of ``sheet`` by amount (ascending) as an accountant selecting the visible
+    columns only would: every column but the hidden ``review_key`` moves."""
+    wb = load_workbook(book)
+    ws = wb[sheet]
+    heads = [c.value for c in ws[1]]
+    visible = heads.index(KEY_HEADER)  # the key is the last column
+    amount = heads.index("Jumlah")
+    rows = [[ws.cell(r, c + 1).value for c in range(visible)] for r in range(2, ws.max_row + 1)]
+    rows.sort(key=lambda values: values[amount])
+    for r, values in enumerate(rows, start=2):
+        for c, value in enumerate(values, start=1):
+            ws.cell(r, c).value = value
+    wb.save(target)
+    return target
+
+
+def test_a_row_sorted_apart_from_its_hidden_key_is_refused_and_the_others_apply(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    """The review sheet sorted by amount without its key column: row 2 now shows line 5
+    (Rp 300.000) under line 3's key, row 3 line 3 (Rp 990.000) under line 5's. The decisions
+    typed next to them are refused, not applied to the other credit; line 7 still applies."""
+    before = state(engine)
+    sorted_book = sort_visible_columns(march.book, "Perlu Review", tmp_path / "sorted.xlsx")
+    path = fill(
+        sorted_book, "Perlu Review",
+        {5: ("Alokasikan ke tagihan", "20450", None, None), 3: ("Setujui usulan", None, None, None)},
+        tmp_path / "a.xlsx",
+    )  # fmt: skip
+    path = fill(
+        path, "Dana Tak Dikenal", {7: ("Bukan pembayaran pelanggan", None, None, None)},
+        tmp_path / "b.xlsx",
+    )  # fmt: skip
+    result = apply(engine, path)
+    assert result.refused == [
+        "'Perlu Review' row 2 (line 3): the row shows line 5, Rp 300.000,00 but its hidden "
+        "review_key names line 3 of Rp 990.000,00 (was the sheet sorted without the review_key "
+        "column?); nothing of this row was applied: type the decision in a fresh workbook, or "
+        "sort whole rows",
+        "'Perlu Review' row 3 (line 5): the row shows line 3, Rp 990.000,00 but its hidden "
+        "review_key names line 5 of Rp 300.000,00 (was the sheet sorted without the review_key "
+        "column?); nothing of this row was applied: type the decision in a fresh workbook, or "
+        "sort whole rows",
+    ]
+    assert result.applied == ["'Dana Tak Dikenal' row 2 (line 7)"]
+    after = state(engine)
+    assert (after["lines"][3], after["lines"][5], after["lines"][7]) == (
+        "REVIEW", "REVIEW", "IGNORED",
+    )  # fmt: skip
+    assert (after["decisions"][3], after["decisions"][5]) == (
+        before["decisions"][3], before["decisions"][5],
+    )  # fmt: skip
+    assert after["allocations"] == before["allocations"]
+    assert (invoice(engine, "20450").status, invoice(engine, "20460").status) == ("OPEN", "OPEN")
+
+
+def test_a_row_whose_shown_amount_is_not_its_lines_is_refused(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    wb = load_workbook(march.book)
+    ws = wb["Dana Tak Dikenal"]
+    ws["I2"] = 1234560  # the credit's Rp 123.456 overtyped
+    wb.save(tmp_path / "edited.xlsx")
+    path = fill(
+        tmp_path / "edited.xlsx", "Dana Tak Dikenal",
+        {7: ("Bukan pembayaran pelanggan", None, None, None)}, tmp_path / "r.xlsx",
+    )  # fmt: skip
+    [refused] = apply(engine, path).refused
+    assert refused.startswith(
+        "'Dana Tak Dikenal' row 2 (line 7): the row shows Rp 1.234.560,00 but its hidden "
+        "review_key names line 7 of Rp 123.456,00"
+    )
+    assert state(engine)["lines"][7] == "UNMATCHED"
 
 
 def test_applying_the_same_workbook_twice_changes_nothing_the_second_time(

@@ -15,6 +15,8 @@ from sqlalchemy import Engine, func, select
 
 from reconcile import db
 from reconcile.cli import main
+from reconcile.config import load_rules
+from reconcile.lock import run_lock
 from reconcile.review import (
     apply_review,
     list_aliases,
@@ -536,6 +538,40 @@ def test_cli_exit_codes_for_review_and_undo(
     not_a_book = tmp_path / "notes.xlsx"
     shutil.copy(march.out / "bank_lines.csv", not_a_book)
     assert main(["review", "apply", str(not_a_book), *common]) == 2
+
+
+def test_review_apply_and_undo_take_the_run_lock_and_exit_4_while_a_run_holds_it(
+    march: Run, engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A review applied while a run matches would have its decision deactivated by that
+    run: it waits for the run's lock like a second run does and, busy, applies nothing."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        'accounts:\n  - {bank: bca, account_no: "0372543386", holder: RINA WULANDARI}\n',
+        encoding="utf-8",
+    )
+    common = ["--rules", str(rules), "--db", march.db_url, "--as-of", "2026-03-10", "--by", "rina"]
+    good = fill(
+        march.book, "Perlu Review", {5: ("Alokasikan ke tagihan", "20450", None, None)},
+        tmp_path / "good.xlsx",
+    )  # fmt: skip
+    before = state(engine)
+    with run_lock(load_rules(rules), march.db_url, wait_seconds=0):
+        assert main(["review", "apply", str(good), *common]) == 4
+        busy = capsys.readouterr().err
+        assert main(["undo", "--run", "1", *common]) == 4
+        busy_undo = capsys.readouterr().err
+    assert "another reconcile run is in progress on sqlite:///" in busy
+    assert busy.endswith(
+        "(waited 0 s for it); this run did nothing. Apply good.xlsx again once it has "
+        "finished; raise schedule.lock_wait_seconds in rules.yaml to wait longer.\n"
+    )
+    assert "Undo again once it has finished" in busy_undo
+    assert state(engine) == before
+    with engine.connect() as conn:
+        assert conn.execute(select(db.runs.c.command)).scalars().all() == ["run"]
+    assert main(["review", "apply", str(good), *common]) == 0
+    assert invoice(engine, "20450").status == "PAID"
 
 
 # ---------------------------------------------------------------------------------------------

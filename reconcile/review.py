@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,6 +44,7 @@ from reconcile.names import normalise_name
 from reconcile.workbook import KEY_HEADER, all_action_labels, header_labels
 
 Clock = Callable[[], datetime]
+log = logging.getLogger("reconcile.review")
 ACTIONS_WITH_INVOICE = ("approve", "assign")
 CONFIRMATION_STATE = ("status", "codes", "line_ids", "reason")
 OPEN_CONFIRMATION = ("REVIEW", "AWAITING_FUNDS", "NO_FUNDS")
@@ -286,6 +288,12 @@ def _allocations_plan(
         targets = list(r.invoice_nos)
         if not targets:
             raise RowRefused(f"{r.where}: 'assign to invoice' needs an invoice number")
+        repeated = sorted({no for no in targets if targets.count(no) > 1})
+        if repeated:  # one allocation per invoice and line: what was meant is not certain
+            raise RowRefused(
+                f"{r.where}: invoice {', '.join(repeated)} is named more than once in "
+                f"{';'.join(targets)!r}; name each invoice once"
+            )
     for no in targets:
         inv = invoices.get(no)
         if inv is None:
@@ -693,6 +701,23 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _record_failure(
+    engine: Engine, run_id: int, exc: BaseException, where: str, clock: Clock
+) -> None:
+    """A review or undo stopped by an unexpected error: its transaction rolled back (nothing of
+    it is applied), the run is recorded as FAILED with exit code 1 (README "Exit codes") and
+    the error, naming the row or decision it stopped at, instead of staying RUNNING."""
+    at = f" at {where}" if where else ""
+    try:
+        with engine.begin() as conn:
+            store.finish_run(
+                conn, run_id, status="FAILED", exit_code=1, now=clock(),
+                message=f"nothing applied: {type(exc).__name__}{at}: {exc}",
+            )  # fmt: skip
+    except Exception:  # the database itself may be what failed; the original error matters more
+        log.exception("could not record the end of run %s", run_id)
+
+
 def apply_review(
     engine: Engine,
     path: Path,
@@ -710,20 +735,26 @@ def apply_review(
             conn, as_of=as_of, command="review", snapshot={"workbook": workbook}, now=clock()
         )
     result = ReviewResult(run_id=run_id, refused=list(problems))
-    with engine.begin() as conn:
-        for r in rows:
-            savepoint = conn.begin_nested()
-            try:
-                outcome = _apply_row(
-                    conn, r, run_id=run_id, actor=actor, rules=rules, workbook=workbook,
-                    as_of=as_of, now=clock(),
-                )  # fmt: skip
-            except RowRefused as exc:
-                savepoint.rollback()
-                result.refused.append(str(exc))
-                continue
-            savepoint.commit()
-            (result.applied if outcome == "applied" else result.unchanged).append(r.where)
+    where = ""
+    try:
+        with engine.begin() as conn:
+            for r in rows:
+                where = r.where
+                savepoint = conn.begin_nested()
+                try:
+                    outcome = _apply_row(
+                        conn, r, run_id=run_id, actor=actor, rules=rules, workbook=workbook,
+                        as_of=as_of, now=clock(),
+                    )  # fmt: skip
+                except RowRefused as exc:
+                    savepoint.rollback()
+                    result.refused.append(str(exc))
+                    continue
+                savepoint.commit()
+                (result.applied if outcome == "applied" else result.unchanged).append(r.where)
+    except BaseException as exc:
+        _record_failure(engine, run_id, exc, where, clock)
+        raise
     with engine.begin() as conn:
         store.finish_run(
             conn,
@@ -924,17 +955,25 @@ def _undo(
             conn, as_of=as_of, command="undo", snapshot={"undo": what}, now=clock()
         )
     result = UndoResult(run_id=run_id, refused=list(refused))
-    with engine.begin() as conn:
-        for decision_id in decision_ids:
-            savepoint = conn.begin_nested()
-            try:
-                _undo_one(conn, decision_id, run_id=run_id, actor=actor, rules=rules, now=clock())
-            except RowRefused as exc:
-                savepoint.rollback()
-                result.refused.append(str(exc))
-                continue
-            savepoint.commit()
-            result.undone.append(decision_id)
+    where = ""
+    try:
+        with engine.begin() as conn:
+            for decision_id in decision_ids:
+                where = f"decision {decision_id}"
+                savepoint = conn.begin_nested()
+                try:
+                    _undo_one(
+                        conn, decision_id, run_id=run_id, actor=actor, rules=rules, now=clock()
+                    )
+                except RowRefused as exc:
+                    savepoint.rollback()
+                    result.refused.append(str(exc))
+                    continue
+                savepoint.commit()
+                result.undone.append(decision_id)
+    except BaseException as exc:
+        _record_failure(engine, run_id, exc, where, clock)
+        raise
     with engine.begin() as conn:
         store.finish_run(
             conn,

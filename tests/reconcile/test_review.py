@@ -379,6 +379,97 @@ def test_a_row_whose_shown_amount_is_not_its_lines_is_refused(
     assert state(engine)["lines"][7] == "UNMATCHED"
 
 
+def runs(engine: Engine) -> list[tuple[str, str, int | None, str | None]]:
+    r = db.runs.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(r.command, r.status, r.exit_code, r.message).order_by(r.id))
+        return [tuple(row) for row in rows]
+
+
+def test_an_invoice_named_twice_is_refused_for_its_row_and_the_other_rows_apply(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    """'20450;20450' once aborted the whole workbook on the unique allocation constraint."""
+    path = fill(
+        march.book, "Perlu Review", {5: ("Alokasikan ke tagihan", "20450;20450", None, None)},
+        tmp_path / "a.xlsx",
+    )  # fmt: skip
+    path = fill(
+        path, "Dana Tak Dikenal", {7: ("Bukan pembayaran pelanggan", None, None, None)},
+        tmp_path / "b.xlsx",
+    )  # fmt: skip
+    result = apply(engine, path)
+    assert result.refused == [
+        "'Perlu Review' row 3 (line 5): invoice 20450 is named more than once in "
+        "'20450;20450'; name each invoice once"
+    ]
+    assert result.applied == ["'Dana Tak Dikenal' row 2 (line 7)"]
+    now = state(engine)
+    assert (now["lines"][5], now["lines"][7]) == ("REVIEW", "IGNORED")
+    assert (invoice(engine, "20450").status, invoice(engine, "20450").amount_received) == (
+        "OPEN", Decimal("0.00"),
+    )  # fmt: skip
+    assert runs(engine)[-1] == (
+        "review", "COMPLETED", 3, "review run 2: 1 applied, 0 already applied, 1 refused",
+    )  # fmt: skip
+
+
+def test_an_unexpected_database_error_in_a_row_applies_nothing_and_marks_the_review_failed(
+    march: Run, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from reconcile import review
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise IntegrityError("INSERT INTO payer_aliases", {}, Exception("disk says no"))
+
+    before = state(engine)
+    path = fill(
+        march.book, "Perlu Review",
+        {3: ("Tolak usulan", None, None, None), 5: ("Alokasikan ke tagihan", "20450", None, None)},
+        tmp_path / "r.xlsx",
+    )  # fmt: skip
+    monkeypatch.setattr(review, "_learn_alias", broken)
+    with pytest.raises(IntegrityError):
+        apply(engine, path)
+    assert state(engine) == before  # line 3's rejection, before the failing row, rolled back too
+    [(command, status, code, message)] = runs(engine)[1:]
+    assert (command, status, code) == ("review", "FAILED", 1)
+    assert message is not None and message.startswith(
+        "nothing applied: IntegrityError at 'Perlu Review' row 3 (line 5): "
+    )
+    assert "disk says no" in message
+
+
+def test_an_unexpected_database_error_in_an_undo_marks_the_undo_failed(
+    march: Run, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from reconcile import review
+
+    path = fill(
+        march.book, "Perlu Review", {5: ("Alokasikan ke tagihan", "20450", None, None)},
+        tmp_path / "r.xlsx",
+    )  # fmt: skip
+    review_run = apply(engine, path).run_id
+    after_review = state(engine)
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise OperationalError("UPDATE invoices", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(review, "_recompute_invoice", broken)
+    with pytest.raises(OperationalError):
+        undo_run(engine, review_run, actor="rina", rules=MATCHING, as_of=AS_OF)
+    assert state(engine) == after_review
+    command, status, code, message = runs(engine)[-1]
+    assert (command, status, code) == ("undo", "FAILED", 1)
+    assert message is not None and message.startswith(
+        "nothing applied: OperationalError at decision "
+    )
+
+
 def test_applying_the_same_workbook_twice_changes_nothing_the_second_time(
     march: Run, engine: Engine, tmp_path: Path
 ) -> None:

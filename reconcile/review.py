@@ -125,7 +125,8 @@ def _shown(
 
 
 def read_review_rows(path: Path) -> tuple[list[ReviewRow], list[str]]:
-    """Rows with a decision filled in, and the problems of rows that cannot even be read."""
+    """Rows with a decision filled in, and the problems of rows that cannot even be read (or
+    whose decision is blank while an invoice number or amount to allocate is typed)."""
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (OSError, KeyError, ValueError, BadZipFile) as exc:
@@ -162,11 +163,19 @@ def read_review_rows(path: Path) -> tuple[list[ReviewRow], list[str]]:
             for excel_row, values in enumerate(it, start=2):
                 cells = list(values) + [None] * (len(names) - len(values))
                 choice = _text(cells[col["decision"]])
-                if not choice:
-                    continue
                 where = f"{ws.title!r} row {excel_row}"
                 key = _text(cells[col["key"]])
                 parts = key.split(":")
+                if not choice:
+                    filled = [names[col[c]] for c in ("invoice", "amount") if _text(cells[col[c]])]
+                    if filled:  # typed next to a forgotten decision: said, not dropped silently
+                        line = f" (line {parts[2]})" if len(parts) == 3 else ""
+                        problems.append(
+                            f"{where}{line}: decision is blank but {' and '.join(filled)} "
+                            f"{'is' if len(filled) == 1 else 'are'} filled; choose a decision "
+                            "or clear the cell"
+                        )
+                    continue
                 if len(parts) != 3 or not all(p.isdigit() for p in parts):
                     problems.append(f"{where}: the hidden review key {key!r} is missing or damaged")
                     continue

@@ -470,6 +470,32 @@ def test_an_unexpected_database_error_in_an_undo_marks_the_undo_failed(
     )
 
 
+def test_an_invoice_or_amount_typed_without_a_decision_is_refused_not_ignored(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    before = state(engine)
+    path = fill(
+        march.book, "Perlu Review",
+        {3: (None, None, 990000, None), 5: (None, "20450", None, "Dewi")},
+        tmp_path / "a.xlsx",
+    )  # fmt: skip
+    path = fill(
+        path, "Dana Tak Dikenal", {7: (None, "20451", 123456, None)}, tmp_path / "b.xlsx"
+    )  # fmt: skip
+    result = apply(engine, path)
+    assert result.refused == [
+        "'Perlu Review' row 2 (line 3): decision is blank but Jumlah dialokasikan is filled; "
+        "choose a decision or clear the cell",
+        "'Perlu Review' row 3 (line 5): decision is blank but Alokasikan ke tagihan is filled; "
+        "choose a decision or clear the cell",
+        "'Dana Tak Dikenal' row 2 (line 7): decision is blank but Alokasikan ke tagihan and "
+        "Jumlah dialokasikan are filled; choose a decision or clear the cell",
+    ]
+    assert (result.applied, result.unchanged) == ([], [])
+    assert state(engine) == before
+    assert runs(engine)[-1][1:3] == ("COMPLETED", 3)
+
+
 def test_applying_the_same_workbook_twice_changes_nothing_the_second_time(
     march: Run, engine: Engine, tmp_path: Path
 ) -> None:

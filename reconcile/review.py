@@ -340,10 +340,13 @@ def _allocations_plan(
 
 
 def _new_invoice_state(
-    inv: Any, received: Decimal, rules: Matching, actor: str
+    inv: Any, received: Decimal, rules: Matching, actor: str, codes_from: str | None = None
 ) -> tuple[str, str, str]:
+    """Status, codes and reason of ``inv`` once ``received``; its codes are those it has
+    (or ``codes_from``) but the amount codes, which are said again from the amounts."""
     short = inv.amount - received
-    codes = [c for c in inv.codes.split(";") if c and c not in ("UNDERPAID", "OVERPAID")]
+    given = inv.codes if codes_from is None else codes_from
+    codes = [c for c in given.split(";") if c and c not in ("UNDERPAID", "OVERPAID")]
     if received <= ZERO:
         return ("OPEN", ";".join(codes), "")
     if short < 0:
@@ -818,8 +821,16 @@ def _recompute_invoice(
             "codes": before["codes"],
             "reason": before["reason"],
         }
-    else:
-        status, codes, reason = _new_invoice_state(inv, received, rules, actor)
+    else:  # codes as the matcher gives them: those of the decisions still paying it
+        dc = db.decisions.c
+        paying = conn.execute(
+            select(dc.codes)
+            .select_from(db.allocations.join(db.decisions, dc.id == al.decision_id))
+            .where(and_(al.invoice_no == no, al.active.is_(True), dc.active.is_(True)))
+            .order_by(dc.id)
+        )
+        kept = ";".join(dict.fromkeys(c for r in paying for c in r.codes.split(";") if c))
+        status, codes, reason = _new_invoice_state(inv, received, rules, actor, kept)
         if inv.status == "CANCELLED":
             status = "CANCELLED"
         values = {"status": status, "codes": codes, "reason": reason}
@@ -828,8 +839,65 @@ def _recompute_invoice(
     )
 
 
+def _unlink_confirmations(
+    conn: Connection,
+    line_id: int,
+    decision_id: int,
+    restored: dict[str, Any],
+    *,
+    run_id: int,
+    actor: str,
+    rules: Matching,
+    as_of: Any,
+    now: datetime,
+) -> None:
+    """The confirmations an undone automatic decision linked to its line (a review decision
+    keeps their earlier state to restore instead) go back to what the matcher says without
+    it: linked to the line still when the decision restored lists them (in review unless that
+    one is a match), else to the other lines they name (matched when all are), else waiting
+    for funds (matching.funds_overdue). Each change is audited."""
+    c, bl = db.confirmations.c, db.bank_lines.c
+    listed = {t for t in (restored["confirmation_ids"] or "").split(";") if t}
+    linked = [
+        conf
+        for conf in conn.execute(
+            select(db.confirmations)
+            .where(and_(c.status.in_(("MATCHED", "REVIEW")), c.line_ids.contains(str(line_id))))
+            .order_by(c.ticket_id)
+        )
+        if str(line_id) in conf.line_ids.split(";")
+    ]
+    for conf in linked:
+        if conf.ticket_id in listed:
+            status = "MATCHED" if restored["status"] == "MATCHED" else "REVIEW"
+            after = {"status": status, "codes": conf.codes, "line_ids": conf.line_ids,
+                     "reason": f"funds on line {conf.line_ids}"}  # fmt: skip
+        elif others := [x for x in conf.line_ids.split(";") if x and x != str(line_id)]:
+            statuses = {
+                r.status
+                for r in conn.execute(select(bl.status).where(bl.id.in_([int(x) for x in others])))
+            }
+            after = {"status": "MATCHED" if statuses == {"MATCHED"} else "REVIEW",
+                     "codes": conf.codes, "line_ids": ";".join(others),
+                     "reason": f"funds on line {';'.join(others)}"}  # fmt: skip
+        else:
+            after = _confirmation_unfunded(conn, conf, rules, as_of)
+        after["reason"] += f" (decision {decision_id} of line {line_id} undone by {actor})"
+        _set_confirmation(
+            conn, conf.ticket_id, _confirmation_state(conf), after, action="undo_confirmation",
+            actor=actor, decision_id=decision_id, line_id=line_id, now=now, run_id=run_id,
+        )  # fmt: skip
+
+
 def _undo_one(
-    conn: Connection, decision_id: int, *, run_id: int, actor: str, rules: Matching, now: datetime
+    conn: Connection,
+    decision_id: int,
+    *,
+    run_id: int,
+    actor: str,
+    rules: Matching,
+    as_of: Any,
+    now: datetime,
 ) -> None:
     dc, al = db.decisions.c, db.allocations.c
     d = conn.execute(select(db.decisions).where(dc.id == decision_id)).first()
@@ -914,6 +982,12 @@ def _undo_one(
         _recompute_invoice(conn, no, before.get(no), rules, actor)
     conf_before = review.get("confirmations_before", {}) if isinstance(review, dict) else {}
     c = db.confirmations.c
+    by_review = isinstance(review, dict) and "confirmations_before" in review
+    if d.bank_line_id is not None and not by_review:
+        _unlink_confirmations(
+            conn, int(d.bank_line_id), int(d.id), restored, run_id=run_id, actor=actor,
+            rules=rules, as_of=as_of, now=now,
+        )  # fmt: skip
     for ticket_id, state in sorted(conf_before.items()):
         conf = conn.execute(select(db.confirmations).where(c.ticket_id == ticket_id)).first()
         if conf is None:
@@ -972,8 +1046,9 @@ def _undo(
                 savepoint = conn.begin_nested()
                 try:
                     _undo_one(
-                        conn, decision_id, run_id=run_id, actor=actor, rules=rules, now=clock()
-                    )
+                        conn, decision_id, run_id=run_id, actor=actor, rules=rules,
+                        as_of=as_of, now=clock(),
+                    )  # fmt: skip
                 except RowRefused as exc:
                     savepoint.rollback()
                     result.refused.append(str(exc))

@@ -881,3 +881,69 @@ def test_undo_restores_the_confirmation_exactly_and_audits_it(
          {"status": "REVIEW", "codes": "WRONG_ACCOUNT", "line_ids": "3",
           "reason": "funds on line 3"}),
     ]  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# undoing an automatic decision
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> tuple[Engine, Any]:
+    """The README quick start's run over sample_data/ (as of 11 March 2026): its engine and
+    rules."""
+    root = Path(__file__).resolve().parents[2]
+    shutil.copy(root / "rules.yaml", tmp_path / "rules.yaml")
+    shutil.copytree(root / "sample_data", tmp_path / "sample_data")
+    assert main(["run", "--rules", str(tmp_path / "rules.yaml"), "--quiet"]) == 0
+    rules = load_rules(tmp_path / "rules.yaml")
+    return make_engine(rules.resolved_db_url(None)), rules
+
+
+def test_undoing_an_automatic_combined_match_reopens_its_invoices_and_confirmation(
+    sample: tuple[Engine, Any],
+) -> None:
+    """Line 1 (Rp 1.500.000) paid 20440 and 20442 together (COMBINED_PAYMENT), funding
+    confirmation 481522. Undone, the invoices are open without the combined code and the
+    confirmation is no longer 'funds on line 1': its deadline is past, so NO_FUNDS."""
+    engine, rules = sample
+    undo = active_decision(engine, 1)
+    assert (undo.status, undo.codes, undo.invoice_nos) == (
+        "MATCHED", "COMBINED_PAYMENT", "20440;20442",
+    )  # fmt: skip
+    assert confirmation(engine, "481522") == ("MATCHED", "", "1", "funds on line 1")
+    result = undo_decision(engine, undo.id, actor="rina", rules=rules.matching, as_of=rules.as_of)
+    assert (result.undone, result.refused) == ([undo.id], [])
+    assert state(engine)["lines"][1] == "UNMATCHED"
+    for no in ("20440", "20442"):
+        inv = invoice(engine, no)
+        assert (inv.status, inv.amount_received, inv.codes, inv.reason) == (
+            "OPEN", Decimal("0.00"), "", "",
+        )  # fmt: skip
+    assert confirmation(engine, "481522") == (
+        "NO_FUNDS", "CONFIRMATION_WITHOUT_FUNDS", "",
+        f"no money 2 banking days after the confirmed date (decision {undo.id} of line 1 "
+        "undone by rina)",
+    )  # fmt: skip
+    [(action, ticket, detail)] = confirmation_audit(engine)
+    assert (action, ticket, detail["before"]["status"]) == (
+        "undo_confirmation",
+        "481522",
+        "MATCHED",
+    )
+    assert detail["decision_id"] == undo.id
+
+
+def test_undoing_one_instalment_keeps_the_codes_of_the_decision_still_paying_the_invoice(
+    sample: tuple[Engine, Any],
+) -> None:
+    """20470 (Rp 1.200.000) was paid by lines 15 and 17, Rp 600.000 each (SPLIT_PAYMENT):
+    line 17's decision undone, line 15's instalment still pays it."""
+    engine, rules = sample
+    undo = active_decision(engine, 17)
+    undo_decision(engine, undo.id, actor="rina", rules=rules.matching, as_of=rules.as_of)
+    inv = invoice(engine, "20470")
+    assert (inv.status, inv.amount_received, inv.codes) == (
+        "PARTIAL", Decimal("600000.00"), "SPLIT_PAYMENT",
+    )  # fmt: skip
+    assert state(engine)["allocations"].count((15, "20470", Decimal("600000.00"))) == 1
+    assert state(engine)["lines"][17] == "UNMATCHED"

@@ -326,12 +326,13 @@ def _allocations_plan(
         return [(targets[0], amount)]
     if r.amount is not None:
         raise RowRefused(f"{r.where}: an amount applies to one invoice only (got {len(targets)})")
+    # in the order named, each invoice takes at most what it still lacks; what is left of the
+    # credit stays unallocated (named and coded OVERPAID by _apply_row), never piled on the last
     plan: list[tuple[str, Decimal]] = []
     left = credit
-    for i, no in enumerate(targets):
+    for no in targets:
         inv = invoices[no]
-        outstanding = inv.amount - inv.amount_received
-        share = left if i == len(targets) - 1 else min(left, outstanding)
+        share = min(left, inv.amount - inv.amount_received)
         if share <= ZERO:
             raise RowRefused(f"{r.where}: the credit {_rp(credit)} is used up before invoice {no}")
         plan.append((no, share))

@@ -242,7 +242,7 @@ def test_a_row_asking_what_cannot_be_done_is_refused_and_nothing_of_it_applied(
     assert (after["lines"], after["decisions"]) == (before["lines"], before["decisions"])
 
 
-def test_one_credit_assigned_to_two_invoices_pays_the_first_and_the_rest_goes_to_the_last(
+def test_one_credit_assigned_to_two_invoices_pays_them_in_the_order_named(
     march: Run, engine: Engine, tmp_path: Path
 ) -> None:
     """Line 3's Rp 990.000 to 20450 (Rp 300.000 due) and 20460 (Rp 990.000 due)."""
@@ -261,6 +261,34 @@ def test_one_credit_assigned_to_two_invoices_pays_the_first_and_the_rest_goes_to
         "PARTIAL", Decimal("690000.00"),
         "partly paid; Rp 300.000,00 outstanding (reviewed by rina)",
     )  # fmt: skip
+
+
+def test_a_credit_split_over_invoices_gives_each_its_outstanding_and_names_the_rest_overpaid(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    """Line 3's Rp 990.000 to 20450 and 20451 (Rp 300.000 due each): Rp 390.000 used to be
+    piled on 20451 (Rp 690.000 for a Rp 300.000 invoice); it stays unallocated, named and
+    coded OVERPAID, as for a single invoice given less than the credit."""
+    path = fill(
+        march.book, "Perlu Review", {3: ("Alokasikan ke tagihan", "20450;20451", None, None)},
+        tmp_path / "reviewed.xlsx",
+    )  # fmt: skip
+    assert apply(engine, path).refused == []
+    now = state(engine)
+    assert now["decisions"][3][:6] == (
+        "MATCHED", "review", 0, "COMBINED_PAYMENT;OVERPAID", "20450;20451",
+        "assigned by rina: #20450 Rp 300.000,00, #20451 Rp 300.000,00; Rp 390.000,00 of the "
+        "credit Rp 990.000,00 not allocated",
+    )  # fmt: skip
+    assert [a for a in now["allocations"] if a[0] == 3] == [
+        (3, "20450", Decimal("300000.00")),
+        (3, "20451", Decimal("300000.00")),
+    ]
+    for no in ("20450", "20451"):
+        inv = invoice(engine, no)
+        assert (inv.status, inv.amount_received, inv.codes, inv.reason) == (
+            "PAID", Decimal("300000.00"), "", "paid (reviewed by rina)",
+        )  # fmt: skip
 
 
 def test_an_amount_larger_than_the_credit_is_refused(

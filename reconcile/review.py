@@ -157,9 +157,11 @@ def read_review_rows(path: Path) -> tuple[list[ReviewRow], list[str]]:
                 "invoice": next(i for i, n in enumerate(names) if n in invoice_heads),
                 "amount": next(i for i, n in enumerate(names) if n in amount_heads),
                 "note": next(i for i, n in enumerate(names) if n in note_heads),
-                "line": next((i for i, n in enumerate(names) if n in line_heads), None),
-                "credit": next((i for i, n in enumerate(names) if n in credit_heads), None),
             }
+            shown_cols = (  # absent from a workbook written before they were checked
+                next((i for i, n in enumerate(names) if n in line_heads), None),
+                next((i for i, n in enumerate(names) if n in credit_heads), None),
+            )
             for excel_row, values in enumerate(it, start=2):
                 cells = list(values) + [None] * (len(names) - len(values))
                 choice = _text(cells[col["decision"]])
@@ -194,7 +196,7 @@ def read_review_rows(path: Path) -> tuple[list[ReviewRow], list[str]]:
                     except ValueFormatError as exc:
                         problems.append(f"{where}: amount {exc}")
                         continue
-                shown_line, shown_amount = _shown(cells, col["line"], col["credit"])
+                shown_line, shown_amount = _shown(cells, *shown_cols)
                 invoices = tuple(
                     n.strip().lstrip("#")
                     for n in _text(cells[col["invoice"]]).replace(",", ";").split(";")

@@ -398,15 +398,21 @@ def review_apply(
     by: ByOpt = None,
 ) -> None:
     """Apply the decisions filled in on the review sheets; exit 3 if any row was refused."""
+    from reconcile.lock import run_lock
     from reconcile.review import apply_review
     from reconcile.store import make_engine
 
     r = _rules(rules)
-    engine = make_engine(r.resolved_db_url(db))
+    url = r.resolved_db_url(db)
+    engine = make_engine(url)
     try:
-        result = apply_review(
-            engine, workbook, actor=_actor(by), rules=r.matching, as_of=_as_of(as_of, r)
-        )
+        # under the run's lock: a match running meanwhile would decide these lines again
+        with run_lock(r, url, hint=f"Apply {workbook.name} again once it has finished"):
+            result = apply_review(
+                engine, workbook, actor=_actor(by), rules=r.matching, as_of=_as_of(as_of, r)
+            )
+    except LockBusy as exc:
+        raise _fail(EXIT_LOCKED, str(exc)) from exc
     except ReconcileError as exc:
         raise _fail(EXIT_USAGE, str(exc)) from exc
     finally:
@@ -438,15 +444,21 @@ def undo(
 
     if (decision is None) == (run_id is None):
         raise _fail(EXIT_USAGE, "undo: give exactly one of --decision ID or --run ID")
+    from reconcile.lock import run_lock
+
     r = _rules(rules)
-    engine = make_engine(r.resolved_db_url(db))
+    url = r.resolved_db_url(db)
+    engine = make_engine(url)
     kwargs = {"actor": _actor(by), "rules": r.matching, "as_of": _as_of(as_of, r)}
     try:
-        if decision is not None:
-            result = undo_decision(engine, decision, **kwargs)  # type: ignore[arg-type]
-        else:
-            assert run_id is not None
-            result = undo_run(engine, run_id, **kwargs)  # type: ignore[arg-type]
+        with run_lock(r, url, hint="Undo again once it has finished"):
+            if decision is not None:
+                result = undo_decision(engine, decision, **kwargs)  # type: ignore[arg-type]
+            else:
+                assert run_id is not None
+                result = undo_run(engine, run_id, **kwargs)  # type: ignore[arg-type]
+    except LockBusy as exc:
+        raise _fail(EXIT_LOCKED, str(exc)) from exc
     except ReconcileError as exc:
         raise _fail(EXIT_USAGE, str(exc)) from exc
     finally:

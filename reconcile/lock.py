@@ -32,12 +32,14 @@ PG_LOCK_CLASS = 740_115  # first half of the advisory key: "a reconcile run"; se
 POLL_SECONDS = 0.2
 
 
-def busy_message(db_url: str, wait: float) -> str:
+RUN_HINT = "The next scheduled run will pick up the inbox"
+
+
+def busy_message(db_url: str, wait: float, hint: str = RUN_HINT) -> str:
     return (
         f"another reconcile run is in progress on {safe_url(db_url)} "
         f"(waited {wait:g} s for it); this run did nothing. "
-        "The next scheduled run will pick up the inbox; raise schedule.lock_wait_seconds "
-        "in rules.yaml to wait longer."
+        f"{hint}; raise schedule.lock_wait_seconds in rules.yaml to wait longer."
     )
 
 
@@ -50,30 +52,34 @@ def lock_file_for(db_url: str) -> Path | None:
 
 
 @contextmanager
-def run_lock(rules: Rules, db_url: str, *, wait_seconds: float | None = None) -> Iterator[None]:
-    """Hold the single-instance lock of ``db_url`` for the body; raise LockBusy after waiting."""
+def run_lock(
+    rules: Rules, db_url: str, *, wait_seconds: float | None = None, hint: str = RUN_HINT
+) -> Iterator[None]:
+    """Hold the single-instance lock of ``db_url`` for the body; raise LockBusy after waiting
+    (its message ends with ``hint``: what to do next). ``review apply`` and ``undo`` hold it
+    too: a match must not decide a line while a person's decision on it is being written."""
     wait = rules.schedule.lock_wait_seconds if wait_seconds is None else wait_seconds
     register_url_secret(db_url)
     backend = make_url(db_url).get_backend_name()
     if backend == "sqlite":
-        with _sqlite_lock(db_url, wait):
+        with _sqlite_lock(db_url, wait, hint):
             yield
         return
     engine = create_engine(db_url, poolclass=NullPool)
     try:
         with engine.connect() as conn:
             if backend == "postgresql":
-                with _pg_lock(conn, db_url, wait):
+                with _pg_lock(conn, db_url, wait, hint):
                     yield
             else:
-                with _mysql_lock(conn, db_url, wait):
+                with _mysql_lock(conn, db_url, wait, hint):
                     yield
     finally:
         engine.dispose()
 
 
 @contextmanager
-def _sqlite_lock(db_url: str, wait: float) -> Iterator[None]:
+def _sqlite_lock(db_url: str, wait: float, hint: str) -> Iterator[None]:
     path = lock_file_for(db_url)
     if path is None:
         yield
@@ -89,7 +95,7 @@ def _sqlite_lock(db_url: str, wait: float) -> Iterator[None]:
             lock.acquire(timeout=wait)
         except filelock.Timeout as exc:
             log.warning("lock busy: %s", path)
-            raise LockBusy(busy_message(db_url, wait)) from exc
+            raise LockBusy(busy_message(db_url, wait, hint)) from exc
     log.debug("lock acquired: %s", path)
     try:
         yield
@@ -97,7 +103,7 @@ def _sqlite_lock(db_url: str, wait: float) -> Iterator[None]:
         lock.release()
 
 
-def _poll(try_once: Callable[[], bool], db_url: str, wait: float, what: str) -> None:
+def _poll(try_once: Callable[[], bool], db_url: str, wait: float, what: str, hint: str) -> None:
     if try_once():
         return
     log.info("another run holds %s; waiting up to %g s", what, wait)
@@ -105,14 +111,14 @@ def _poll(try_once: Callable[[], bool], db_url: str, wait: float, what: str) -> 
     while True:
         if time.monotonic() >= deadline:
             log.warning("lock busy: %s", what)
-            raise LockBusy(busy_message(db_url, wait))
+            raise LockBusy(busy_message(db_url, wait, hint))
         time.sleep(POLL_SECONDS)
         if try_once():
             return
 
 
 @contextmanager
-def _pg_lock(conn: Connection, db_url: str, wait: float) -> Iterator[None]:
+def _pg_lock(conn: Connection, db_url: str, wait: float, hint: str) -> Iterator[None]:
     key = conn.execute(text("SELECT hashtext(current_schema())")).scalar_one()
     conn.commit()
 
@@ -123,7 +129,7 @@ def _pg_lock(conn: Connection, db_url: str, wait: float) -> Iterator[None]:
         conn.commit()
         return bool(got)
 
-    _poll(try_once, db_url, wait, "the PostgreSQL advisory lock")
+    _poll(try_once, db_url, wait, "the PostgreSQL advisory lock", hint)
     log.debug("lock acquired: advisory (%d, %d)", PG_LOCK_CLASS, key)
     try:
         yield
@@ -133,7 +139,7 @@ def _pg_lock(conn: Connection, db_url: str, wait: float) -> Iterator[None]:
 
 
 @contextmanager
-def _mysql_lock(conn: Connection, db_url: str, wait: float) -> Iterator[None]:
+def _mysql_lock(conn: Connection, db_url: str, wait: float, hint: str) -> Iterator[None]:
     name = conn.execute(
         text("SELECT LEFT(CONCAT(:n, ':', COALESCE(DATABASE(), '')), 64)"), {"n": LOCK_NAME}
     ).scalar_one()
@@ -143,7 +149,7 @@ def _mysql_lock(conn: Connection, db_url: str, wait: float) -> Iterator[None]:
         conn.commit()
         return got == 1
 
-    _poll(try_once, db_url, wait, f"the MariaDB lock {name!r}")
+    _poll(try_once, db_url, wait, f"the MariaDB lock {name!r}", hint)
     log.debug("lock acquired: GET_LOCK(%r)", name)
     try:
         yield

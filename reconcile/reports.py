@@ -642,6 +642,18 @@ def workbook_name(as_of: date, run_id: int, *, state: bool = False) -> str:
     return f"reconcile_{as_of.isoformat()}_{kind}{run_id}.xlsx"
 
 
+def unused_path(out: Path, name: str) -> Path:
+    """``out / name``, or when a file of that name exists (an accountant may be filling it in:
+    ``reconcile report`` twice with no run between names its workbook alike) the first free
+    ``<stem>_2<suffix>``, ``<stem>_3<suffix>``, … : a workbook is never written over."""
+    path = out / name
+    n = 1
+    while path.exists():
+        n += 1
+        path = out / f"{Path(name).stem}_{n}{Path(name).suffix}"
+    return path
+
+
 def _write_all(
     engine: Engine,
     opts: RunOptions,
@@ -662,7 +674,7 @@ def _write_all(
     assert frames.lines is not None and frames.confirmations is not None
     name = workbook_name(opts.as_of, run_id, state=rejections is None)
     book = workbook.build_workbook(
-        out / name,
+        unused_path(out, name),
         engine,
         opts,
         run_id,

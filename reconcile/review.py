@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,6 +44,7 @@ from reconcile.names import normalise_name
 from reconcile.workbook import KEY_HEADER, all_action_labels, header_labels
 
 Clock = Callable[[], datetime]
+log = logging.getLogger("reconcile.review")
 ACTIONS_WITH_INVOICE = ("approve", "assign")
 CONFIRMATION_STATE = ("status", "codes", "line_ids", "reason")
 OPEN_CONFIRMATION = ("REVIEW", "AWAITING_FUNDS", "NO_FUNDS")
@@ -59,6 +61,10 @@ class ReviewRow:
     invoice_nos: tuple[str, ...]
     amount: Decimal | None
     note: str
+    # what the visible columns show (None: the workbook has no such column); a row sorted
+    # apart from its hidden key shows another line than the key names
+    shown_line_id: int | None = None
+    shown_amount: Decimal | str | None = None
 
     @property
     def where(self) -> str:
@@ -99,8 +105,28 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+def _shown(
+    cells: list[Any], line_col: int | None, amount_col: int | None
+) -> tuple[int | None, Decimal | str | None]:
+    """The line id and credit amount a row shows in its visible columns: None where the sheet
+    has no such column (nothing to compare); a blank or unreadable cell as -1 / its text, which
+    agree with no line."""
+    line: int | None = None
+    if line_col is not None:
+        text = _text(cells[line_col])
+        line = int(text) if text.isdigit() else -1
+    amount: Decimal | str | None = None
+    if amount_col is not None:
+        try:
+            amount = decimal_from_cell(cells[amount_col])
+        except ValueFormatError:
+            amount = _text(cells[amount_col])
+    return line, amount
+
+
 def read_review_rows(path: Path) -> tuple[list[ReviewRow], list[str]]:
-    """Rows with a decision filled in, and the problems of rows that cannot even be read."""
+    """Rows with a decision filled in, and the problems of rows that cannot even be read (or
+    whose decision is blank while an invoice number or amount to allocate is typed)."""
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (OSError, KeyError, ValueError, BadZipFile) as exc:
@@ -110,6 +136,8 @@ def read_review_rows(path: Path) -> tuple[list[ReviewRow], list[str]]:
     invoice_heads = header_labels("col.assign_invoice")
     amount_heads = header_labels("col.assign_amount")
     note_heads = header_labels("col.note")
+    line_heads = header_labels("col.line_id")
+    credit_heads = header_labels("col.amount")
     rows: list[ReviewRow] = []
     problems: list[str] = []
     found_sheet = False
@@ -130,14 +158,26 @@ def read_review_rows(path: Path) -> tuple[list[ReviewRow], list[str]]:
                 "amount": next(i for i, n in enumerate(names) if n in amount_heads),
                 "note": next(i for i, n in enumerate(names) if n in note_heads),
             }
+            shown_cols = (  # absent from a workbook written before they were checked
+                next((i for i, n in enumerate(names) if n in line_heads), None),
+                next((i for i, n in enumerate(names) if n in credit_heads), None),
+            )
             for excel_row, values in enumerate(it, start=2):
                 cells = list(values) + [None] * (len(names) - len(values))
                 choice = _text(cells[col["decision"]])
-                if not choice:
-                    continue
                 where = f"{ws.title!r} row {excel_row}"
                 key = _text(cells[col["key"]])
                 parts = key.split(":")
+                if not choice:
+                    filled = [names[col[c]] for c in ("invoice", "amount") if _text(cells[col[c]])]
+                    if filled:  # typed next to a forgotten decision: said, not dropped silently
+                        line = f" (line {parts[2]})" if len(parts) == 3 else ""
+                        problems.append(
+                            f"{where}{line}: decision is blank but {' and '.join(filled)} "
+                            f"{'is' if len(filled) == 1 else 'are'} filled; choose a decision "
+                            "or clear the cell"
+                        )
+                    continue
                 if len(parts) != 3 or not all(p.isdigit() for p in parts):
                     problems.append(f"{where}: the hidden review key {key!r} is missing or damaged")
                     continue
@@ -156,6 +196,7 @@ def read_review_rows(path: Path) -> tuple[list[ReviewRow], list[str]]:
                     except ValueFormatError as exc:
                         problems.append(f"{where}: amount {exc}")
                         continue
+                shown_line, shown_amount = _shown(cells, *shown_cols)
                 invoices = tuple(
                     n.strip().lstrip("#")
                     for n in _text(cells[col["invoice"]]).replace(",", ";").split(";")
@@ -172,6 +213,8 @@ def read_review_rows(path: Path) -> tuple[list[ReviewRow], list[str]]:
                         invoice_nos=invoices,
                         amount=amount,
                         note=_text(cells[col["note"]]),
+                        shown_line_id=shown_line,
+                        shown_amount=shown_amount,
                     )
                 )
     except StopIteration as exc:
@@ -256,6 +299,12 @@ def _allocations_plan(
         targets = list(r.invoice_nos)
         if not targets:
             raise RowRefused(f"{r.where}: 'assign to invoice' needs an invoice number")
+        repeated = sorted({no for no in targets if targets.count(no) > 1})
+        if repeated:  # one allocation per invoice and line: what was meant is not certain
+            raise RowRefused(
+                f"{r.where}: invoice {', '.join(repeated)} is named more than once in "
+                f"{';'.join(targets)!r}; name each invoice once"
+            )
     for no in targets:
         inv = invoices.get(no)
         if inv is None:
@@ -279,12 +328,13 @@ def _allocations_plan(
         return [(targets[0], amount)]
     if r.amount is not None:
         raise RowRefused(f"{r.where}: an amount applies to one invoice only (got {len(targets)})")
+    # in the order named, each invoice takes at most what it still lacks; what is left of the
+    # credit stays unallocated (named and coded OVERPAID by _apply_row), never piled on the last
     plan: list[tuple[str, Decimal]] = []
     left = credit
-    for i, no in enumerate(targets):
+    for no in targets:
         inv = invoices[no]
-        outstanding = inv.amount - inv.amount_received
-        share = left if i == len(targets) - 1 else min(left, outstanding)
+        share = min(left, inv.amount - inv.amount_received)
         if share <= ZERO:
             raise RowRefused(f"{r.where}: the credit {_rp(credit)} is used up before invoice {no}")
         plan.append((no, share))
@@ -293,10 +343,13 @@ def _allocations_plan(
 
 
 def _new_invoice_state(
-    inv: Any, received: Decimal, rules: Matching, actor: str
+    inv: Any, received: Decimal, rules: Matching, actor: str, codes_from: str | None = None
 ) -> tuple[str, str, str]:
+    """Status, codes and reason of ``inv`` once ``received``; its codes are those it has
+    (or ``codes_from``) but the amount codes, which are said again from the amounts."""
     short = inv.amount - received
-    codes = [c for c in inv.codes.split(";") if c and c not in ("UNDERPAID", "OVERPAID")]
+    given = inv.codes if codes_from is None else codes_from
+    codes = [c for c in given.split(";") if c and c not in ("UNDERPAID", "OVERPAID")]
     if received <= ZERO:
         return ("OPEN", ";".join(codes), "")
     if short < 0:
@@ -418,6 +471,25 @@ def _same_as_applied(current: Any, r: ReviewRow) -> bool:
     )
 
 
+def _check_shown_line(r: ReviewRow, line: Any) -> None:
+    """Refuse a row whose visible line id or amount is not the line its hidden key names: the
+    sheet was sorted or edited apart from its key column, and the decision typed next to one
+    credit would otherwise be applied to another."""
+    shown: list[str] = []
+    if r.shown_line_id is not None and r.shown_line_id != r.line_id:
+        shown.append(f"line {r.shown_line_id}" if r.shown_line_id >= 0 else "no line id")
+    if r.shown_amount is not None and r.shown_amount != line.amount:
+        amount = r.shown_amount
+        shown.append(_rp(amount) if isinstance(amount, Decimal) else f"amount {amount!r}")
+    if shown:
+        raise RowRefused(
+            f"{r.where}: the row shows {', '.join(shown)} but its hidden {KEY_HEADER} names "
+            f"line {r.line_id} of {_rp(line.amount)} (was the sheet sorted without the "
+            f"{KEY_HEADER} column?); nothing of this row was applied: type the decision in a "
+            "fresh workbook, or sort whole rows"
+        )
+
+
 def _apply_row(
     conn: Connection,
     r: ReviewRow,
@@ -434,6 +506,7 @@ def _apply_row(
     line = conn.execute(select(db.bank_lines).where(bl.id == r.line_id)).first()
     if line is None:
         raise RowRefused(f"{r.where}: bank line {r.line_id} does not exist in this database")
+    _check_shown_line(r, line)
     current = store.current_decisions(conn, [r.line_id]).get(r.line_id)
     current_id = int(current.id) if current is not None else 0
     if current_id != r.decision_id:
@@ -643,6 +716,23 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _record_failure(
+    engine: Engine, run_id: int, exc: BaseException, where: str, clock: Clock
+) -> None:
+    """A review or undo stopped by an unexpected error: its transaction rolled back (nothing of
+    it is applied), the run is recorded as FAILED with exit code 1 (README "Exit codes") and
+    the error, naming the row or decision it stopped at, instead of staying RUNNING."""
+    at = f" at {where}" if where else ""
+    try:
+        with engine.begin() as conn:
+            store.finish_run(
+                conn, run_id, status="FAILED", exit_code=1, now=clock(),
+                message=f"nothing applied: {type(exc).__name__}{at}: {exc}",
+            )  # fmt: skip
+    except Exception:  # the database itself may be what failed; the original error matters more
+        log.exception("could not record the end of run %s", run_id)
+
+
 def apply_review(
     engine: Engine,
     path: Path,
@@ -660,20 +750,26 @@ def apply_review(
             conn, as_of=as_of, command="review", snapshot={"workbook": workbook}, now=clock()
         )
     result = ReviewResult(run_id=run_id, refused=list(problems))
-    with engine.begin() as conn:
-        for r in rows:
-            savepoint = conn.begin_nested()
-            try:
-                outcome = _apply_row(
-                    conn, r, run_id=run_id, actor=actor, rules=rules, workbook=workbook,
-                    as_of=as_of, now=clock(),
-                )  # fmt: skip
-            except RowRefused as exc:
-                savepoint.rollback()
-                result.refused.append(str(exc))
-                continue
-            savepoint.commit()
-            (result.applied if outcome == "applied" else result.unchanged).append(r.where)
+    where = ""
+    try:
+        with engine.begin() as conn:
+            for r in rows:
+                where = r.where
+                savepoint = conn.begin_nested()
+                try:
+                    outcome = _apply_row(
+                        conn, r, run_id=run_id, actor=actor, rules=rules, workbook=workbook,
+                        as_of=as_of, now=clock(),
+                    )  # fmt: skip
+                except RowRefused as exc:
+                    savepoint.rollback()
+                    result.refused.append(str(exc))
+                    continue
+                savepoint.commit()
+                (result.applied if outcome == "applied" else result.unchanged).append(r.where)
+    except BaseException as exc:
+        _record_failure(engine, run_id, exc, where, clock)
+        raise
     with engine.begin() as conn:
         store.finish_run(
             conn,
@@ -728,8 +824,16 @@ def _recompute_invoice(
             "codes": before["codes"],
             "reason": before["reason"],
         }
-    else:
-        status, codes, reason = _new_invoice_state(inv, received, rules, actor)
+    else:  # codes as the matcher gives them: those of the decisions still paying it
+        dc = db.decisions.c
+        paying = conn.execute(
+            select(dc.codes)
+            .select_from(db.allocations.join(db.decisions, dc.id == al.decision_id))
+            .where(and_(al.invoice_no == no, al.active.is_(True), dc.active.is_(True)))
+            .order_by(dc.id)
+        )
+        kept = ";".join(dict.fromkeys(c for r in paying for c in r.codes.split(";") if c))
+        status, codes, reason = _new_invoice_state(inv, received, rules, actor, kept)
         if inv.status == "CANCELLED":
             status = "CANCELLED"
         values = {"status": status, "codes": codes, "reason": reason}
@@ -738,8 +842,65 @@ def _recompute_invoice(
     )
 
 
+def _unlink_confirmations(
+    conn: Connection,
+    line_id: int,
+    decision_id: int,
+    restored: dict[str, Any],
+    *,
+    run_id: int,
+    actor: str,
+    rules: Matching,
+    as_of: Any,
+    now: datetime,
+) -> None:
+    """The confirmations an undone automatic decision linked to its line (a review decision
+    keeps their earlier state to restore instead) go back to what the matcher says without
+    it: linked to the line still when the decision restored lists them (in review unless that
+    one is a match), else to the other lines they name (matched when all are), else waiting
+    for funds (matching.funds_overdue). Each change is audited."""
+    c, bl = db.confirmations.c, db.bank_lines.c
+    listed = {t for t in (restored["confirmation_ids"] or "").split(";") if t}
+    linked = [
+        conf
+        for conf in conn.execute(
+            select(db.confirmations)
+            .where(and_(c.status.in_(("MATCHED", "REVIEW")), c.line_ids.contains(str(line_id))))
+            .order_by(c.ticket_id)
+        )
+        if str(line_id) in conf.line_ids.split(";")
+    ]
+    for conf in linked:
+        if conf.ticket_id in listed:
+            status = "MATCHED" if restored["status"] == "MATCHED" else "REVIEW"
+            after = {"status": status, "codes": conf.codes, "line_ids": conf.line_ids,
+                     "reason": f"funds on line {conf.line_ids}"}  # fmt: skip
+        elif others := [x for x in conf.line_ids.split(";") if x and x != str(line_id)]:
+            statuses = {
+                r.status
+                for r in conn.execute(select(bl.status).where(bl.id.in_([int(x) for x in others])))
+            }
+            after = {"status": "MATCHED" if statuses == {"MATCHED"} else "REVIEW",
+                     "codes": conf.codes, "line_ids": ";".join(others),
+                     "reason": f"funds on line {';'.join(others)}"}  # fmt: skip
+        else:
+            after = _confirmation_unfunded(conn, conf, rules, as_of)
+        after["reason"] += f" (decision {decision_id} of line {line_id} undone by {actor})"
+        _set_confirmation(
+            conn, conf.ticket_id, _confirmation_state(conf), after, action="undo_confirmation",
+            actor=actor, decision_id=decision_id, line_id=line_id, now=now, run_id=run_id,
+        )  # fmt: skip
+
+
 def _undo_one(
-    conn: Connection, decision_id: int, *, run_id: int, actor: str, rules: Matching, now: datetime
+    conn: Connection,
+    decision_id: int,
+    *,
+    run_id: int,
+    actor: str,
+    rules: Matching,
+    as_of: Any,
+    now: datetime,
 ) -> None:
     dc, al = db.decisions.c, db.allocations.c
     d = conn.execute(select(db.decisions).where(dc.id == decision_id)).first()
@@ -824,6 +985,12 @@ def _undo_one(
         _recompute_invoice(conn, no, before.get(no), rules, actor)
     conf_before = review.get("confirmations_before", {}) if isinstance(review, dict) else {}
     c = db.confirmations.c
+    by_review = isinstance(review, dict) and "confirmations_before" in review
+    if d.bank_line_id is not None and not by_review:
+        _unlink_confirmations(
+            conn, int(d.bank_line_id), int(d.id), restored, run_id=run_id, actor=actor,
+            rules=rules, as_of=as_of, now=now,
+        )  # fmt: skip
     for ticket_id, state in sorted(conf_before.items()):
         conf = conn.execute(select(db.confirmations).where(c.ticket_id == ticket_id)).first()
         if conf is None:
@@ -874,17 +1041,26 @@ def _undo(
             conn, as_of=as_of, command="undo", snapshot={"undo": what}, now=clock()
         )
     result = UndoResult(run_id=run_id, refused=list(refused))
-    with engine.begin() as conn:
-        for decision_id in decision_ids:
-            savepoint = conn.begin_nested()
-            try:
-                _undo_one(conn, decision_id, run_id=run_id, actor=actor, rules=rules, now=clock())
-            except RowRefused as exc:
-                savepoint.rollback()
-                result.refused.append(str(exc))
-                continue
-            savepoint.commit()
-            result.undone.append(decision_id)
+    where = ""
+    try:
+        with engine.begin() as conn:
+            for decision_id in decision_ids:
+                where = f"decision {decision_id}"
+                savepoint = conn.begin_nested()
+                try:
+                    _undo_one(
+                        conn, decision_id, run_id=run_id, actor=actor, rules=rules,
+                        as_of=as_of, now=clock(),
+                    )  # fmt: skip
+                except RowRefused as exc:
+                    savepoint.rollback()
+                    result.refused.append(str(exc))
+                    continue
+                savepoint.commit()
+                result.undone.append(decision_id)
+    except BaseException as exc:
+        _record_failure(engine, run_id, exc, where, clock)
+        raise
     with engine.begin() as conn:
         store.finish_run(
             conn,

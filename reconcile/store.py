@@ -7,8 +7,9 @@ file and its bookkeeping, or one run's decisions, commit atomically (or not at a
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import chain, islice
@@ -44,6 +45,8 @@ from reconcile.lines import ROW_COLUMNS, EncodedFile, LineColumns, encode_file
 from reconcile.model import Statement
 from reconcile.money import from_sen
 from reconcile.sqlframes import chunks, driver_rows, frame, frame_by_ids, iso_of, sen_of
+
+log = logging.getLogger("reconcile.store")
 
 CHUNK = 1000
 SQLITE_MAX_BOUND = 999  # values bound per statement: SQLite's lowest limit (before 3.32)
@@ -1935,11 +1938,11 @@ _DECISION_FIELDS = (
 
 
 def _active_decisions(conn: Connection, line_ids: Any) -> pd.DataFrame:
-    """The active decision (latest) of each of ``line_ids``: id, bank_line_id and the fields
-    a new decision is compared on."""
+    """The active decision (latest) of each of ``line_ids``: id, bank_line_id, who decided it
+    and the fields a new decision is compared on."""
     d = db.decisions.c
-    columns = ["id", "bank_line_id", *_DECISION_FIELDS]
-    fields = [d.id, d.bank_line_id, *[d[k] for k in _DECISION_FIELDS]]
+    columns = ["id", "bank_line_id", "decided_by", *_DECISION_FIELDS]
+    fields = [d.id, d.bank_line_id, d.decided_by, *[d[k] for k in _DECISION_FIELDS]]
     active = d.active.is_(True)
     ids = [int(x) for x in line_ids]
     found = frame_by_ids(
@@ -2014,12 +2017,55 @@ def write_proposals(
     return bulk_insert_columns(conn, db.decision_proposals, columns)
 
 
+def _without_lines(result: Any, line_ids: set[int]) -> Any:
+    """``result`` (a MatchResult) without what it says of ``line_ids``: their decisions and
+    allocations, the invoices those allocations pay (their state counts that money) and the
+    confirmations it links to those lines."""
+    lines, alloc = result.lines, result.allocations
+    dropped = alloc["line_id"].isin(line_ids).to_numpy()
+    paid = set(alloc.loc[dropped, "invoice_no"].astype(str).tolist())
+    inv = result.invoices
+    inv = inv[~inv["invoice_no"].astype(str).isin(paid).to_numpy()]
+    conf = result.confirmations
+    if "line_ids" in conf and len(conf):
+        named = [
+            bool(line_ids & {int(x) for x in str(text).split(";") if x.isdigit()})
+            for text in conf["line_ids"].fillna("").tolist()
+        ]
+        conf = conf[~np.array(named, dtype=bool)]
+    kept = set(conf["ticket_id"].astype(str).tolist())
+    left = sorted(set(result.confirmations["ticket_id"].astype(str).tolist()) - kept)
+    log.warning(
+        "line(s) %s were decided by a person after this match read them: their decision stays "
+        "and nothing automatic is written for them (invoices %s, confirmations %s left as they "
+        "are)",
+        ", ".join(str(x) for x in sorted(line_ids)),
+        ", ".join(sorted(paid)) or "none",
+        ", ".join(left) or "none",
+    )
+    return replace(
+        result,
+        lines=lines[~lines["line_id"].isin(line_ids).to_numpy()].reset_index(drop=True),
+        allocations=alloc[~dropped].reset_index(drop=True),
+        invoices=inv.reset_index(drop=True),
+        confirmations=conf.reset_index(drop=True),
+    )
+
+
 def persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) -> dict[str, int]:
     """Write a MatchResult (reconcile.matching) atomically: decisions, allocations, statuses.
 
     A line whose new decision equals its active one writes nothing, so re-running over the
-    same inputs leaves the database exactly as it was.
+    same inputs leaves the database exactly as it was. A line a person decided is never
+    decided again automatically (the match does not read them, ``_awaiting_decision``): should
+    one be in ``result`` all the same (decided by a person after the match read it), the
+    person's decision stays in force and nothing the match said of that line is written.
     """
+    old = _active_decisions(conn, result.lines["line_id"].to_numpy())
+    by_person = old["decided_by"] != "auto"
+    if by_person.any():
+        result = _without_lines(result, set(old.loc[by_person, "bank_line_id"].tolist()))
+        old = old[~by_person]
     lines: pd.DataFrame = result.lines
     fresh = pd.DataFrame(
         {
@@ -2029,7 +2075,6 @@ def persist_match(conn: Connection, *, run_id: int, result: Any, now: datetime) 
             "signals": lines["signals"].fillna("[]").astype(str),
         }
     )
-    old = _active_decisions(conn, fresh["bank_line_id"].to_numpy())
     same = same_as_stored(fresh, old, "bank_line_id", _DECISION_FIELDS, numeric=("score",))
     superseded = (
         fresh[["bank_line_id"]][~same]

@@ -74,6 +74,37 @@ def test_a_state_report_never_replaces_the_workbook_of_the_run_before_it(tmp_pat
     assert (r.out / "reconcile_2026-03-10_run1.xlsx").read_bytes() == before
 
 
+def test_a_second_state_report_with_no_run_between_takes_the_next_free_name(
+    tmp_path: Path,
+) -> None:
+    """`reconcile report` twice with no run between: the second used to write over the first
+    state workbook, losing the decisions an accountant had typed into it."""
+    from openpyxl import load_workbook
+
+    from reconcile.pipeline import RunOptions
+    from tests.reconcile.test_workbook import AS_OF, make_rules, run_march
+
+    r = run_march(tmp_path)
+    opts = RunOptions(
+        rules=make_rules("id", ""), inbox=tmp_path / "inbox", out=r.out, db_url=r.db_url,
+        as_of=AS_OF, command="report",
+    )  # fmt: skip
+    [first] = [p for p in reports.write_state_reports(opts) if p.suffix == ".xlsx"]
+    assert first.name == "reconcile_2026-03-10_state_run1.xlsx"
+    wb = load_workbook(first)
+    wb["Perlu Review"]["A2"] = "Setujui usulan"  # the accountant's decision
+    wb.save(first)
+    filled = first.read_bytes()
+    written = [p.name for p in reports.write_state_reports(opts) if p.suffix == ".xlsx"]
+    third = [p.name for p in reports.write_state_reports(opts) if p.suffix == ".xlsx"]
+    assert (written, third) == (
+        ["reconcile_2026-03-10_state_run1_2.xlsx"], ["reconcile_2026-03-10_state_run1_3.xlsx"],
+    )  # fmt: skip
+    assert first.read_bytes() == filled
+    assert load_workbook(first)["Perlu Review"]["A2"].value == "Setujui usulan"
+    assert load_workbook(r.out / written[0])["Perlu Review"]["A2"].value is None
+
+
 def test_a_csv_that_cannot_be_written_fails_the_report_stage(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,6 +15,8 @@ from sqlalchemy import Engine, func, select
 
 from reconcile import db
 from reconcile.cli import main
+from reconcile.config import load_rules
+from reconcile.lock import run_lock
 from reconcile.review import (
     apply_review,
     list_aliases,
@@ -24,6 +26,7 @@ from reconcile.review import (
     undo_run,
 )
 from reconcile.store import make_engine
+from reconcile.workbook import KEY_HEADER
 from tests.reconcile.test_workbook import Run, make_rules, run_march
 
 AS_OF = date(2026, 3, 10)
@@ -239,7 +242,7 @@ def test_a_row_asking_what_cannot_be_done_is_refused_and_nothing_of_it_applied(
     assert (after["lines"], after["decisions"]) == (before["lines"], before["decisions"])
 
 
-def test_one_credit_assigned_to_two_invoices_pays_the_first_and_the_rest_goes_to_the_last(
+def test_one_credit_assigned_to_two_invoices_pays_them_in_the_order_named(
     march: Run, engine: Engine, tmp_path: Path
 ) -> None:
     """Line 3's Rp 990.000 to 20450 (Rp 300.000 due) and 20460 (Rp 990.000 due)."""
@@ -258,6 +261,34 @@ def test_one_credit_assigned_to_two_invoices_pays_the_first_and_the_rest_goes_to
         "PARTIAL", Decimal("690000.00"),
         "partly paid; Rp 300.000,00 outstanding (reviewed by rina)",
     )  # fmt: skip
+
+
+def test_a_credit_split_over_invoices_gives_each_its_outstanding_and_names_the_rest_overpaid(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    """Line 3's Rp 990.000 to 20450 and 20451 (Rp 300.000 due each): Rp 390.000 used to be
+    piled on 20451 (Rp 690.000 for a Rp 300.000 invoice); it stays unallocated, named and
+    coded OVERPAID, as for a single invoice given less than the credit."""
+    path = fill(
+        march.book, "Perlu Review", {3: ("Alokasikan ke tagihan", "20450;20451", None, None)},
+        tmp_path / "reviewed.xlsx",
+    )  # fmt: skip
+    assert apply(engine, path).refused == []
+    now = state(engine)
+    assert now["decisions"][3][:6] == (
+        "MATCHED", "review", 0, "COMBINED_PAYMENT;OVERPAID", "20450;20451",
+        "assigned by rina: #20450 Rp 300.000,00, #20451 Rp 300.000,00; Rp 390.000,00 of the "
+        "credit Rp 990.000,00 not allocated",
+    )  # fmt: skip
+    assert [a for a in now["allocations"] if a[0] == 3] == [
+        (3, "20450", Decimal("300000.00")),
+        (3, "20451", Decimal("300000.00")),
+    ]
+    for no in ("20450", "20451"):
+        inv = invoice(engine, no)
+        assert (inv.status, inv.amount_received, inv.codes, inv.reason) == (
+            "PAID", Decimal("300000.00"), "", "paid (reviewed by rina)",
+        )  # fmt: skip
 
 
 def test_an_amount_larger_than_the_credit_is_refused(
@@ -298,6 +329,199 @@ def test_a_stale_row_from_an_older_decision_is_refused(
         "'Perlu Review' row 3 (line 5): stale row from run 1: the line was decided again by rina"
     )
     assert state(engine) == after_first
+
+
+def sort_visible_columns(book: Path, sheet: str, target: Path) -> Path:
+    """Sort the rows of ``sheet`` by amount (ascending) as an accountant selecting the visible
+    columns only would: every column but the hidden ``review_key`` moves."""
+    wb = load_workbook(book)
+    ws = wb[sheet]
+    heads = [c.value for c in ws[1]]
+    visible = heads.index(KEY_HEADER)  # the key is the last column
+    amount = heads.index("Jumlah")
+    rows = [[ws.cell(r, c + 1).value for c in range(visible)] for r in range(2, ws.max_row + 1)]
+    rows.sort(key=lambda values: values[amount])
+    for r, values in enumerate(rows, start=2):
+        for c, value in enumerate(values, start=1):
+            ws.cell(r, c).value = value
+    wb.save(target)
+    return target
+
+
+def test_a_row_sorted_apart_from_its_hidden_key_is_refused_and_the_others_apply(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    """The review sheet sorted by amount without its key column: row 2 now shows line 5
+    (Rp 300.000) under line 3's key, row 3 line 3 (Rp 990.000) under line 5's. The decisions
+    typed next to them are refused, not applied to the other credit; line 7 still applies."""
+    before = state(engine)
+    sorted_book = sort_visible_columns(march.book, "Perlu Review", tmp_path / "sorted.xlsx")
+    path = fill(
+        sorted_book, "Perlu Review",
+        {5: ("Alokasikan ke tagihan", "20450", None, None), 3: ("Setujui usulan", None, None, None)},
+        tmp_path / "a.xlsx",
+    )  # fmt: skip
+    path = fill(
+        path, "Dana Tak Dikenal", {7: ("Bukan pembayaran pelanggan", None, None, None)},
+        tmp_path / "b.xlsx",
+    )  # fmt: skip
+    result = apply(engine, path)
+    assert result.refused == [
+        "'Perlu Review' row 2 (line 3): the row shows line 5, Rp 300.000,00 but its hidden "
+        "review_key names line 3 of Rp 990.000,00 (was the sheet sorted without the review_key "
+        "column?); nothing of this row was applied: type the decision in a fresh workbook, or "
+        "sort whole rows",
+        "'Perlu Review' row 3 (line 5): the row shows line 3, Rp 990.000,00 but its hidden "
+        "review_key names line 5 of Rp 300.000,00 (was the sheet sorted without the review_key "
+        "column?); nothing of this row was applied: type the decision in a fresh workbook, or "
+        "sort whole rows",
+    ]
+    assert result.applied == ["'Dana Tak Dikenal' row 2 (line 7)"]
+    after = state(engine)
+    assert (after["lines"][3], after["lines"][5], after["lines"][7]) == (
+        "REVIEW", "REVIEW", "IGNORED",
+    )  # fmt: skip
+    assert (after["decisions"][3], after["decisions"][5]) == (
+        before["decisions"][3], before["decisions"][5],
+    )  # fmt: skip
+    assert after["allocations"] == before["allocations"]
+    assert (invoice(engine, "20450").status, invoice(engine, "20460").status) == ("OPEN", "OPEN")
+
+
+def test_a_row_whose_shown_amount_is_not_its_lines_is_refused(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    wb = load_workbook(march.book)
+    ws = wb["Dana Tak Dikenal"]
+    ws["I2"] = 1234560  # the credit's Rp 123.456 overtyped
+    wb.save(tmp_path / "edited.xlsx")
+    path = fill(
+        tmp_path / "edited.xlsx", "Dana Tak Dikenal",
+        {7: ("Bukan pembayaran pelanggan", None, None, None)}, tmp_path / "r.xlsx",
+    )  # fmt: skip
+    [refused] = apply(engine, path).refused
+    assert refused.startswith(
+        "'Dana Tak Dikenal' row 2 (line 7): the row shows Rp 1.234.560,00 but its hidden "
+        "review_key names line 7 of Rp 123.456,00"
+    )
+    assert state(engine)["lines"][7] == "UNMATCHED"
+
+
+def runs(engine: Engine) -> list[tuple[str, str, int | None, str | None]]:
+    r = db.runs.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(r.command, r.status, r.exit_code, r.message).order_by(r.id))
+        return [tuple(row) for row in rows]
+
+
+def test_an_invoice_named_twice_is_refused_for_its_row_and_the_other_rows_apply(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    """'20450;20450' once aborted the whole workbook on the unique allocation constraint."""
+    path = fill(
+        march.book, "Perlu Review", {5: ("Alokasikan ke tagihan", "20450;20450", None, None)},
+        tmp_path / "a.xlsx",
+    )  # fmt: skip
+    path = fill(
+        path, "Dana Tak Dikenal", {7: ("Bukan pembayaran pelanggan", None, None, None)},
+        tmp_path / "b.xlsx",
+    )  # fmt: skip
+    result = apply(engine, path)
+    assert result.refused == [
+        "'Perlu Review' row 3 (line 5): invoice 20450 is named more than once in "
+        "'20450;20450'; name each invoice once"
+    ]
+    assert result.applied == ["'Dana Tak Dikenal' row 2 (line 7)"]
+    now = state(engine)
+    assert (now["lines"][5], now["lines"][7]) == ("REVIEW", "IGNORED")
+    assert (invoice(engine, "20450").status, invoice(engine, "20450").amount_received) == (
+        "OPEN", Decimal("0.00"),
+    )  # fmt: skip
+    assert runs(engine)[-1] == (
+        "review", "COMPLETED", 3, "review run 2: 1 applied, 0 already applied, 1 refused",
+    )  # fmt: skip
+
+
+def test_an_unexpected_database_error_in_a_row_applies_nothing_and_marks_the_review_failed(
+    march: Run, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from reconcile import review
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise IntegrityError("INSERT INTO payer_aliases", {}, Exception("disk says no"))
+
+    before = state(engine)
+    path = fill(
+        march.book, "Perlu Review",
+        {3: ("Tolak usulan", None, None, None), 5: ("Alokasikan ke tagihan", "20450", None, None)},
+        tmp_path / "r.xlsx",
+    )  # fmt: skip
+    monkeypatch.setattr(review, "_learn_alias", broken)
+    with pytest.raises(IntegrityError):
+        apply(engine, path)
+    assert state(engine) == before  # line 3's rejection, before the failing row, rolled back too
+    [(command, status, code, message)] = runs(engine)[1:]
+    assert (command, status, code) == ("review", "FAILED", 1)
+    assert message is not None and message.startswith(
+        "nothing applied: IntegrityError at 'Perlu Review' row 3 (line 5): "
+    )
+    assert "disk says no" in message
+
+
+def test_an_unexpected_database_error_in_an_undo_marks_the_undo_failed(
+    march: Run, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from reconcile import review
+
+    path = fill(
+        march.book, "Perlu Review", {5: ("Alokasikan ke tagihan", "20450", None, None)},
+        tmp_path / "r.xlsx",
+    )  # fmt: skip
+    review_run = apply(engine, path).run_id
+    after_review = state(engine)
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise OperationalError("UPDATE invoices", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(review, "_recompute_invoice", broken)
+    with pytest.raises(OperationalError):
+        undo_run(engine, review_run, actor="rina", rules=MATCHING, as_of=AS_OF)
+    assert state(engine) == after_review
+    command, status, code, message = runs(engine)[-1]
+    assert (command, status, code) == ("undo", "FAILED", 1)
+    assert message is not None and message.startswith(
+        "nothing applied: OperationalError at decision "
+    )
+
+
+def test_an_invoice_or_amount_typed_without_a_decision_is_refused_not_ignored(
+    march: Run, engine: Engine, tmp_path: Path
+) -> None:
+    before = state(engine)
+    path = fill(
+        march.book, "Perlu Review",
+        {3: (None, None, 990000, None), 5: (None, "20450", None, "Dewi")},
+        tmp_path / "a.xlsx",
+    )  # fmt: skip
+    path = fill(
+        path, "Dana Tak Dikenal", {7: (None, "20451", 123456, None)}, tmp_path / "b.xlsx"
+    )  # fmt: skip
+    result = apply(engine, path)
+    assert result.refused == [
+        "'Perlu Review' row 2 (line 3): decision is blank but Jumlah dialokasikan is filled; "
+        "choose a decision or clear the cell",
+        "'Perlu Review' row 3 (line 5): decision is blank but Alokasikan ke tagihan is filled; "
+        "choose a decision or clear the cell",
+        "'Dana Tak Dikenal' row 2 (line 7): decision is blank but Alokasikan ke tagihan and "
+        "Jumlah dialokasikan are filled; choose a decision or clear the cell",
+    ]
+    assert (result.applied, result.unchanged) == ([], [])
+    assert state(engine) == before
+    assert runs(engine)[-1][1:3] == ("COMPLETED", 3)
 
 
 def test_applying_the_same_workbook_twice_changes_nothing_the_second_time(
@@ -459,6 +683,40 @@ def test_cli_exit_codes_for_review_and_undo(
     not_a_book = tmp_path / "notes.xlsx"
     shutil.copy(march.out / "bank_lines.csv", not_a_book)
     assert main(["review", "apply", str(not_a_book), *common]) == 2
+
+
+def test_review_apply_and_undo_take_the_run_lock_and_exit_4_while_a_run_holds_it(
+    march: Run, engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A review applied while a run matches would have its decision deactivated by that
+    run: it waits for the run's lock like a second run does and, busy, applies nothing."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        'accounts:\n  - {bank: bca, account_no: "0372543386", holder: RINA WULANDARI}\n',
+        encoding="utf-8",
+    )
+    common = ["--rules", str(rules), "--db", march.db_url, "--as-of", "2026-03-10", "--by", "rina"]
+    good = fill(
+        march.book, "Perlu Review", {5: ("Alokasikan ke tagihan", "20450", None, None)},
+        tmp_path / "good.xlsx",
+    )  # fmt: skip
+    before = state(engine)
+    with run_lock(load_rules(rules), march.db_url, wait_seconds=0):
+        assert main(["review", "apply", str(good), *common]) == 4
+        busy = capsys.readouterr().err
+        assert main(["undo", "--run", "1", *common]) == 4
+        busy_undo = capsys.readouterr().err
+    assert "another reconcile run is in progress on sqlite:///" in busy
+    assert busy.endswith(
+        "(waited 0 s for it); this run did nothing. Apply good.xlsx again once it has "
+        "finished; raise schedule.lock_wait_seconds in rules.yaml to wait longer.\n"
+    )
+    assert "Undo again once it has finished" in busy_undo
+    assert state(engine) == before
+    with engine.connect() as conn:
+        assert conn.execute(select(db.runs.c.command)).scalars().all() == ["run"]
+    assert main(["review", "apply", str(good), *common]) == 0
+    assert invoice(engine, "20450").status == "PAID"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -651,3 +909,69 @@ def test_undo_restores_the_confirmation_exactly_and_audits_it(
          {"status": "REVIEW", "codes": "WRONG_ACCOUNT", "line_ids": "3",
           "reason": "funds on line 3"}),
     ]  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# undoing an automatic decision
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> tuple[Engine, Any]:
+    """The README quick start's run over sample_data/ (as of 11 March 2026): its engine and
+    rules."""
+    root = Path(__file__).resolve().parents[2]
+    shutil.copy(root / "rules.yaml", tmp_path / "rules.yaml")
+    shutil.copytree(root / "sample_data", tmp_path / "sample_data")
+    assert main(["run", "--rules", str(tmp_path / "rules.yaml"), "--quiet"]) == 0
+    rules = load_rules(tmp_path / "rules.yaml")
+    return make_engine(rules.resolved_db_url(None)), rules
+
+
+def test_undoing_an_automatic_combined_match_reopens_its_invoices_and_confirmation(
+    sample: tuple[Engine, Any],
+) -> None:
+    """Line 1 (Rp 1.500.000) paid 20440 and 20442 together (COMBINED_PAYMENT), funding
+    confirmation 481522. Undone, the invoices are open without the combined code and the
+    confirmation is no longer 'funds on line 1': its deadline is past, so NO_FUNDS."""
+    engine, rules = sample
+    undo = active_decision(engine, 1)
+    assert (undo.status, undo.codes, undo.invoice_nos) == (
+        "MATCHED", "COMBINED_PAYMENT", "20440;20442",
+    )  # fmt: skip
+    assert confirmation(engine, "481522") == ("MATCHED", "", "1", "funds on line 1")
+    result = undo_decision(engine, undo.id, actor="rina", rules=rules.matching, as_of=rules.as_of)
+    assert (result.undone, result.refused) == ([undo.id], [])
+    assert state(engine)["lines"][1] == "UNMATCHED"
+    for no in ("20440", "20442"):
+        inv = invoice(engine, no)
+        assert (inv.status, inv.amount_received, inv.codes, inv.reason) == (
+            "OPEN", Decimal("0.00"), "", "",
+        )  # fmt: skip
+    assert confirmation(engine, "481522") == (
+        "NO_FUNDS", "CONFIRMATION_WITHOUT_FUNDS", "",
+        f"no money 2 banking days after the confirmed date (decision {undo.id} of line 1 "
+        "undone by rina)",
+    )  # fmt: skip
+    [(action, ticket, detail)] = confirmation_audit(engine)
+    assert (action, ticket, detail["before"]["status"]) == (
+        "undo_confirmation",
+        "481522",
+        "MATCHED",
+    )
+    assert detail["decision_id"] == undo.id
+
+
+def test_undoing_one_instalment_keeps_the_codes_of_the_decision_still_paying_the_invoice(
+    sample: tuple[Engine, Any],
+) -> None:
+    """20470 (Rp 1.200.000) was paid by lines 15 and 17, Rp 600.000 each (SPLIT_PAYMENT):
+    line 17's decision undone, line 15's instalment still pays it."""
+    engine, rules = sample
+    undo = active_decision(engine, 17)
+    undo_decision(engine, undo.id, actor="rina", rules=rules.matching, as_of=rules.as_of)
+    inv = invoice(engine, "20470")
+    assert (inv.status, inv.amount_received, inv.codes) == (
+        "PARTIAL", Decimal("600000.00"), "SPLIT_PAYMENT",
+    )  # fmt: skip
+    assert state(engine)["allocations"].count((15, "20470", Decimal("600000.00"))) == 1
+    assert state(engine)["lines"][17] == "UNMATCHED"

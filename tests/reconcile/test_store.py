@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -596,6 +597,70 @@ def test_open_credits_exclude_matched_lines_and_those_a_person_decided(db_url: s
     assert every["line_id"].tolist() == some["line_id"].tolist() == [l1, l3]
     assert every["candidates"].tolist() == ["20461;20462", ""]
     assert every["amount_sen"].tolist() == [100_000, 100_200]
+
+
+def test_a_match_persisted_over_a_line_a_person_decided_meanwhile_writes_nothing_for_it(
+    db_url: str,
+) -> None:
+    """The match read l4 as open, then a person decided it: persisting the match keeps the
+    person's decision in force and writes neither the automatic decision, its allocation, the
+    invoice it would pay nor the confirmation it would fund; l1 is written as decided."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        l1, _l2, _l3, l4 = _open_book(conn)
+        run_id = conn.execute(select(func.max(db.runs.c.id))).scalar_one()
+        conn.execute(insert(db.invoices), [{
+            "invoice_no": no, "amount": Decimal("1002.00"), "source_status": "Unpaid",
+            "status": "OPEN", "amount_received": Decimal("0.00"),
+        } for no in ("20463", "20461")])  # fmt: skip
+        conn.execute(insert(db.confirmations), [{
+            "ticket_id": "481600", "intake_status": "VALID", "status": "AWAITING_FUNDS",
+            "reason": "waiting for the money to arrive",
+        }])  # fmt: skip
+        decided = _match_result([(l1, "MATCHED", "", "20461"), (l4, "MATCHED", "", "20463")])
+        decided = replace(
+            decided,
+            allocations=pd.DataFrame(
+                {"line_id": [l1, l4], "invoice_no": ["20461", "20463"],
+                 "amount_sen": [100_200, 100_200]}
+            ),
+            invoices=pd.DataFrame(
+                {"invoice_no": ["20461", "20463"], "status": ["PAID", "PAID"],
+                 "received_sen": [100_200, 100_200], "codes": ["", ""],
+                 "reason": ["paid", "paid"]}
+            ),
+            confirmations=pd.DataFrame(
+                {"ticket_id": ["481600"], "status": ["MATCHED"], "codes": [""],
+                 "line_ids": [str(l4)], "reason": [f"funds on line {l4}"]}
+            ),
+        )  # fmt: skip
+        stats = persist_match(conn, run_id=run_id, result=decided, now=NOW)
+        d, a = db.decisions.c, db.allocations.c
+        active = {
+            r.bank_line_id: (r.status, r.invoice_nos, r.decided_by, r.reason)
+            for r in conn.execute(select(db.decisions).where(d.active.is_(True)))
+        }
+        allocations = conn.execute(
+            select(a.bank_line_id, a.invoice_no, a.amount).where(a.active.is_(True))
+        ).all()
+        invoices = {
+            r.invoice_no: (r.status, r.amount_received) for r in conn.execute(select(db.invoices))
+        }
+        conf = conn.execute(select(db.confirmations.c.status, db.confirmations.c.line_ids)).one()
+        line_status = conn.execute(
+            select(db.bank_lines.c.status).where(db.bank_lines.c.id == l4)
+        ).scalar_one()
+    assert stats["decisions"] == 1 and stats["allocations"] == 1
+    assert active[l4] == ("REVIEW", "", "ani@finance", "asked the client")
+    assert active[l1] == ("MATCHED", "20461", "auto", "amount exact")
+    assert [tuple(r) for r in allocations] == [(l1, "20461", Decimal("1002.00"))]
+    assert invoices == {
+        "20461": ("PAID", Decimal("1002.00")),
+        "20463": ("OPEN", Decimal("0.00")),
+    }
+    assert tuple(conf) == ("AWAITING_FUNDS", "")
+    assert line_status == "REVIEW"
 
 
 def test_postgresql_plans_the_open_book_as_an_anti_join_whatever_its_statistics(

@@ -12,8 +12,11 @@ a file that cannot be a statement raises :class:`FileRejected`. Nothing else esc
 from __future__ import annotations
 
 import contextlib
+import csv
 import gc
 import hashlib
+import io
+import itertools
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -106,6 +109,63 @@ def read_text(path: Path) -> str:
             f"cannot decode byte {data[exc.start]:#04x} at offset {exc.start}; "
             "expected UTF-8 or Windows-1252 text",
         ) from exc
+
+
+def csv_records(
+    file: str, text: str, *, delimiter: str = ",", strict: bool = False
+) -> Iterator[tuple[int, list[str]]]:
+    """(1-based physical line where the record starts, fields) for every CSV record.
+
+    Python's csv reader silently closes a quoted field left open at the end of the data, so a
+    file cut (or still being written) inside ``"1,500,000.00"`` would read as ``"1,5``: a
+    shrunken amount. A last record that ends inside quotes rejects the file instead, naming the
+    line where that record starts. ``strict`` also refuses a character after a closing quote.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=strict)
+    start = 1
+    held: tuple[int, list[str]] | None = None  # the last record is checked before it is given
+    try:
+        for cells in reader:
+            if held is not None:
+                yield held
+            held, start = (start, cells), reader.line_num + 1
+    except csv.Error as exc:
+        if str(exc) == "unexpected end of data":
+            raise _cut_inside_quotes(file, start) from exc
+        raise FileRejected(file, f"line {reader.line_num}: not valid CSV ({exc})") from exc
+    if held is not None:
+        tail = "".join(itertools.islice(io.StringIO(text, newline=""), held[0] - 1, None))
+        if _ends_inside_quotes(tail, delimiter):
+            raise _cut_inside_quotes(file, held[0])
+        yield held
+
+
+def _cut_inside_quotes(file: str, line: int) -> FileRejected:
+    return FileRejected(
+        file,
+        f"line {line}: the file ends inside a quoted field (no closing '\"'); "
+        "expected a complete last row: the file is cut short or still being written, "
+        "export it again",
+    )
+
+
+def _ends_inside_quotes(record: str, delimiter: str) -> bool:
+    """Whether the csv reader (non-strict, double quotes) ends ``record`` in an open quote."""
+    state = 0  # 0 start of a field, 1 unquoted field, 2 quoted field, 3 quote in a quoted field
+    breaks = (delimiter, "\r", "\n")
+    for ch in record:
+        if state == 2:
+            if ch == '"':
+                state = 3
+        elif state == 3:
+            state = 2 if ch == '"' else 0 if ch in breaks else 1
+        elif ch in breaks:
+            state = 0
+        elif state == 0 and ch == '"':
+            state = 2
+        else:
+            state = 1
+    return state == 2
 
 
 def sniff(path: Path) -> FileSniff:

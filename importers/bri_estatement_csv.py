@@ -21,8 +21,6 @@ Layout (every field double-quoted; 19 columns, or 18 without ``REMARK_CUSTOM``):
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -34,6 +32,7 @@ from importers.base import (
     FileSniff,
     MemoisedMoments,
     ParseContext,
+    csv_records,
     digits_only,
     gc_paused,
     read_text,
@@ -119,8 +118,8 @@ def parse_bri_estatement_csv(path: Path) -> list[Statement]:
 
 def _parse(path: Path) -> list[Statement]:
     file = path.name
-    reader = csv.reader(io.StringIO(read_text(path), newline=""))
-    header = [h.strip().upper() for h in next(reader, [])]
+    records = csv_records(file, read_text(path))
+    header = [h.strip().upper() for h in next(records, (1, []))[1]]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise FileRejected(file, f"header lacks the column(s) {', '.join(missing)}")
@@ -128,9 +127,7 @@ def _parse(path: Path) -> list[Statement]:
     by_account: dict[str, list[tuple[Transaction, Decimal]]] = {}
     seen: dict[str, tuple[date, str, str]] = {}
     fast = _FastRows(index)
-    line = reader.line_num + 1
-    for raw in reader:
-        start, line = line, reader.line_num + 1
+    for start, raw in records:
         try:
             t, awal = fast.row(start, raw, seen)
         except (_Declined, ValueError):

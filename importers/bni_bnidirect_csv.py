@@ -283,6 +283,9 @@ def _read_row(
         debit = parse_amount_en(f["debit"], allow_empty=True)
     with row_context(file, line, "Credit"):
         credit = parse_amount_en(f["credit"], allow_empty=True)
+    for column, amount in (("Debit", debit), ("Credit", credit)):
+        if amount < ZERO:  # the column gives the direction: a sign would flip it silently
+            raise RowError(file, line, column, f[column.lower()], "a positive amount")
     if (debit == ZERO) == (credit == ZERO):
         raise RowError(
             file,
@@ -403,7 +406,7 @@ class _FastRows:
         value_on, _ = self._moment(cells[self._value_at])
         debit = self._amount(cells[self._debit_at])
         credit = self._amount(cells[self._credit_at])
-        if (debit == ZERO) == (credit == ZERO):
+        if (debit == ZERO) == (credit == ZERO) or debit < ZERO or credit < ZERO:
             raise _Declined
         balance = parse_amount_en(cells[self._balance_at]) if self._balance_at >= 0 else None
         description = cells[self._description_at]

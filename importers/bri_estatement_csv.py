@@ -164,6 +164,9 @@ def _transaction(
             amounts[column] = parse_amount_plain(row[column])
     awal, debet = amounts["SALDO_AWAL_MUTASI"], amounts["MUTASI_DEBET"]
     kredit, akhir = amounts["MUTASI_KREDIT"], amounts["SALDO_AKHIR_MUTASI"]
+    for column in ("MUTASI_DEBET", "MUTASI_KREDIT"):
+        if amounts[column] < ZERO:  # the column gives the direction: a sign would flip it
+            raise RowError(file, line, column, row[column], "a positive amount")
     direction = _direction(file, line, row, debet, kredit)
     if awal - debet + kredit != akhir:
         raise FileRejected(
@@ -274,7 +277,7 @@ class _FastRows:
         debet = self._amount(debet_text)
         kredit = self._amount(kredit_text)
         akhir = parse_amount_plain(akhir_text)
-        if (debet == ZERO) == (kredit == ZERO):
+        if (debet == ZERO) == (kredit == ZERO) or debet < ZERO or kredit < ZERO:
             raise _Declined
         direction = Direction.CR if kredit != ZERO else Direction.DB
         if glsign != ("Cr" if direction is Direction.CR else "Db"):

@@ -150,7 +150,10 @@ def _read_table(path: Path) -> Iterator[tuple[int, list[Cell]]]:
             yield start, list(record)
     elif kind == "zip":
         try:
-            sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+            # the bytes, not the path: calamine goes by the name's extension first, and an
+            # invoices.xls saved as XLSX is told by its content
+            with path.open("rb") as fh:
+                sheet = CalamineWorkbook.from_filelike(fh).get_sheet_by_index(0)
         except (CalamineError, PasswordError, XmlError, ZipError) as exc:
             raise FileRejected(path.name, f"not a readable XLSX workbook ({exc})") from exc
         for index, values in enumerate(sheet.to_python(skip_empty_area=False), start=1):

@@ -77,8 +77,17 @@ class Importer(Protocol):
     def parse(self, path: Path, ctx: ParseContext) -> list[Statement]: ...
 
 
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # little-, big-endian
+
+
 def decode_text(data: bytes) -> str:
-    """UTF-8 (BOM dropped), falling back to cp1252; U+00A0 becomes a plain space."""
+    """UTF-8 (BOM dropped), falling back to cp1252; U+00A0 becomes a plain space.
+
+    UTF-16 with a byte-order mark (what Excel writes as "Unicode text") is decoded as such:
+    read as cp1252 it would be 'ÿþi\x00n\x00v…', which no importer or header recognises.
+    """
+    if data.startswith(UTF16_BOMS):
+        return data.decode("utf-16").replace("\u00a0", " ")  # the BOM sets the byte order
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -106,8 +115,8 @@ def read_text(path: Path) -> str:
     except UnicodeDecodeError as exc:
         raise FileRejected(
             path.name,
-            f"cannot decode byte {data[exc.start]:#04x} at offset {exc.start}; "
-            "expected UTF-8 or Windows-1252 text",
+            f"cannot decode byte {data[exc.start]:#04x} at offset {exc.start} ({exc.reason}); "
+            "expected UTF-8, UTF-16 with a byte-order mark or Windows-1252 text",
         ) from exc
 
 
@@ -172,6 +181,8 @@ def sniff(path: Path) -> FileSniff:
     """Classify a file by its bytes (formats.md §2, steps 1 and 2)."""
     with path.open("rb") as fh:
         head = fh.read(HEAD_BYTES)
+    if head.startswith(UTF16_BOMS):
+        return _sniff_utf16(path, head)
     stripped = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
     stripped = stripped.lstrip()
     if not stripped:
@@ -196,6 +207,21 @@ def sniff(path: Path) -> FileSniff:
         except UnicodeDecodeError:
             text = head.decode("utf-8", errors="replace").lstrip("\ufeff").replace("\u00a0", " ")
     return FileSniff(path=path, head=head, kind=kind, text=text)
+
+
+def _sniff_utf16(path: Path, head: bytes) -> FileSniff:
+    """A UTF-16 text file classified by its characters (the head may end inside one)."""
+    text = head[: len(head) // 2 * 2].decode("utf-16", errors="replace").replace("\u00a0", " ")
+    stripped = text.lstrip()
+    if not stripped:
+        kind = "empty"
+    elif stripped.startswith("<"):
+        kind = "html"
+    elif stripped.startswith("{"):
+        kind = "json"
+    else:
+        kind = "text"
+    return FileSniff(path=path, head=head, kind=kind, text="" if kind == "empty" else text)
 
 
 def sha256_file(path: Path) -> str:

@@ -146,7 +146,7 @@ def read_statement_file(
         ctx = replace(ctx, accounts=dict(accounts))
     importer = detect(path)
     statements = importer.parse(path, ctx)
-    return importer, validate(path.name, statements, accounts)
+    return importer, validate(path.name, statements, accounts, as_of=ctx.as_of)
 
 
 __all__ = [

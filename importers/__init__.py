@@ -41,11 +41,14 @@ def known_non_statement(s: FileSniff) -> str | None:
         return "file is empty"
     if s.kind == "pdf":
         return "PDF statements are not supported; download the CSV/XLS export instead"
-    if s.kind == "ole2" and _is_encrypted_office(s.path):
-        return (
-            "file is a password-protected Office document; open it in Excel, "
-            "save an unprotected copy and drop that in the inbox"
-        )
+    if s.kind == "ole2":
+        problem = _ole2_problem(s.path)
+        if problem:
+            return problem
+    if s.kind == "zip":
+        problem = _zip_problem(s.path)
+        if problem:
+            return problem
     if s.kind == "text":
         first = s.first_lines(1)
         if first and first[0].startswith("invoice_no"):
@@ -57,14 +60,55 @@ def known_non_statement(s: FileSniff) -> str | None:
     return None
 
 
-def _is_encrypted_office(path: Path) -> bool:
+def _ole2_problem(path: Path) -> str | None:
+    """Why an OLE2 file (legacy .xls, or an encrypted .xlsx) cannot be a statement, if it cannot.
+
+    A container olefile cannot open is damaged or truncated: olefile raises OleFileError (an
+    OSError) but also ValueError and others on random bytes after the magic, and no reader
+    could make more of it.
+    """
     import olefile
 
     try:
         with olefile.OleFileIO(str(path)) as ole:
-            return ole.exists("EncryptionInfo") and ole.exists("EncryptedPackage")
-    except OSError:
-        return False
+            encrypted = ole.exists("EncryptionInfo") and ole.exists("EncryptedPackage")
+    except Exception as exc:  # any failure of the container is the same verdict
+        detail = str(exc) if isinstance(exc, OSError) else "its internal tables are inconsistent"
+        return (
+            f"damaged or truncated Excel file: the OLE2 container cannot be read ({detail}); "
+            "download or export it again"
+        )
+    if encrypted:
+        return (
+            "file is a password-protected Office document; open it in Excel, "
+            "save an unprotected copy and drop that in the inbox"
+        )
+    return None
+
+
+def _zip_problem(path: Path) -> str | None:
+    """A ZIP (XLSX) whose members do not all decompress to their checksum is damaged: say so
+    here, rather than "no importer recognises this file" or a zlib error from a reader."""
+    import zipfile
+    import zlib
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            bad = z.testzip()
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        NotImplementedError,
+        EOFError,
+        OSError,
+        ValueError,
+    ) as exc:
+        detail = f"{type(exc).__name__}: {exc}".rstrip(": ")
+    else:
+        if bad is None:
+            return None
+        detail = f"member {bad} fails its checksum"
+    return f"damaged or truncated Excel (XLSX) file ({detail}); download or export it again"
 
 
 def detect(path: Path) -> Importer:
@@ -102,7 +146,7 @@ def read_statement_file(
         ctx = replace(ctx, accounts=dict(accounts))
     importer = detect(path)
     statements = importer.parse(path, ctx)
-    return importer, validate(path.name, statements, accounts)
+    return importer, validate(path.name, statements, accounts, as_of=ctx.as_of)
 
 
 __all__ = [

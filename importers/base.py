@@ -12,8 +12,11 @@ a file that cannot be a statement raises :class:`FileRejected`. Nothing else esc
 from __future__ import annotations
 
 import contextlib
+import csv
 import gc
 import hashlib
+import io
+import itertools
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -74,8 +77,17 @@ class Importer(Protocol):
     def parse(self, path: Path, ctx: ParseContext) -> list[Statement]: ...
 
 
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # little-, big-endian
+
+
 def decode_text(data: bytes) -> str:
-    """UTF-8 (BOM dropped), falling back to cp1252; U+00A0 becomes a plain space."""
+    """UTF-8 (BOM dropped), falling back to cp1252; U+00A0 becomes a plain space.
+
+    UTF-16 with a byte-order mark (what Excel writes as "Unicode text") is decoded as such:
+    read as cp1252 it would be 'ÿþi\x00n\x00v…', which no importer or header recognises.
+    """
+    if data.startswith(UTF16_BOMS):
+        return data.decode("utf-16").replace("\u00a0", " ")  # the BOM sets the byte order
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -103,15 +115,74 @@ def read_text(path: Path) -> str:
     except UnicodeDecodeError as exc:
         raise FileRejected(
             path.name,
-            f"cannot decode byte {data[exc.start]:#04x} at offset {exc.start}; "
-            "expected UTF-8 or Windows-1252 text",
+            f"cannot decode byte {data[exc.start]:#04x} at offset {exc.start} ({exc.reason}); "
+            "expected UTF-8, UTF-16 with a byte-order mark or Windows-1252 text",
         ) from exc
+
+
+def csv_records(
+    file: str, text: str, *, delimiter: str = ",", strict: bool = False
+) -> Iterator[tuple[int, list[str]]]:
+    """(1-based physical line where the record starts, fields) for every CSV record.
+
+    Python's csv reader silently closes a quoted field left open at the end of the data, so a
+    file cut (or still being written) inside ``"1,500,000.00"`` would read as ``"1,5``: a
+    shrunken amount. A last record that ends inside quotes rejects the file instead, naming the
+    line where that record starts. ``strict`` also refuses a character after a closing quote.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=strict)
+    start = 1
+    held: tuple[int, list[str]] | None = None  # the last record is checked before it is given
+    try:
+        for cells in reader:
+            if held is not None:
+                yield held
+            held, start = (start, cells), reader.line_num + 1
+    except csv.Error as exc:
+        if str(exc) == "unexpected end of data":
+            raise _cut_inside_quotes(file, start) from exc
+        raise FileRejected(file, f"line {reader.line_num}: not valid CSV ({exc})") from exc
+    if held is not None:
+        tail = "".join(itertools.islice(io.StringIO(text, newline=""), held[0] - 1, None))
+        if _ends_inside_quotes(tail, delimiter):
+            raise _cut_inside_quotes(file, held[0])
+        yield held
+
+
+def _cut_inside_quotes(file: str, line: int) -> FileRejected:
+    return FileRejected(
+        file,
+        f"line {line}: the file ends inside a quoted field (no closing '\"'); "
+        "expected a complete last row: the file is cut short or still being written, "
+        "export it again",
+    )
+
+
+def _ends_inside_quotes(record: str, delimiter: str) -> bool:
+    """Whether the csv reader (non-strict, double quotes) ends ``record`` in an open quote."""
+    state = 0  # 0 start of a field, 1 unquoted field, 2 quoted field, 3 quote in a quoted field
+    breaks = (delimiter, "\r", "\n")
+    for ch in record:
+        if state == 2:
+            if ch == '"':
+                state = 3
+        elif state == 3:
+            state = 2 if ch == '"' else 0 if ch in breaks else 1
+        elif ch in breaks:
+            state = 0
+        elif state == 0 and ch == '"':
+            state = 2
+        else:
+            state = 1
+    return state == 2
 
 
 def sniff(path: Path) -> FileSniff:
     """Classify a file by its bytes (formats.md §2, steps 1 and 2)."""
     with path.open("rb") as fh:
         head = fh.read(HEAD_BYTES)
+    if head.startswith(UTF16_BOMS):
+        return _sniff_utf16(path, head)
     stripped = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
     stripped = stripped.lstrip()
     if not stripped:
@@ -136,6 +207,21 @@ def sniff(path: Path) -> FileSniff:
         except UnicodeDecodeError:
             text = head.decode("utf-8", errors="replace").lstrip("\ufeff").replace("\u00a0", " ")
     return FileSniff(path=path, head=head, kind=kind, text=text)
+
+
+def _sniff_utf16(path: Path, head: bytes) -> FileSniff:
+    """A UTF-16 text file classified by its characters (the head may end inside one)."""
+    text = head[: len(head) // 2 * 2].decode("utf-16", errors="replace").replace("\u00a0", " ")
+    stripped = text.lstrip()
+    if not stripped:
+        kind = "empty"
+    elif stripped.startswith("<"):
+        kind = "html"
+    elif stripped.startswith("{"):
+        kind = "json"
+    else:
+        kind = "text"
+    return FileSniff(path=path, head=head, kind=kind, text="" if kind == "empty" else text)
 
 
 def sha256_file(path: Path) -> str:

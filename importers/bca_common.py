@@ -91,7 +91,10 @@ def parse_amount_and_direction(text: str) -> tuple[Decimal, Direction]:
     m = _AMOUNT_WITH_DIRECTION.fullmatch(text.strip())
     if not m:
         raise ValueFormatError(text, "an amount followed by CR or DB, such as 1,250,000.00 CR")
-    return parse_amount_en(m["amount"]), parse_direction(m["dir"])
+    amount = parse_amount_en(m["amount"])
+    if amount < 0:  # CR/DB gives the direction: a sign would flip it silently
+        raise ValueFormatError(text, "a positive amount followed by CR or DB")
+    return amount, parse_direction(m["dir"])
 
 
 def parse_count(text: str) -> int:
@@ -352,6 +355,10 @@ def _bisnis_transaction(
         date_cell, description, _branch, amount_cell, direction_cell, balance_cell = cells
         with row_context(file, line, "Jumlah"):
             amount = parse_amount_en(amount_cell)
+        if amount < 0:
+            raise RowError(
+                file, line, "Jumlah", amount_cell, "a positive amount (DB/CR gives the sign)"
+            )
         with row_context(file, line, "DB/CR"):
             direction = parse_direction(direction_cell)
     else:

@@ -24,30 +24,14 @@ the record starts. The footer (balances and row counts) is required.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from pathlib import Path
 
-from importers.base import FileSniff, ParseContext, read_text
+from importers.base import FileSniff, ParseContext, csv_records, read_text
 from importers.bca_common import BANK, parse_bisnis_rows
-from reconcile.errors import FileRejected
 from reconcile.model import Statement
 
 NAME = "bca_klikbca_bisnis_csv"
 TITLE = "informasi rekening - mutasi rekening"
-
-
-def _records(file: str, text: str) -> Iterator[tuple[int, list[str]]]:
-    """(line where the record starts, cells) for every CSV record; quoted line breaks survive."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    start = 1
-    try:
-        for cells in reader:
-            yield start, cells
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise FileRejected(file, f"line {reader.line_num}: not valid CSV ({exc})") from exc
 
 
 class KlikBcaBisnisCsvImporter:
@@ -67,7 +51,7 @@ class KlikBcaBisnisCsvImporter:
 
     def parse(self, path: Path, ctx: ParseContext) -> list[Statement]:
         file = path.name
-        return parse_bisnis_rows(file, NAME, _records(file, read_text(path)))
+        return parse_bisnis_rows(file, NAME, csv_records(file, read_text(path), strict=True))
 
 
 IMPORTER = KlikBcaBisnisCsvImporter()

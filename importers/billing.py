@@ -17,7 +17,6 @@ Sample invoice line::
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -31,7 +30,7 @@ import numpy as np
 import pandas as pd
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError, XmlError, ZipError
 
-from importers.base import read_text, sniff
+from importers.base import csv_records, read_text, sniff
 from reconcile.config import Rules
 from reconcile.dates import excel_serial_to_date, parse_dmy, parse_iso
 from reconcile.errors import FileRejected, RowError, ValueFormatError
@@ -147,15 +146,14 @@ def _header_key(name: object) -> str:
 def _read_table(path: Path) -> Iterator[tuple[int, list[Cell]]]:
     kind = sniff(path).kind
     if kind == "text":
-        text = read_text(path)
-        reader = csv.reader(io.StringIO(text, newline=""))
-        start = 1
-        for record in reader:
+        for start, record in csv_records(path.name, read_text(path)):
             yield start, list(record)
-            start = reader.line_num + 1
     elif kind == "zip":
         try:
-            sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+            # the bytes, not the path: calamine goes by the name's extension first, and an
+            # invoices.xls saved as XLSX is told by its content
+            with path.open("rb") as fh:
+                sheet = CalamineWorkbook.from_filelike(fh).get_sheet_by_index(0)
         except (CalamineError, PasswordError, XmlError, ZipError) as exc:
             raise FileRejected(path.name, f"not a readable XLSX workbook ({exc})") from exc
         for index, values in enumerate(sheet.to_python(skip_empty_area=False), start=1):
@@ -268,7 +266,7 @@ def _object_column(values: Sequence[Cell]) -> np.ndarray:
     return column
 
 
-def _csv_grid(text: str) -> tuple[list[np.ndarray], np.ndarray]:
+def _csv_grid(file: str, text: str) -> tuple[list[np.ndarray], np.ndarray]:
     """All records of a CSV text as columns of str, and the 1-based line each record starts on.
 
     pandas' C reader gives the same records as :mod:`csv` (blank lines kept as empty
@@ -284,7 +282,7 @@ def _csv_grid(text: str) -> tuple[list[np.ndarray], np.ndarray]:
             keep_default_na=False,
         )
     except pd.errors.ParserError:
-        return _csv_module_grid(text)
+        return _csv_module_grid(file, text)  # also: a file cut inside a quoted field
     except pd.errors.EmptyDataError:
         return [], np.zeros(0, dtype=np.int64)
     grid = [frame[c].to_numpy(dtype=object) for c in frame.columns]
@@ -298,15 +296,12 @@ def _csv_grid(text: str) -> tuple[list[np.ndarray], np.ndarray]:
     return grid, lines
 
 
-def _csv_module_grid(text: str) -> tuple[list[np.ndarray], np.ndarray]:
+def _csv_module_grid(file: str, text: str) -> tuple[list[np.ndarray], np.ndarray]:
     records: list[list[Cell]] = []
     starts: list[int] = []
-    reader = csv.reader(io.StringIO(text, newline=""))
-    start = 1
-    for record in reader:
+    for start, record in csv_records(file, text):
         records.append(list(record))
         starts.append(start)
-        start = reader.line_num + 1
     return _pad_records(records), np.array(starts, dtype=np.int64)
 
 
@@ -317,7 +312,7 @@ def _pad_records(records: Sequence[Sequence[Cell]]) -> list[np.ndarray]:
 
 def _read_grid(path: Path) -> tuple[list[np.ndarray], np.ndarray, bool]:
     if sniff(path).kind == "text":
-        grid, lines = _csv_grid(read_text(path))
+        grid, lines = _csv_grid(path.name, read_text(path))
         return grid, lines, True
     numbered = list(_read_table(path))  # XLSX (or the file's rejection)
     lines = np.array([n for n, _ in numbered], dtype=np.int64)

@@ -21,8 +21,6 @@ Layout (every row ends with a comma; money quoted when it holds commas)::
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,6 +33,7 @@ from importers.base import (
     FileSniff,
     MemoisedMoments,
     ParseContext,
+    csv_records,
     digits_only,
     gc_paused,
     read_text,
@@ -121,17 +120,6 @@ class BniBnidirectCsvImporter:
         return parse_bni_bnidirect_csv(path, ctx.accounts)
 
 
-def _records(text: str) -> list[tuple[int, list[str]]]:
-    """(1-based physical line where the record starts, fields) for every CSV record."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    out: list[tuple[int, list[str]]] = []
-    start = 1
-    for row in reader:
-        out.append((start, row))
-        start = reader.line_num + 1
-    return out
-
-
 def _file_account(path: Path, accounts: Mapping[str, str]) -> str:
     """The content names no account (formats.md §5.1): a 10-digit number in the file name, else
     the company's one BNI account from rules.yaml."""
@@ -162,10 +150,16 @@ def _parse(path: Path, accounts: Mapping[str, str]) -> list[Statement]:
     pending_currency = "IDR"
     multi = False
     fast: _FastRows | None = None
-    for line, raw in _records(text):
+    # every row of a header that ends with a comma ends with one too: a last row without it
+    # was cut after its last comma (an amount '450.00' read as '45')
+    header_comma = False
+    last: tuple[int, bool] | None = None  # the last non-blank record: line, ends with a comma
+    for line, raw in csv_records(file, text):
         cells = list(raw)
         if cells and cells[-1].strip() == "":
             cells = cells[:-1]  # the trailing comma (§12.4)
+        if any(c.strip() for c in cells):
+            last = (line, len(cells) < len(raw))
         # A cell starting with a digit cannot open a header, and without the word "total" no
         # cell is a total; under a header such a cell row is read by the fast path, which
         # declines (before changing anything) whatever it does not vouch for.
@@ -185,6 +179,7 @@ def _parse(path: Path, accounts: Mapping[str, str]) -> list[Statement]:
         flat = _normalised(cells)
         if flat.startswith((_HEADER, _MULTI_HEADER)):
             columns = [c.replace('"', "").strip().lower() for c in cells]
+            header_comma = len(cells) < len(raw)
             multi = columns[0] == "account no"
             fast = _FastRows(columns)
             sections.append(
@@ -214,6 +209,13 @@ def _parse(path: Path, accounts: Mapping[str, str]) -> list[Statement]:
         _read_row(file, line, cells, columns, sections)
     if not sections:
         raise FileRejected(file, "no BNIDirect column header (Post Date,Value Date,…) found")
+    if header_comma and last is not None and not last[1]:
+        raise FileRejected(
+            file,
+            f"line {last[0]}: the last row does not end with the comma that ends the header "
+            "and every row of this export; expected a complete last row: the file is cut short "
+            "or still being written, export it again",
+        )
     return _statements(file, sections)
 
 
@@ -281,6 +283,9 @@ def _read_row(
         debit = parse_amount_en(f["debit"], allow_empty=True)
     with row_context(file, line, "Credit"):
         credit = parse_amount_en(f["credit"], allow_empty=True)
+    for column, amount in (("Debit", debit), ("Credit", credit)):
+        if amount < ZERO:  # the column gives the direction: a sign would flip it silently
+            raise RowError(file, line, column, f[column.lower()], "a positive amount")
     if (debit == ZERO) == (credit == ZERO):
         raise RowError(
             file,
@@ -401,7 +406,7 @@ class _FastRows:
         value_on, _ = self._moment(cells[self._value_at])
         debit = self._amount(cells[self._debit_at])
         credit = self._amount(cells[self._credit_at])
-        if (debit == ZERO) == (credit == ZERO):
+        if (debit == ZERO) == (credit == ZERO) or debit < ZERO or credit < ZERO:
             raise _Declined
         balance = parse_amount_en(cells[self._balance_at]) if self._balance_at >= 0 else None
         description = cells[self._description_at]

@@ -65,6 +65,8 @@ _UNREADABLE = (
     OSError,
     struct.error,
     IndexError,
+    KeyError,  # a cell's format index missing from a damaged format table
+    ValueError,
     AssertionError,
     UnicodeDecodeError,
 )

@@ -21,8 +21,6 @@ Layout (every field double-quoted; 19 columns, or 18 without ``REMARK_CUSTOM``):
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -34,6 +32,7 @@ from importers.base import (
     FileSniff,
     MemoisedMoments,
     ParseContext,
+    csv_records,
     digits_only,
     gc_paused,
     read_text,
@@ -119,8 +118,8 @@ def parse_bri_estatement_csv(path: Path) -> list[Statement]:
 
 def _parse(path: Path) -> list[Statement]:
     file = path.name
-    reader = csv.reader(io.StringIO(read_text(path), newline=""))
-    header = [h.strip().upper() for h in next(reader, [])]
+    records = csv_records(file, read_text(path))
+    header = [h.strip().upper() for h in next(records, (1, []))[1]]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise FileRejected(file, f"header lacks the column(s) {', '.join(missing)}")
@@ -128,9 +127,7 @@ def _parse(path: Path) -> list[Statement]:
     by_account: dict[str, list[tuple[Transaction, Decimal]]] = {}
     seen: dict[str, tuple[date, str, str]] = {}
     fast = _FastRows(index)
-    line = reader.line_num + 1
-    for raw in reader:
-        start, line = line, reader.line_num + 1
+    for start, raw in records:
         try:
             t, awal = fast.row(start, raw, seen)
         except (_Declined, ValueError):
@@ -167,6 +164,9 @@ def _transaction(
             amounts[column] = parse_amount_plain(row[column])
     awal, debet = amounts["SALDO_AWAL_MUTASI"], amounts["MUTASI_DEBET"]
     kredit, akhir = amounts["MUTASI_KREDIT"], amounts["SALDO_AKHIR_MUTASI"]
+    for column in ("MUTASI_DEBET", "MUTASI_KREDIT"):
+        if amounts[column] < ZERO:  # the column gives the direction: a sign would flip it
+            raise RowError(file, line, column, row[column], "a positive amount")
     direction = _direction(file, line, row, debet, kredit)
     if awal - debet + kredit != akhir:
         raise FileRejected(
@@ -277,7 +277,7 @@ class _FastRows:
         debet = self._amount(debet_text)
         kredit = self._amount(kredit_text)
         akhir = parse_amount_plain(akhir_text)
-        if (debet == ZERO) == (kredit == ZERO):
+        if (debet == ZERO) == (kredit == ZERO) or debet < ZERO or kredit < ZERO:
             raise _Declined
         direction = Direction.CR if kredit != ZERO else Direction.DB
         if glsign != ("Cr" if direction is Direction.CR else "Db"):

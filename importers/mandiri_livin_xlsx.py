@@ -22,6 +22,7 @@ cells only::
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -147,10 +148,15 @@ class MandiriLivinXlsx:
     def _read(path: Path) -> dict[int, dict[int, Cell]]:
         """Non-empty cells of the first worksheet: {row: {column: value}}, both 1-based."""
         import openpyxl
+        from openpyxl.utils.exceptions import InvalidFileException
 
         try:
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+            # the bytes, not the path: openpyxl refuses a name not ending .xlsx/.xlsm, and the
+            # layout is told by content (formats.md §12.1: a .csv or .xls may be this workbook)
+            wb = openpyxl.load_workbook(
+                io.BytesIO(path.read_bytes()), read_only=True, data_only=True
+            )
+        except (zipfile.BadZipFile, OSError, KeyError, ValueError, InvalidFileException) as exc:
             raise FileRejected(
                 path.name, f"cannot open the workbook ({exc}); the file looks damaged or truncated"
             ) from exc

@@ -16,13 +16,11 @@ some exports, on none); ``Description`` appears twice and is read by position::
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from decimal import Decimal
 from pathlib import Path
 
-from importers.base import FileSniff, ParseContext, read_text, row_context
+from importers.base import FileSniff, ParseContext, csv_records, read_text, row_context
 from importers.mandiri_common import BANK, RawRow, build_transaction, direction_and_amount
 from reconcile.dates import parse_dmy
 from reconcile.errors import FileRejected, RowError
@@ -62,12 +60,9 @@ class MandiriMcmCsv:
 
     def parse(self, path: Path, ctx: ParseContext) -> list[Statement]:
         file = path.name
-        reader = csv.reader(io.StringIO(read_text(path), newline=""))
         by_account: dict[str, Statement] = {}
         seen_header = False
-        line_end = 0
-        for fields in reader:
-            number, line_end = line_end + 1, reader.line_num
+        for number, fields in csv_records(file, read_text(path)):
             if not any(f.strip() for f in fields):
                 continue
             if _is_header(fields):

@@ -190,6 +190,11 @@ def move_aside(path: Path, folder: Path, sha: str, reason: str | None = None) ->
         os.replace(tmp, target.with_name(target.name + ".reason.txt"))
     try:
         os.replace(path, target)
+    except FileNotFoundError:
+        if path.exists():
+            raise
+        # gone since it was read (removed by hand, a sync client): what was read is stored
+        log.warning("%s vanished before it could be moved to %s", path.name, folder)
     except OSError:
         shutil.move(str(path), str(target))  # another file system: copy, then remove
     return target
@@ -226,6 +231,11 @@ def import_inbox(engine: Engine, opts: RunOptions, run_id: int, result: RunResul
         with gc_paused():
             for read in reads:
                 path, sha = read.path, read.sha256
+                if read.vanished:  # no bytes to record or hash, nothing to move aside
+                    assert read.reason is not None
+                    log.warning("skipped %s", read.reason)
+                    result.rejections.append(Rejection(path.name, read.reason))
+                    continue
                 result.input_hashes[path.name] = sha
                 if read.encoded is None:
                     assert read.reason is not None
@@ -304,6 +314,13 @@ def _load_source(result: RunResult, label: str, loader: Callable[[], Any]) -> pd
         log.warning("rejected %s", exc)
         result.rejections.append(Rejection(exc.file, str(exc)))
         return None
+    except OSError as exc:  # gone (or locked) since the run started
+        reason = (
+            f"{label}: file vanished or unreadable: {exc.strerror or exc} ({type(exc).__name__})"
+        )
+        log.warning("rejected %s", reason)
+        result.rejections.append(Rejection(label, reason))
+        return None
     except SQLAlchemyError as exc:
         reason = f"{label}: cannot read the WHMCS database ({type(exc).__name__}: {exc.args[0] if exc.args else ''})"
         log.error(reason)
@@ -353,9 +370,10 @@ class _SourceFile:
 
 
 def _source_file(kind: str, path: Path, rules: Rules, result: RunResult) -> _SourceFile | None:
-    if not path.exists():
-        return None  # the reader rejects it, naming the file
-    sha = sha256_file(path)
+    try:
+        sha = sha256_file(path)
+    except OSError:
+        return None  # missing, vanished or unreadable: the reader rejects it, naming the file
     result.input_hashes[path.name] = sha
     return _SourceFile(kind, str(path.resolve()), sha, reader_settings(rules, kind))
 

@@ -47,7 +47,9 @@ PARENT_POLL_SECONDS = 0.2
 @dataclass
 class FileRead:
     """One inbox file as read: encoded lines, or why it is refused. ``trace`` is the traceback
-    of an unexpected error, for the log."""
+    of an unexpected error, for the log. ``vanished``: the file could not be opened or read at
+    all (gone since the inbox was listed, locked, no permission): there are no bytes to record
+    or move aside (``sha256`` is empty)."""
 
     path: Path
     sha256: str
@@ -55,6 +57,16 @@ class FileRead:
     reason: str | None = None
     unexpected: bool = False
     trace: str = ""
+    vanished: bool = False
+
+
+def unreadable(path: Path, exc: OSError) -> str:
+    """The reason for a file that vanished (an Excel lock file ``~$x.csv``, a sync temp file)
+    or cannot be opened between the inbox listing and its reading."""
+    return (
+        f"{path.name}: file vanished or unreadable: {exc.strerror or exc} "
+        f"({type(exc).__name__}); skipped, the next run reads it if it is still there"
+    )
 
 
 def read_file(
@@ -65,7 +77,10 @@ def read_file(
     from importers import ParseContext, read_statement_file
     from importers.base import gc_paused, sha256_file
 
-    sha = sha256_file(path)
+    try:
+        sha = sha256_file(path)
+    except OSError as exc:
+        return FileRead(path, "", reason=unreadable(path, exc), vanished=True)
     if isinstance(dialect, str):
         dialect = dialect_named(dialect)
     accounts = dict(accounts)
@@ -80,6 +95,8 @@ def read_file(
             del statements
     except FileRejected as exc:
         return FileRead(path, sha, reason=str(exc))
+    except (FileNotFoundError, PermissionError) as exc:  # gone or locked once it was hashed
+        return FileRead(path, "", reason=unreadable(path, exc), vanished=True)
     except Exception as exc:  # a defect in an importer must not stop the other files
         reason = (
             f"{path.name}: unexpected error while reading the file ({type(exc).__name__}: {exc})"

@@ -19,6 +19,7 @@ is harmless: a row whose decision is already in force is reported as unchanged.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -32,6 +33,7 @@ from zipfile import BadZipFile
 import numpy as np
 import pandas as pd
 from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
 
 from reconcile import db, store
@@ -128,8 +130,9 @@ def read_review_rows(path: Path) -> tuple[list[ReviewRow], list[str]]:
     """Rows with a decision filled in, and the problems of rows that cannot even be read (or
     whose decision is blank while an invoice number or amount to allocate is typed)."""
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, KeyError, ValueError, BadZipFile) as exc:
+        # the bytes, not the path: openpyxl refuses a name not ending .xlsx/.xlsm
+        book = load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
+    except (OSError, KeyError, ValueError, BadZipFile, InvalidFileException) as exc:
         raise FileRejected(path.name, f"not a readable workbook ({exc})") from exc
     labels = all_action_labels()
     decision_heads = header_labels("col.decision")

@@ -8,6 +8,7 @@ with warnings, or raises FileRejected.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 
 from reconcile.errors import FileRejected
@@ -153,8 +154,59 @@ def _expected_at(opening: Decimal, rows: list[Transaction], bad: Transaction) ->
     return running
 
 
+def check_dates(file: str, st: Statement, as_of: date | None) -> Statement:
+    """Every dated row lies inside the period the file prints (where the layout prints one) and
+    not after the run date; a printed period does not end after the run date.
+
+    A misread date (US-style 03/04/26 for 4 March read as 3 April, a 2027 typo, a 2025 row in
+    a March 2026 statement) would otherwise be stored, and the period the statement is taken to
+    cover (``store.statements_until``) would run into days no statement covers: confirmations
+    of those days would be called unfunded. Run before :func:`prove`, which fills a missing
+    period from the rows. Dates are written ISO in the messages: unambiguous by design.
+    """
+    start, end = st.period_start, st.period_end
+    if as_of is not None and end is not None and end > as_of:
+        raise FileRejected(
+            file,
+            f"the statement period ends {end.isoformat()}, after the run date "
+            f"{as_of.isoformat()}; expected a statement of days up to the run date",
+        )
+    days = [t.posted_on for t in st.transactions if t.posted_on is not None]
+    if not days:
+        return st
+    low, high = min(days), max(days)
+    inside = (start is None or low >= start) and (end is None or high <= end)
+    if inside and (as_of is None or high <= as_of):
+        return st
+    for t in st.transactions:
+        day = t.posted_on
+        if day is None:
+            continue
+        if (start is not None and day < start) or (end is not None and day > end):
+            period = f"{start.isoformat() if start else '…'} to {end.isoformat() if end else '…'}"
+            raise FileRejected(
+                file,
+                f"line {t.source_line}: dated {day.isoformat()}, outside the period {period} "
+                "the statement prints; expected every row inside it",
+            )
+        if as_of is not None and day > as_of:
+            raise FileRejected(
+                file,
+                f"line {t.source_line}: dated {day.isoformat()}, after the run date "
+                f"{as_of.isoformat()}; expected no row from the future (a misread date?)",
+            )
+    return st
+
+
 def validate(
-    file: str, statements: list[Statement], accounts: Mapping[str, str]
+    file: str,
+    statements: list[Statement],
+    accounts: Mapping[str, str],
+    as_of: date | None = None,
 ) -> list[Statement]:
-    """Account check and proof for every statement of a file; the first failure rejects it."""
-    return [prove(file, check_account(file, st, accounts)) for st in statements]
+    """Account check, dates and proof for every statement of a file; the first failure rejects
+    it. ``as_of`` is the run date: no row may be dated after it."""
+    return [
+        prove(file, check_dates(file, check_account(file, st, accounts), as_of))
+        for st in statements
+    ]

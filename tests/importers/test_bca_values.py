@@ -184,3 +184,12 @@ def test_individual_row_with_too_few_fields_names_line_and_layout(tmp_path: Path
         "cut.csv: line 6, column 'Date': cannot read \"'02/03/2026,BIAYA ADM,'0998\"; "
         "expected 6 fields: Date, description, Branch, Amount, CR/DB, Balance"
     )
+
+
+@given(st.integers(min_value=1, max_value=10**15), st.sampled_from(["CR", "DB"]))
+def test_bisnis_signed_amount_is_refused_not_stored_negative(sen: int, direction: str) -> None:
+    text = f"-{format_amount_en(Decimal(sen) / 100)} {direction}"
+    with pytest.raises(ValueFormatError) as info:
+        parse_amount_and_direction(text)
+    assert info.value.expected == "a positive amount followed by CR or DB"
+    assert parse_amount_and_direction(text[1:]) == (Decimal(sen) / 100, Direction[direction])

@@ -120,7 +120,9 @@ def test_formats_example_invoice_csv_gives_exact_frame() -> None:
     pd.testing.assert_frame_equal(result.frame, FORMATS_INVOICES)
 
 
-def test_formats_example_invoices_as_xlsx_give_the_same_frame(tmp_path: Path) -> None:
+# an XLSX saved (or renamed) as .xls or .csv is told by its content, not by its name
+@pytest.mark.parametrize("name", ["invoices.xlsx", "invoices.xls", "invoices.csv", "invoices"])
+def test_formats_example_invoices_as_xlsx_give_the_same_frame(tmp_path: Path, name: str) -> None:
     rows: list[list[object]] = [
         ["Invoice_No", " Client_Name ", "COMPANY_NAME", "Email", "issued_on", "due_on", "Amount",
          "Status"],
@@ -135,7 +137,7 @@ def test_formats_example_invoices_as_xlsx_give_the_same_frame(tmp_path: Path) ->
         [20410, "Dewi Anggraini", None, "dewi.anggraini@example.com", date(2026, 2, 10),
          date(2026, 2, 17), 450000, "cancelled"],
     ]  # fmt: skip
-    result = load_invoices(write_xlsx(tmp_path, "invoices.xlsx", rows), RULES)
+    result = load_invoices(write_xlsx(tmp_path, name, rows), RULES)
     assert result.rejected_rows == []
     pd.testing.assert_frame_equal(result.frame, FORMATS_INVOICES)
 

@@ -385,3 +385,59 @@ def test_bri_example_is_read_by_the_fast_path_alone() -> None:
         "1500000.00",
         "BUDI SANTOSO",
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# a signed amount in a Debit/Credit column: the column gives the direction, so a minus sign
+# would silently store a negative credit (or debit); the file is rejected, fast path or not
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(well_formed_bni_row, min_size=1, max_size=8), st.data())
+def test_bnidirect_signed_amount_rejects_the_file_naming_line_and_column(
+    rows: list[tuple[str, ...]], data: st.DataObject
+) -> None:
+    at = data.draw(st.integers(0, len(rows) - 1))
+    column = "Credit" if rows[at][6] != ".00" else "Debit"
+    cell = 6 if column == "Credit" else 5
+    signed = f"-{rows[at][cell]}"
+    rows[at] = (*rows[at][:cell], signed, *rows[at][cell + 1 :])
+
+    def parse(path: Path) -> Any:
+        return bni_bnidirect_csv.parse_bni_bnidirect_csv(path, ACCOUNTS)
+
+    content = _bni_file(rows, balance=False, extra_cell=False)
+    fast, reference = _same_both_ways(bni_bnidirect_csv, parse, "0495227030.CSV", content)
+    assert (
+        fast
+        == reference
+        == (
+            f"rejected: 0495227030.CSV: line {at + 2}, column {column!r}: cannot read {signed!r}; "
+            "expected a positive amount"
+        )
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(well_formed_bri_row, min_size=1, max_size=8), st.data())
+def test_bri_signed_amount_rejects_the_file_naming_line_and_column(
+    rows: list[tuple[Any, ...]], data: st.DataObject
+) -> None:
+    at = data.draw(st.integers(0, len(rows) - 1))
+    column = "MUTASI_KREDIT" if rows[at][8] != ".00" else "MUTASI_DEBET"
+    cell = 8 if column == "MUTASI_KREDIT" else 7
+    signed = f"-{rows[at][cell]}"
+    rows[at] = (*rows[at][:cell], signed, *rows[at][cell + 1 :])
+
+    def parse(path: Path) -> Any:
+        return bri_estatement_csv.parse_bri_estatement_csv(path)
+
+    fast, reference = _same_both_ways(bri_estatement_csv, parse, "bri.csv", _bri_file(rows, False))
+    assert (
+        fast
+        == reference
+        == (
+            f"rejected: bri.csv: line {at + 2}, column {column!r}: cannot read {signed!r}; "
+            "expected a positive amount"
+        )
+    )

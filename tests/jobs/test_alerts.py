@@ -6,6 +6,7 @@ import logging
 import shutil
 import socket
 from collections.abc import Iterator
+from datetime import date
 from email import message_from_bytes
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ from aiosmtpd.controller import Controller
 from reconcile.alerts import maybe_send_summary
 from reconcile.config import parse_rules
 from reconcile.pipeline import Rejection, RunOptions, RunResult
-from tests.jobs.workspace import AS_OF
+
+AS_OF = date(2026, 3, 10)
 
 
 class Inbox:

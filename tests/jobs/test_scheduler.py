@@ -88,7 +88,7 @@ def test_sigterm_lets_the_current_run_finish_then_exits_0(sqlite_url: str, tmp_p
     from sqlalchemy import create_engine, text
 
     from tests.jobs.test_lock import child_env, wait_for_log
-    from tests.jobs.workspace import STATEMENTS, make_workspace
+    from tests.jobs.workspace import AS_OF, STATEMENTS, make_workspace
 
     rules = make_workspace(tmp_path / "ws", sqlite_url, junk=False)
     proc = subprocess.Popen(
@@ -99,7 +99,7 @@ def test_sigterm_lets_the_current_run_finish_then_exits_0(sqlite_url: str, tmp_p
         env=child_env(),
     )
     log_file = tmp_path / "ws" / "var" / "logs" / "reconcile.log"
-    wait_for_log(log_file, "run starting: as_of 2026-03-10", proc)
+    wait_for_log(log_file, f"run starting: as_of {AS_OF.isoformat()}", proc)
     proc.send_signal(signal.SIGTERM)
     _out, err = proc.communicate(timeout=180)
     assert proc.returncode == 0, err

@@ -22,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from benchmarks.generate import ACCOUNTS, generate
-from reconcile import db, readahead, store
+from importers import base
+from reconcile import db, pipeline, readahead, store
 from reconcile.config import Rules
 from reconcile.pipeline import (
     RunOptions,
@@ -191,6 +192,75 @@ def test_a_large_inbox_is_read_by_workers(
     assert not readahead.use_pool(files, workers=0)
 
 
+def _two_files(generated: tuple[Path, date], inbox: Path) -> list[Path]:
+    inbox.mkdir()
+    for source in sorted(generated[0].iterdir())[:2]:
+        shutil.copy(source, inbox / source.name)
+    return sorted(inbox.iterdir())
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["in-process", "workers"])
+def test_a_file_listed_but_gone_is_skipped_and_the_run_goes_on(
+    sqlite_url: str,
+    generated: tuple[Path, date],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    parallel: bool,
+) -> None:
+    """An Excel lock file (~$x.csv) or a sync temp file is listed, then gone before it is read."""
+    real = _two_files(generated, tmp_path / "inbox")
+    ghost = tmp_path / "inbox" / "~$mutasi_bca.csv"
+    monkeypatch.setattr(pipeline, "inbox_files", lambda _inbox: sorted([*real, ghost]))
+    result, _seen, tables = _import(
+        sqlite_url,
+        tmp_path / "inbox",
+        generated[1],
+        tmp_path / "w",
+        parallel=parallel,
+        mp=monkeypatch,
+    )
+    reason = (
+        "~$mutasi_bca.csv: file vanished or unreadable: No such file or directory "
+        "(FileNotFoundError); skipped, the next run reads it if it is still there"
+    )
+    assert [(r.file, r.reason) for r in result.rejections] == [(ghost.name, reason)] * 2
+    assert result.counts["files_imported"] == 4  # both real files, in both passes
+    assert {r[2] for r in tables["bank_lines"]} == {p.name for p in real}
+    assert ghost.name not in {r[2] for r in tables["statement_files"]}
+    assert ghost.name not in result.input_hashes
+
+
+def test_a_file_removed_between_hashing_and_reading_is_skipped(
+    sqlite_url: str, generated: tuple[Path, date], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = _two_files(generated, tmp_path / "inbox")
+    hash_file = base.sha256_file
+
+    def hash_then_remove(path: Path) -> str:
+        sha = hash_file(path)
+        if path == real[0]:
+            path.unlink()  # the sync client takes it back
+        return sha
+
+    monkeypatch.setattr(base, "sha256_file", hash_then_remove)
+    accounts = {acct: bank for bank, acct in ACCOUNTS.items()}
+    read = readahead.read_file(real[0], generated[1], accounts, "sqlite")
+    assert read.vanished and read.encoded is None and read.sha256 == ""
+    assert read.reason == (
+        f"{real[0].name}: file vanished or unreadable: No such file or directory "
+        "(FileNotFoundError); skipped, the next run reads it if it is still there"
+    )
+    ok = readahead.read_file(real[1], generated[1], accounts, "sqlite")
+    assert ok.encoded is not None and ok.reason is None
+
+
+def test_a_file_gone_before_it_is_moved_aside_is_left_alone(tmp_path: Path) -> None:
+    gone = tmp_path / "inbox" / "mutasi.csv"
+    pipeline.move_aside(gone, tmp_path / "rejected", "ab" * 32, "mutasi.csv: a reason")
+    assert not (tmp_path / "rejected" / "mutasi.csv").exists()
+    assert (tmp_path / "rejected" / "mutasi.csv.reason.txt").read_text() == "mutasi.csv: a reason\n"
+
+
 _KILLED_PARENT = """
 import os, sys, time
 from datetime import date
@@ -251,3 +321,20 @@ def test_workers_leave_when_the_run_is_killed(generated: tuple[Path, date], tmp_
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(_alive(p) for p in pids)
+
+
+def test_an_invoice_list_gone_since_the_run_started_is_a_rejection(tmp_path: Path) -> None:
+    from importers.billing import load_invoices
+
+    gone = tmp_path / "invoices.csv"
+    result = RunResult(run_id=1, exit_code=0)
+    assert pipeline._source_file("invoices", gone, _rules(tmp_path), result) is None
+    frame = pipeline._load_source(result, gone.name, lambda: load_invoices(gone, _rules(tmp_path)))
+    assert frame is None
+    assert [(r.file, r.reason) for r in result.rejections] == [
+        (
+            "invoices.csv",
+            "invoices.csv: file vanished or unreadable: No such file or directory "
+            "(FileNotFoundError)",
+        )
+    ]

@@ -115,6 +115,23 @@ def test_the_workbook_reads_back_typed_decisions_with_amounts_as_decimal(
     assert (row.sheet, row.row, row.note) == ("Perlu Review", 3, "Dewi bayar via Andi")
 
 
+def test_the_workbook_saved_under_another_extension_reads_back_the_same(
+    march: Run, tmp_path: Path
+) -> None:
+    """openpyxl refuses a path not ending .xlsx; a mail client's "reviewed.xls" is the same book."""
+    path = fill(
+        march.book, "Perlu Review",
+        {5: ("Alokasikan ke tagihan", "#20450", 300000, "Dewi bayar via Andi")},
+        tmp_path / "reviewed.xlsx",
+    )  # fmt: skip
+    renamed = path.rename(tmp_path / "reviewed.xls")
+    rows, problems = read_review_rows(renamed)
+    assert problems == []
+    [row] = rows
+    assert (row.line_id, row.action, row.invoice_nos) == (5, "assign", ("20450",))
+    assert row.amount == Decimal("300000.00")
+
+
 def test_approve_and_assign_pay_invoices_learn_aliases_and_are_audited(
     march: Run, engine: Engine, tmp_path: Path
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -157,3 +158,53 @@ def test_statement_without_movements_is_valid_when_opening_equals_closing() -> N
         OURS,
     )
     assert st.transactions == [] and st.period_start is None
+
+
+# dates: inside the period the file prints, never after the run date (a misread date would make
+# statements_until believe the account is covered to a day no statement covers)
+
+
+def test_rows_up_to_the_run_date_and_inside_the_printed_period_pass() -> None:
+    st = statement(list(GOOD), period_start=date(2026, 3, 2), period_end=date(2026, 3, 3))
+    [checked] = validate("a.csv", [st], OURS, as_of=date(2026, 3, 3))
+    assert (checked.period_start, checked.period_end) == (date(2026, 3, 2), date(2026, 3, 3))
+
+
+def test_a_row_dated_after_the_run_date_rejects_the_file() -> None:
+    rows = [GOOD[0], row(7, "DB", "10000.00", "16490000.00", 4)]  # 4 March, run on the 3rd
+    with pytest.raises(FileRejected) as info:
+        validate("us.csv", [statement(rows)], OURS, as_of=date(2026, 3, 3))
+    assert str(info.value) == (
+        "us.csv: line 7: dated 2026-03-04, after the run date 2026-03-03; "
+        "expected no row from the future (a misread date?)"
+    )
+    # without a run date (a reader's own check), the rows give the period
+    [st] = validate("us.csv", [statement(rows)], OURS)
+    assert st.period_end == date(2026, 3, 4)
+
+
+def test_a_row_outside_the_printed_period_rejects_the_file() -> None:
+    early = replace(GOOD[0], posted_on=date(2025, 3, 2))
+    st = statement([early, GOOD[1]], period_start=date(2026, 3, 2), period_end=date(2026, 3, 3))
+    with pytest.raises(FileRejected) as info:
+        validate("bisnis.csv", [st], OURS, as_of=date(2026, 3, 10))
+    assert str(info.value) == (
+        "bisnis.csv: line 6: dated 2025-03-02, outside the period 2026-03-02 to 2026-03-03 the "
+        "statement prints; expected every row inside it"
+    )
+
+
+def test_a_printed_period_ending_after_the_run_date_rejects_the_file() -> None:
+    st = statement(list(GOOD), period_start=date(2026, 3, 1), period_end=date(2026, 3, 31))
+    with pytest.raises(FileRejected) as info:
+        validate("livin.xlsx", [st], OURS, as_of=date(2026, 3, 10))
+    assert str(info.value) == (
+        "livin.xlsx: the statement period ends 2026-03-31, after the run date 2026-03-10; "
+        "expected a statement of days up to the run date"
+    )
+
+
+def test_pend_rows_without_a_date_are_not_checked() -> None:
+    pend = replace(GOOD[1], posted_on=None)
+    [st] = validate("p.csv", [statement([GOOD[0], pend])], OURS, as_of=date(2026, 3, 2))
+    assert [t.posted_on for t in st.transactions] == [date(2026, 3, 2), None]

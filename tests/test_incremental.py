@@ -408,22 +408,22 @@ def _swept_bca_month(opts: RunOptions, month: int) -> None:
 
 
 def test_monthly_payment_into_a_swept_account_is_stored_every_month(tmp_path: Path) -> None:
-    """The February and March exports hold the same rows but for their dates; the March export
-    dropped in again, renamed, adds nothing."""
+    """The January and February exports hold the same rows but for their dates; the February
+    export dropped in again, renamed, adds nothing."""
     opts = _options(tmp_path)
     for old in opts.inbox.iterdir():
         old.unlink()
     imports = replace(opts, command="import", load_sources=False, match=False,
                       write_reports=False, keep_inbox=False)  # fmt: skip
+    _swept_bca_month(opts, 1)
+    jan = run(imports)
     _swept_bca_month(opts, 2)
     feb = run(imports)
-    _swept_bca_month(opts, 3)
-    mar = run(imports)
-    _swept_bca_month(opts, 3)
-    (opts.inbox / "BCA_0372543386_2026-03.csv").rename(opts.inbox / "mutasi_maret.csv")
+    _swept_bca_month(opts, 2)
+    (opts.inbox / "BCA_0372543386_2026-02.csv").rename(opts.inbox / "mutasi_februari.csv")
     again = run(imports)
 
-    assert [(r.counts["lines_new"], r.counts["lines_duplicate"]) for r in (feb, mar, again)] == [
+    assert [(r.counts["lines_new"], r.counts["lines_duplicate"]) for r in (jan, feb, again)] == [
         (2, 0), (2, 0), (0, 2)]  # fmt: skip
     engine = store.make_engine(opts.db_url)
     with engine.connect() as conn:
@@ -433,8 +433,8 @@ def test_monthly_payment_into_a_swept_account_is_stored_every_month(tmp_path: Pa
         ).all()
     engine.dispose()
     assert credits == [
+        (date(2026, 1, 2), Decimal("443500.00")),
         (date(2026, 2, 2), Decimal("443500.00")),
-        (date(2026, 3, 2), Decimal("443500.00")),
     ]
 
 

@@ -299,7 +299,7 @@ def _pairs_between(
     blocks."""
     inv, cf = book.invoices, book.confirmations
     part = cr if (lo, hi) == (0, len(cr)) else _credit_slice(cr, lo, hi)
-    amount, block = amount_pairs(part, inv, rules, calendar)
+    amount, block, same = amount_pairs(part, inv, rules, calendar)
     amount["cidx"] += lo
     names = name_pairs(part, inv, aliases, rules, book.name_sides(rules))
     names["cidx"] += lo
@@ -307,9 +307,9 @@ def _pairs_between(
     if len(cf):
         parts.append(confirmation_pairs(links, cf, inv))
     del refs, names, amount, part, links  # the merge frees each part once read
-    exact_block = np.zeros(len(cr), dtype=np.int64)
-    exact_block[lo:hi] = block
-    return _merge_evidence(parts, len(inv), exact_block), block
+    same_amount = np.zeros(len(cr), dtype=np.int64)
+    same_amount[lo:hi] = same
+    return _merge_evidence(parts, len(inv), same_amount), block
 
 
 PARALLEL_MIN_CREDITS = 100_000  # from this many credits, candidates and scoring use two processes
@@ -497,7 +497,7 @@ def _viable_split(
 
 
 def _merge_evidence(
-    parts: list[pd.DataFrame], n_invoices: int, exact_block: npt.NDArray[np.int64]
+    parts: list[pd.DataFrame], n_invoices: int, same_amount: npt.NDArray[np.int64]
 ) -> pd.DataFrame:
     """One row per (credit, invoice, confirmation) from the blocking parts: the strongest
     evidence of each kind per (credit, invoice); a pair found without a confirmation keeps its
@@ -526,7 +526,7 @@ def _merge_evidence(
     if not len(key):
         none = np.zeros(0, dtype=np.int64)
         return pd.DataFrame({c: none for c in ("cidx", "iidx", "ref", "alias", "name_block",
-                                               "amount_block", "fidx", "exact_block")})  # fmt: skip
+                                               "amount_block", "fidx", "same_amount")})  # fmt: skip
     order = np.lexsort((fidx, key))
     key, ref, bits, fidx = key[order], ref[order], bits[order], fidx[order]
     del order
@@ -550,7 +550,7 @@ def _merge_evidence(
             "name_block": bits_any[keep] >> 1 & 1,
             "amount_block": bits_any[keep] >> 2 & 1,
             "fidx": fidx[keep],
-            "exact_block": exact_block[cidx].astype(np.int32),
+            "same_amount": same_amount[cidx].astype(np.int32),
         }
     )
 
@@ -639,7 +639,7 @@ def _row_finder(
     return rows
 
 
-_BLOCKING_ONLY = ("ref", "alias", "name_block", "amount_block", "exact_block", "ticket",
+_BLOCKING_ONLY = ("ref", "alias", "name_block", "amount_block", "same_amount", "ticket",
                   "due_sen", "closed", "days_from_issue")  # fmt: skip
 _LEVELS = ("amount", "reference", "name", "confirmation", "date", "rarity")
 
@@ -827,9 +827,10 @@ def _reasons(
     f = rows["fidx"].to_numpy()
     tickets = cf["ticket_id"].astype(str).to_numpy()[np.maximum(f, 0)] if len(cf) else f * 0
     amount = [
-        _amount_text(a, g)
-        for a, g in zip(rows["amount"].tolist(), rows["gap_sen"].tolist(), strict=True)
-    ]
+        _amount_text(a, g) + ("; another open invoice has the same amount" if shared else "")
+        for a, g, shared in zip(rows["amount"].tolist(), rows["gap_sen"].tolist(),
+                                rows["code_shared"].tolist(), strict=True)
+    ]  # fmt: skip
     numbers = inv["invoice_no"].astype(str).to_numpy()[i].tolist()
     ref = [f"invoice #{no} in description" if r != "none" else ""
            for r, no in zip(rows["reference"].tolist(), numbers, strict=True)]  # fmt: skip

@@ -31,7 +31,7 @@ unique code (the last three digits) that no other open invoice has (60 + 30 + 5)
 | date       | ``before_issue``: credit posted before the invoice date     | -30 |
 |            | ``in_window``: up to date_window_days banking days after due |  5 |
 |            | ``late``                                                    |  0 |
-| rarity     | ``sole_open``: the only open invoice of this amount, with a unique code, and the sender not plainly someone else | 30 |
+| rarity     | ``sole_open``: the only open invoice of this amount (issued up to the posting date, however long before), with a unique code, and the sender not plainly someone else | 30 |
 |            | ``else``                                                    |  0 |
 
 The pair's ``score`` is clipped to 0-100 for people; ``raw_score``, the unclipped sum, ranks
@@ -362,7 +362,9 @@ def score_pairs(
         ["before_issue", "in_window"],
         "late",
     )
-    sole = pairs["exact_block"].to_numpy() == 1
+    # the only open invoice of this amount, however old: the window of amount-only candidates
+    # does not bound it (an older invoice of the same amount makes the code not unique)
+    sole = pairs["same_amount"].to_numpy() == 1
     # a unique code identifies the invoice whoever sends it, unless the sender is named and is
     # plainly someone else (NAME_MISMATCH): then the amount alone may be a coincidence
     rarity = _select(
@@ -390,6 +392,8 @@ def score_pairs(
         days_from_issue=issued_gap,
         days_after_due=after_due,
         after_due=after_due >= 1,  # a due date on a closed day runs to the next banking day
+        # a unique-coded amount that another open invoice has as well: said in the reason
+        code_shared=(amount == "unique_code") & (pairs["same_amount"].to_numpy() > 1),
     )
     total = np.zeros(len(pairs), dtype=np.int64)
     for comparison, levels in COMPARISONS.items():

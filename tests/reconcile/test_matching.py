@@ -147,6 +147,24 @@ def test_amount_alone_with_sole_unique_code_is_matched() -> None:
         "MATCHED", "unique_amount", 95, "20600")  # fmt: skip
 
 
+def test_unique_code_shared_with_an_older_open_invoice_is_not_unique() -> None:
+    # Andi's 20401 was issued two months before the credit, far outside the amount window,
+    # and is still open with the same coded amount: the code no longer identifies Rudi's
+    invoices = [
+        invoice("20401", "1500123", "Andi Pratama", issued="2026-01-05", due="2026-01-12"),
+        invoice("20501", "1500123", "Rudi Hartono"),
+    ]
+    r = run([credit(1, "1500123", "DANA")], invoices)
+    got = line(r, 1)
+    assert (got["status"], got["rule"], got["score"], got["codes"], got["invoice_nos"]) == (
+        "REVIEW", "amount_only", 65, "", "20501")  # fmt: skip
+    assert (
+        got["reason"] == "amount exact with unique code; another open invoice has the same amount"
+    )
+    assert json.loads(str(got["signals"]))["rarity"] == {"level": "else", "weight": 0}
+    assert r.allocations.empty
+
+
 def test_amount_alone_without_code_goes_to_review() -> None:
     got = line(run([credit(1, "1500000", "")], [invoice("20601", "1500000", "Joko Susilo")]), 1)
     assert (got["status"], got["rule"], got["score"], got["invoice_nos"]) == (

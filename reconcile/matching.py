@@ -1022,6 +1022,14 @@ def decide(
     learned.append(linked.loc[linked["name"] == "confirmation", ["cidx", "iidx"]])
     taken_c, taken_i = set(c.tolist()), set(i.tolist())
 
+    # the invoices each credit quotes with a marker ("INV 20501", "#20501"): cidx -> "a;b"
+    marked = viable.loc[viable["reference"].to_numpy() == "marked", ["cidx", "iidx"]]
+    quoted_nos = _first_per(
+        marked.assign(no=inv_no[marked["iidx"].to_numpy()]).sort_values(["cidx", "no"]),
+        "cidx",
+        "no",
+    )
+
     # 2. one transfer paying several invoices of one client
     rest = viable[~viable["cidx"].isin(taken_c) & ~viable["iidx"].isin(taken_i)]
     del viable  # what is left of it is ``rest`` (~10M pairs at 1M lines: one copy at a time)
@@ -1040,7 +1048,13 @@ def decide(
         )  # fmt: skip
         c = per.index.to_numpy()
         total = AMOUNT_LEVELS["exact"] + per["weight"].to_numpy() + 5
-        auto = total >= rules.auto_threshold
+        # a quoted invoice number outside the set contradicts it (few combined credits)
+        outside = [
+            sorted(set(quoted_nos.get(x, "").split(";")) - set(nos.split(";")) - {""})
+            for x, nos in zip(c.tolist(), per["nos"].tolist(), strict=True)
+        ]
+        conflict = np.array([bool(o) for o in outside], dtype=bool)
+        auto = (total >= rules.auto_threshold) & ~conflict
         status[c] = np.where(auto, LineStatus.MATCHED.value, LineStatus.REVIEW.value)
         rule[c], score[c] = Rule.COMBINED.value, np.minimum(total, 100)
         codes[c], line_invoices[c] = Code.COMBINED_PAYMENT.value, per["nos"].to_numpy()
@@ -1048,8 +1062,12 @@ def decide(
             json.dumps({"combined": {"invoices": nos.split(";"), "identification_weight": w}})
             for nos, w in zip(per["nos"].tolist(), per["weight"].tolist(), strict=True)
         ]
-        reason[c] = [f"sum of {k} open invoices of one client: {parts}" for k, parts in
-                     zip(per["k"].tolist(), per["parts"].tolist(), strict=True)]  # fmt: skip
+        reason[c] = [
+            (f"quotes invoice {', '.join(f'#{q}' for q in o)}, not among them; " if o else "")
+            + f"sum of {k} open invoices of one client: {parts}"
+            for o, k, parts in zip(outside, per["k"].tolist(), per["parts"].tolist(), strict=True)
+        ]  # fmt: skip
+        codes[c] = np.where(conflict, codes[c] + ";" + Code.AMBIGUOUS.value, codes[c])
         applied = combined[combined["cidx"].isin(c[auto])]
         allocations.append(applied[["cidx", "iidx", "amount_sen"]])
         invoice_codes.append(pd.DataFrame({"iidx": applied["iidx"].to_numpy(),
@@ -1087,6 +1105,12 @@ def decide(
         & is_open
         & (chosen["amount"].to_numpy() != "over")
     )
+    # conflicting evidence: the credit quotes another invoice's number while its amount, name
+    # or confirmation point to this one: never automatic, a person decides (AMBIGUOUS)
+    quotes_other = (chosen["reference"].to_numpy() == "none") & np.isin(
+        c, quoted_nos.index.to_numpy()
+    )
+    auto &= ~quotes_other
     paid, cancelled = inv_status == "PAID", inv_status == "CANCELLED"
     underpaid = ~paid & ~cancelled & (gap < 0)
     received_before = inv["received_sen"].to_numpy()[i] > 0
@@ -1104,6 +1128,7 @@ def decide(
              Code.CONFIRMATION_AMOUNT_MISMATCH.value),
             (chosen["after_due"].to_numpy(dtype=bool) & ~paid & ~cancelled,
              Code.PAID_AFTER_DUE.value),
+            (quotes_other, Code.AMBIGUOUS.value),
         ],
         len(chosen),
     )  # fmt: skip
@@ -1117,6 +1142,11 @@ def decide(
     for k in np.flatnonzero(cancelled | paid).tolist():  # few: no pass over every row
         state = "is cancelled" if cancelled[k] else "is already paid"
         said[k] = f"invoice #{inv_no[i[k]]} {state}; {said[k]}"
+    for k in np.flatnonzero(quotes_other).tolist():  # few
+        quoted = quoted_nos.loc[c[k]].split(";")
+        said[k] = (f"quotes invoice {', '.join(f'#{q}' for q in quoted)}, not #{inv_no[i[k]]}; "
+                   f"{said[k]}")  # fmt: skip
+        candidates[c[k]] = ";".join(sorted({inv_no[i[k]], *quoted}))
     reason[c] = said
     allocations.append(frame(c[auto], i[auto], amount_sen=credit_sen[c[auto]]))
     to_invoice = auto | ~is_open

@@ -113,6 +113,54 @@ def test_invoice_number_in_message_matches_even_from_an_unknown_sender() -> None
     assert got["reason"] == "amount exact; invoice #20432 in description"
 
 
+def test_credit_quoting_another_invoice_than_its_amount_and_name_fit_goes_to_review() -> None:
+    # "INV 20501" is Andi's invoice; the amount and the name fit Joko's 20502: the evidence
+    # conflicts, so neither is paid automatically
+    invoices = [
+        invoice("20501", "500000", "Andi Pratama"),
+        invoice("20502", "750000", "Joko Widodo"),
+    ]
+    r = run([credit(1, "750000", "JOKO WIDODO", message="INV 20501")], invoices)
+    got = line(r, 1)
+    assert (got["status"], got["codes"], got["invoice_nos"], got["candidates"]) == (
+        "REVIEW", "AMBIGUOUS", "20502", "20501;20502")  # fmt: skip
+    assert got["reason"] == (
+        "quotes invoice #20501, not #20502; amount exact; name 'JOKO WIDODO' ~ client 'Joko Widodo' 100"
+    )
+    assert r.allocations.empty
+
+
+def test_nameless_credit_quoting_another_invoice_than_its_unique_code_goes_to_review() -> None:
+    invoices = [
+        invoice("20501", "500000", "Andi Pratama"),
+        invoice("20502", "1500123", "Rudi Hartono"),
+    ]
+    r = run([credit(1, "1500123", "DANA", message="INV 20501")], invoices)
+    got = line(r, 1)
+    assert (got["status"], got["score"], got["codes"], got["candidates"]) == (
+        "REVIEW", 95, "AMBIGUOUS", "20501;20502")  # fmt: skip
+    assert got["reason"] == "quotes invoice #20501, not #20502; amount exact with unique code"
+    assert r.allocations.empty
+
+
+def test_combined_payment_quoting_an_invoice_outside_the_set_goes_to_review() -> None:
+    invoices = [
+        invoice("20440", "1250000", "Hendra Wijaya", company="PT Wijaya Niaga Sentosa"),
+        invoice("20442", "250000", "Hendra Wijaya", company="PT Wijaya Niaga Sentosa"),
+        invoice("20443", "400000", "Hendra Wijaya", company="PT Wijaya Niaga Sentosa"),
+    ]
+    # the sum fits 20440 + 20442, but the transfer says it pays 20443
+    r = run([credit(1, "1500000", "PT WIJAYA NIAGA SEN", message="INV 20443")], invoices)
+    got = line(r, 1)
+    assert (got["status"], got["rule"], got["codes"], got["invoice_nos"]) == (
+        "REVIEW", "combined", "COMBINED_PAYMENT;AMBIGUOUS", "20440;20442")  # fmt: skip
+    assert got["reason"] == (
+        "quotes invoice #20443, not among them; "
+        "sum of 2 open invoices of one client: #20440 Rp 1.250.000, #20442 Rp 250.000"
+    )
+    assert r.allocations.empty
+
+
 def test_two_invoices_same_amount_without_other_evidence_goes_to_review() -> None:
     invoices = [
         invoice("20501", "165000", "Andi Pratama"),

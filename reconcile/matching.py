@@ -41,7 +41,7 @@ from reconcile.candidates import (
 )
 from reconcile.config import Matching
 from reconcile.errors import ReconcileError
-from reconcile.names import DEGREES_AT_END, normalise_names
+from reconcile.names import DEGREES_AT_END, SHORTEST_CUT_CHARS, normalise_names
 from reconcile.scoring import AMOUNT_LEVELS, Tables, name_tables, score_pairs, tolerance_sen
 
 log = logging.getLogger("reconcile.matching")
@@ -201,7 +201,19 @@ def _sender_columns(credits: pd.DataFrame) -> pd.DataFrame:
     senders["sender_norm"] = normalise_names(senders["counterparty"]).to_numpy()
     senders["sender_key"] = block_keys(senders["sender_norm"]).to_numpy()
     senders["sender_kept"] = _degree_kept(senders["counterparty"], senders["sender_norm"])
+    senders["sender_may_be_cut"] = _may_be_cut(senders["counterparty"])
     return _with_codes(senders, "sender_norm", "sender_kept").drop(columns="counterparty")
+
+
+def _may_be_cut(raw: pd.Series) -> npt.NDArray[np.bool_]:
+    """Per sender: printed at least ``SHORTEST_CUT_CHARS`` long (spaces collapsed), so the
+    bank may have cut it (formats.md §8.7); a shorter one is the whole name ("MUHAMMAD ALI"
+    is not a cut of "MUHAMMAD ALIMIN"). Each distinct printed name measured once."""
+    codes, printed = pd.factorize(raw.fillna("").astype(str).to_numpy(dtype=object))
+    lengths = np.fromiter(
+        (len(" ".join(p.split())) for p in printed.tolist()), dtype=np.int64, count=len(printed)
+    )
+    return lengths[codes] >= SHORTEST_CUT_CHARS
 
 
 def _prepare_credits(credits: pd.DataFrame, texts: _Forked | None = None) -> pd.DataFrame:

@@ -19,7 +19,7 @@ unique code (the last three digits) that no other open invoice has (60 + 30 + 5)
 |            | ``bare``: a bare digit run equal to the invoice number      | 35 |
 |            | ``none``                                                    |  0 |
 | name       | ``alias``: a sender learned for this client                 | 40 |
-|            | ``client`` / ``company`` / ``confirmation``: same name (equal, or one a bank-truncated prefix of the other: similarity 100) | 38 |
+|            | ``client`` / ``company`` / ``confirmation``: same name (equal, or the sender a bank-truncated prefix of the other, printed at least 14 characters long: similarity 100) | 38 |
 |            | ``fuzzy``: similarity ≥ name_match_min and the given names agree | 30 |
 |            | ``weak``: similarity ≥ 70 (or ≥ name_match_min with another given name) | 10 |
 |            | ``unknown``: no sender (e-wallet, empty)                    |  0 |
@@ -258,14 +258,24 @@ def score_pairs(
     no_sender = (sender_norm == "")[c]
     clients, companies = client_codes[i], company_codes[i]
 
+    # a bank cuts the sender's name, never the client's or the one typed in a confirmation: a
+    # prefix counts as the same name only when the sender is the shorter one, and printed long
+    # enough to be a cut (names.SHORTEST_CUT_CHARS)
+    whole = ~credits["sender_may_be_cut"].to_numpy(dtype=bool)[c]
+
     def similarity(
         codes: npt.NDArray[np.int64], names: npt.NDArray[np.object_]
     ) -> npt.NDArray[np.int64]:
-        sim = coded_similarity(sc, sender_names, codes, names)
+        sim = coded_similarity(sc, sender_names, codes, names, truncated="left")
         if cut.any():
             sim[cut] = np.maximum(
-                sim[cut], coded_similarity(kc[cut], kept_names, codes[cut], names)
+                sim[cut],
+                coded_similarity(kc[cut], kept_names, codes[cut], names, truncated="left"),
             )
+        again = whole & (sim == 100)  # the few a prefix made equal: measured as whole names
+        if again.any():
+            sim[again] = coded_similarity(sc[again], sender_names, codes[again], names,
+                                          truncated="none")  # fmt: skip
         return sim
 
     client_sim = similarity(clients, client_names)

@@ -161,6 +161,44 @@ def test_combined_payment_quoting_an_invoice_outside_the_set_goes_to_review() ->
     assert r.allocations.empty
 
 
+@pytest.mark.parametrize(
+    ("sender", "client", "company", "reason", "level"),
+    [
+        # the sender is the longer name: a bank cuts the sender, never the client's name
+        ("BUDI SANTOSO WIJAYA", "Budi Santoso", "",
+         "amount exact; name 'BUDI SANTOSO WIJAYA' ~ client 'Budi Santoso' 80", "weak"),
+        ("PT MAJU JAYA ABADI", "Hendra", "PT Maju Jaya",
+         "amount exact; name 'PT MAJU JAYA ABADI' ~ company 'PT Maju Jaya' 80", "weak"),
+        # printed 12 characters: shorter than any bank's cut, so the whole name
+        ("MUHAMMAD ALI", "Muhammad Alimin", "",
+         "amount exact; name 'MUHAMMAD ALI' ~ client 'Muhammad Alimin' 89", "fuzzy"),
+    ],
+)  # fmt: skip
+def test_a_name_is_a_bank_cut_only_when_the_sender_is_the_shorter_and_long_enough(
+    sender: str, client: str, company: str, reason: str, level: str
+) -> None:
+    r = run([credit(1, "500000", sender)], [invoice("20501", "500000", client, company=company)])
+    got = line(r, 1)
+    assert (got["status"], got["invoice_nos"]) == ("REVIEW", "20501")
+    assert got["codes"] == ("NAME_MISMATCH" if level == "weak" else "")
+    assert got["reason"] == reason
+    assert json.loads(str(got["signals"]))["name"]["level"] == level
+    assert r.allocations.empty
+
+
+def test_a_sender_cut_by_the_bank_still_matches_the_full_client_name() -> None:
+    r = run(
+        [credit(1, "500000", "BPK BUDI SANTOSO WI")],
+        [invoice("20501", "500000", "Budi Santoso Wijaya")],
+    )
+    got = line(r, 1)
+    assert (got["status"], got["score"], got["invoice_nos"]) == ("MATCHED", 93, "20501")
+    assert (
+        got["reason"]
+        == "amount exact; name 'BPK BUDI SANTOSO WI' ~ client 'Budi Santoso Wijaya' 100"
+    )
+
+
 def test_two_invoices_same_amount_without_other_evidence_goes_to_review() -> None:
     invoices = [
         invoice("20501", "165000", "Andi Pratama"),

@@ -1031,7 +1031,8 @@ def decide(
     invoice_codes.append(pd.DataFrame({"iidx": i, "codes": Code.SPLIT_PAYMENT.value}))
     linked = split[split["fidx"] >= 0]
     links.append(linked[["cidx", "fidx"]])
-    learned.append(linked.loc[linked["name"] == "confirmation", ["cidx", "iidx"]])
+    teaches = (linked["name"] == "confirmation") & (linked["confirmation"] != "disagrees")
+    learned.append(linked.loc[teaches, ["cidx", "iidx"]])
     taken_c, taken_i = set(c.tolist()), set(i.tolist())
 
     # the invoices each credit quotes with a marker ("INV 20501", "#20501"): cidx -> "a;b"
@@ -1110,23 +1111,36 @@ def decide(
     is_open = np.isin(inv_status, OPEN_STATUSES)
     accepted = chosen["accepted"].to_numpy(dtype=bool)
     gap = chosen["gap_sen"].to_numpy(dtype=np.int64)
-    auto = (
+    identified = chosen["identified"].to_numpy(dtype=bool)
+    would_apply = (
         accepted
         & (chosen["score"].to_numpy() >= rules.auto_threshold)
-        & chosen["identified"].to_numpy(dtype=bool)
         & is_open
         & (chosen["amount"].to_numpy() != "over")
     )
+    auto = would_apply & identified
     # conflicting evidence: the credit quotes another invoice's number while its amount, name
     # or confirmation point to this one: never automatic, a person decides (AMBIGUOUS)
     quotes_other = (chosen["reference"].to_numpy() == "none") & np.isin(
         c, quoted_nos.index.to_numpy()
     )
     auto &= ~quotes_other
+    # a confirmation that disagrees (amount, account) never makes a pair automatic: the pair
+    # must reach auto_threshold without it (its weight, and its name's when that is the name)
+    disputed = chosen["confirmation"].to_numpy() == "disagrees"
+    name_level = chosen["name"].to_numpy()
+    without = (
+        chosen["raw_score"].to_numpy(dtype=np.int64)
+        - np.where(disputed, chosen["w_confirmation"].to_numpy(dtype=np.int64), 0)
+        - np.where(
+            disputed & (name_level == "confirmation"), chosen["w_name"].to_numpy(np.int64), 0
+        )
+    )
+    held_by_dispute = would_apply & disputed & (~identified | (without < rules.auto_threshold))
+    auto &= ~held_by_dispute
     paid, cancelled = inv_status == "PAID", inv_status == "CANCELLED"
     underpaid = ~paid & ~cancelled & (gap < 0)
     received_before = inv["received_sen"].to_numpy()[i] > 0
-    name_level = chosen["name"].to_numpy()
     chosen_codes = _join_codes(
         [
             (auto & received_before & ~underpaid, Code.SPLIT_PAYMENT.value),
@@ -1159,13 +1173,17 @@ def decide(
         said[k] = (f"quotes invoice {', '.join(f'#{q}' for q in quoted)}, not #{inv_no[i[k]]}; "
                    f"{said[k]}")  # fmt: skip
         candidates[c[k]] = ";".join(sorted({inv_no[i[k]], *quoted}))
+    for k in np.flatnonzero(held_by_dispute & ~quotes_other).tolist():
+        said[k] += "; a confirmation that disagrees is not enough to apply it"
     reason[c] = said
     allocations.append(frame(c[auto], i[auto], amount_sen=credit_sen[c[auto]]))
     to_invoice = auto | ~is_open
     invoice_codes.append(pd.DataFrame({"iidx": i[to_invoice], "codes": chosen_codes[to_invoice]}))
     with_conf = chosen["fidx"].to_numpy() >= 0
     links.append(chosen.loc[with_conf, ["cidx", "fidx"]])
-    learned.append(chosen.loc[auto & with_conf & (name_level == "confirmation"), ["cidx", "iidx"]])
+    # a payer is learned only from a confirmation that agrees with the transfer
+    teaches = auto & with_conf & (name_level == "confirmation") & ~disputed
+    learned.append(chosen.loc[teaches, ["cidx", "iidx"]])
 
     tied = rest.iloc[rows_of(result.ambiguous)].sort_values(["cidx", "iidx"])
     if len(tied):

@@ -26,7 +26,7 @@ unique code (the last three digits) that no other open invoice has (60 + 30 + 5)
 |            | ``different``                                               |  0 |
 | confirmation | ``agrees``: amount, date, destination account and payer name agree | 40 |
 |            | ``unnamed``: amount, date and account agree, but the bank shows no sender name and the credit quotes no invoice number | 20 |
-|            | ``disagrees``: the payer's, but amount or account differs    | 15 |
+|            | ``disagrees``: the payer's, but amount or account differs (never what makes a pair automatic: its name does not identify the payer, and the score without it must reach auto_threshold) | 15 |
 |            | ``none``: no confirmation, or another transfer's: typed by another payer (its "Nama di Rekening" not the sender's name), or for another amount while this credit pays only part of the invoice | 0 |
 | date       | ``before_issue``: credit posted before the invoice date     | -30 |
 |            | ``in_window``: up to date_window_days banking days after due |  5 |
@@ -414,9 +414,12 @@ def score_pairs(
         total += weights
     scored["score"] = np.clip(total, 0, 100)
     scored["raw_score"] = total  # ranks candidates: evidence beyond 100 still counts
+    # a confirmation that disagrees (another amount, another account) may be the payer's, but
+    # it is no proof: its name alone does not identify the payer of this transfer
+    named_by_dispute = (name == "confirmation") & (confirmation == "disagrees")
     scored["identified"] = (
         (reference != "none")
-        | name.isin(["alias", "client", "company", "confirmation", "fuzzy"])
+        | (name.isin(["alias", "client", "company", "confirmation", "fuzzy"]) & ~named_by_dispute)
         | (confirmation == "agrees")
         | (rarity == "sole_open")
     )

@@ -418,6 +418,31 @@ def test_confirmation_naming_another_destination_is_wrong_account() -> None:
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("amount", "dest", "code"),
+    [("750000", BCA, "CONFIRMATION_AMOUNT_MISMATCH"), ("500000", MANDIRI, "WRONG_ACCOUNT")],
+)
+def test_disagreeing_confirmation_naming_a_third_party_payer_is_not_applied_nor_learned(
+    amount: str, dest: str, code: str
+) -> None:
+    # Siti pays Budi's invoice; only her confirmation ties her to it, and it disagrees with
+    # the transfer (another amount, another account): a person decides, no alias is learned
+    r = run([credit(1, "500000", "SITI AMINAH")], [invoice("20501", "500000", "Budi Santoso")],
+            [confirmation("T1", amount, "Siti Aminah", invoices="20501", dest=dest)])  # fmt: skip
+    got = line(r, 1)
+    assert (got["status"], got["codes"], got["invoice_nos"], got["confirmation_ids"]) == (
+        "REVIEW", code, "20501", "T1")  # fmt: skip
+    assert got["reason"] == (
+        "amount exact; name 'SITI AMINAH' ~ confirmation name 100; confirmation #T1 disagrees; "
+        "a confirmation that disagrees is not enough to apply it"
+    )
+    assert r.allocations.empty
+    assert r.aliases.empty
+    assert r.confirmations[["ticket_id", "status", "codes"]].values.tolist() == [
+        ["T1", "REVIEW", code]
+    ]
+
+
 def test_confirmation_with_another_amount_is_confirmation_amount_mismatch() -> None:
     r = run([credit(1, "1500000", "BUDI SANTOSO", message="#20431")],
             [invoice("20431", "1500000", "Budi Santoso")],

@@ -716,6 +716,56 @@ def _split_groups(
     return part.merge(verdict, left_on="iidx", right_index=True)
 
 
+_NAMED = ("alias", "client", "company")  # name levels that identify the payer by name
+
+
+def _name_rivals(
+    chosen: pd.DataFrame, auto: npt.NDArray[np.bool_], rest: pd.DataFrame, inv: pd.DataFrame
+) -> pd.Series:
+    """Per row of ``chosen`` to be applied whose payer is identified by name or alias: the
+    other invoices (iidx list) the same credit fits as well, for the same amount (the same
+    gap), by the sender's own name where the chosen one is by a learned alias (or the other
+    way round), with an invoice issued by then, and nothing else singling the chosen one out:
+    neither a quoted number nor an agreeing confirmation that the other lacks. Indexed by row
+    position in ``chosen``; empty when there are none."""
+    names = chosen["name"].to_numpy()
+    rows = np.flatnonzero(auto & np.isin(names, _NAMED))
+    if not len(rows):
+        return pd.Series([], dtype=object)
+
+    def edge(frame: pd.DataFrame) -> npt.NDArray[np.int64]:
+        agrees = frame["confirmation"].to_numpy() == "agrees"
+        conf = np.where(agrees, frame["w_confirmation"].to_numpy(dtype=np.int64), 0)
+        return frame["w_reference"].to_numpy(dtype=np.int64) + conf  # type: ignore[no-any-return]
+
+    clients = inv["client_key"].to_numpy()
+    mine = chosen.iloc[rows]
+    mine = pd.DataFrame(
+        {"k": rows, "cidx": mine["cidx"].to_numpy(), "iidx": mine["iidx"].to_numpy(),
+         "gap_sen": mine["gap_sen"].to_numpy(dtype=np.int64), "edge": edge(mine),
+         "alias": names[rows] == "alias"}
+    )  # fmt: skip
+    near = rest[rest["cidx"].isin(mine["cidx"]).to_numpy()]
+    near = near[
+        near["name"].isin(_NAMED).to_numpy()
+        & near["amount"].isin(FULL_LEVELS).to_numpy()
+        & (near["date"].to_numpy() != "before_issue")
+    ]
+    others = pd.DataFrame(
+        {"cidx": near["cidx"].to_numpy(), "other": near["iidx"].to_numpy(),
+         "gap_sen": near["gap_sen"].to_numpy(dtype=np.int64), "other_edge": edge(near),
+         "other_alias": near["name"].to_numpy() == "alias"}
+    )  # fmt: skip
+    both = mine.merge(others, on=["cidx", "gap_sen"])
+    both = both[
+        (both["other"] != both["iidx"])
+        & (both["edge"] <= both["other_edge"])
+        & (clients[both["other"].to_numpy()] != clients[both["iidx"].to_numpy()])
+        & (both["alias"] != both["other_alias"])
+    ]
+    return both.groupby("k")["other"].agg(list)
+
+
 def _combined_groups(
     viable: pd.DataFrame, cr: pd.DataFrame, inv: pd.DataFrame, rules: Matching
 ) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:
@@ -1125,6 +1175,11 @@ def decide(
         c, quoted_nos.index.to_numpy()
     )
     auto &= ~quotes_other
+    # another invoice the sender's name (or a learned alias) fits as well, for the same amount:
+    # the sender's own name against an alias pointing elsewhere is no choice to make alone
+    rivals = _name_rivals(chosen, auto, rest, inv)
+    rivalled = np.isin(np.arange(len(chosen)), rivals.index.to_numpy())
+    auto &= ~rivalled
     # a confirmation that disagrees (amount, account) never makes a pair automatic: the pair
     # must reach auto_threshold without it (its weight, and its name's when that is the name)
     disputed = chosen["confirmation"].to_numpy() == "disagrees"
@@ -1154,7 +1209,7 @@ def decide(
              Code.CONFIRMATION_AMOUNT_MISMATCH.value),
             (chosen["after_due"].to_numpy(dtype=bool) & ~paid & ~cancelled,
              Code.PAID_AFTER_DUE.value),
-            (quotes_other, Code.AMBIGUOUS.value),
+            (quotes_other | rivalled, Code.AMBIGUOUS.value),
         ],
         len(chosen),
     )  # fmt: skip
@@ -1173,7 +1228,12 @@ def decide(
         said[k] = (f"quotes invoice {', '.join(f'#{q}' for q in quoted)}, not #{inv_no[i[k]]}; "
                    f"{said[k]}")  # fmt: skip
         candidates[c[k]] = ";".join(sorted({inv_no[i[k]], *quoted}))
-    for k in np.flatnonzero(held_by_dispute & ~quotes_other).tolist():
+    for k, others in rivals.items():  # few
+        nos = sorted({inv_no[i[k]], *inv_no[np.asarray(others, dtype=np.int64)].tolist()})
+        said[k] = (f"{len(nos)} invoices fit the sender's name and amount: "
+                   f"{', '.join(f'#{n}' for n in nos)}; {said[k]}")  # fmt: skip
+        candidates[c[k]] = ";".join(nos)
+    for k in np.flatnonzero(held_by_dispute & ~quotes_other & ~rivalled).tolist():
         said[k] += "; a confirmation that disagrees is not enough to apply it"
     reason[c] = said
     allocations.append(frame(c[auto], i[auto], amount_sen=credit_sen[c[auto]]))

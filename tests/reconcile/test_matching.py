@@ -492,6 +492,30 @@ def test_learned_alias_makes_the_next_payment_match() -> None:
         "MATCHED", "name_amount", 95)  # fmt: skip
 
 
+def test_alias_pointing_elsewhere_does_not_outrank_the_senders_own_invoice() -> None:
+    # SITI AMINAH was learned as a payer for Budi, but she is a client herself with an open
+    # invoice of the same amount: her own payment or Budi's? A person decides
+    invoices = [
+        invoice("20501", "500000", "Budi Santoso"),
+        invoice("20601", "500000", "Siti Aminah"),
+    ]
+    r = run([credit(1, "500000", "SITI AMINAH")], invoices,
+            aliases=[("SITI AMINAH", "budi.santoso@example.com")])  # fmt: skip
+    got = line(r, 1)
+    assert (got["status"], got["codes"], got["invoice_nos"], got["candidates"]) == (
+        "REVIEW", "AMBIGUOUS", "20501", "20501;20601")  # fmt: skip
+    assert got["reason"] == (
+        "2 invoices fit the sender's name and amount: #20501, #20601; amount exact; "
+        "sender 'SITI AMINAH' is a learned alias of 'Budi Santoso'"
+    )
+    assert r.allocations.empty
+    # her own invoice of another amount: the alias decides
+    invoices[1] = invoice("20601", "400000", "Siti Aminah")
+    r = run([credit(1, "500000", "SITI AMINAH")], invoices,
+            aliases=[("SITI AMINAH", "budi.santoso@example.com")])  # fmt: skip
+    assert (line(r, 1)["status"], line(r, 1)["invoice_nos"]) == ("MATCHED", "20501")
+
+
 def test_a_credit_does_not_take_the_invoice_another_credit_fits_better() -> None:
     invoices = [
         invoice("20501", "165000", "Andi Pratama"),

@@ -720,14 +720,16 @@ _NAMED = ("alias", "client", "company")  # name levels that identify the payer b
 
 
 def _name_rivals(
-    chosen: pd.DataFrame, auto: npt.NDArray[np.bool_], rest: pd.DataFrame, inv: pd.DataFrame
+    chosen: pd.DataFrame, auto: npt.NDArray[np.bool_], rest: pd.DataFrame
 ) -> pd.Series:
     """Per row of ``chosen`` to be applied whose payer is identified by name or alias: the
     other invoices (iidx list) the same credit fits as well, for the same amount (the same
-    gap), by the sender's own name where the chosen one is by a learned alias (or the other
-    way round), with an invoice issued by then, and nothing else singling the chosen one out:
-    neither a quoted number nor an agreeing confirmation that the other lacks. Indexed by row
-    position in ``chosen``; empty when there are none."""
+    gap), by name or alias, issued by then, with nothing else singling the chosen one out:
+    neither a quoted number nor an agreeing confirmation that the other lacks. Whatever the
+    clients and the dates: the sender's own name against an alias pointing elsewhere, two
+    open invoices of one client (the older overdue one, or the newer one?), two clients of
+    one name. An invoice another credit is applied to in this assignment is no rival.
+    Indexed by row position in ``chosen``; empty when there are none."""
     names = chosen["name"].to_numpy()
     rows = np.flatnonzero(auto & np.isin(names, _NAMED))
     if not len(rows):
@@ -738,12 +740,10 @@ def _name_rivals(
         conf = np.where(agrees, frame["w_confirmation"].to_numpy(dtype=np.int64), 0)
         return frame["w_reference"].to_numpy(dtype=np.int64) + conf  # type: ignore[no-any-return]
 
-    clients = inv["client_key"].to_numpy()
     mine = chosen.iloc[rows]
     mine = pd.DataFrame(
         {"k": rows, "cidx": mine["cidx"].to_numpy(), "iidx": mine["iidx"].to_numpy(),
-         "gap_sen": mine["gap_sen"].to_numpy(dtype=np.int64), "edge": edge(mine),
-         "alias": names[rows] == "alias"}
+         "gap_sen": mine["gap_sen"].to_numpy(dtype=np.int64), "edge": edge(mine)}
     )  # fmt: skip
     near = rest[rest["cidx"].isin(mine["cidx"]).to_numpy()]
     near = near[
@@ -753,15 +753,14 @@ def _name_rivals(
     ]
     others = pd.DataFrame(
         {"cidx": near["cidx"].to_numpy(), "other": near["iidx"].to_numpy(),
-         "gap_sen": near["gap_sen"].to_numpy(dtype=np.int64), "other_edge": edge(near),
-         "other_alias": near["name"].to_numpy() == "alias"}
+         "gap_sen": near["gap_sen"].to_numpy(dtype=np.int64), "other_edge": edge(near)}
     )  # fmt: skip
     both = mine.merge(others, on=["cidx", "gap_sen"])
     both = both[
         (both["other"] != both["iidx"])
         & (both["edge"] <= both["other_edge"])
-        & (clients[both["other"].to_numpy()] != clients[both["iidx"].to_numpy()])
-        & (both["alias"] != both["other_alias"])
+        # an invoice another credit is being applied to is no longer open to this one
+        & ~both["other"].isin(chosen["iidx"].to_numpy()[auto])
     ]
     return both.groupby("k")["other"].agg(list)
 
@@ -1177,7 +1176,7 @@ def decide(
     auto &= ~quotes_other
     # another invoice the sender's name (or a learned alias) fits as well, for the same amount:
     # the sender's own name against an alias pointing elsewhere is no choice to make alone
-    rivals = _name_rivals(chosen, auto, rest, inv)
+    rivals = _name_rivals(chosen, auto, rest)
     rivalled = np.isin(np.arange(len(chosen)), rivals.index.to_numpy())
     auto &= ~rivalled
     # a confirmation that disagrees (amount, account) never makes a pair automatic: the pair

@@ -226,6 +226,33 @@ def test_two_open_invoices_of_one_client_with_same_amount_are_not_guessed() -> N
     )
 
 
+def test_same_client_same_amount_older_overdue_invoice_is_not_guessed_by_the_date() -> None:
+    # the newer invoice would win by the date signal alone (93 to 88): which one Budi pays,
+    # the overdue or the current, is for a person to say
+    invoices = [
+        invoice("20401", "500000", "Budi Santoso", issued="2026-01-05", due="2026-01-12"),
+        invoice("20501", "500000", "Budi Santoso"),
+    ]
+    r = run([credit(1, "500000", "BUDI SANTOSO")], invoices)
+    got = line(r, 1)
+    assert (got["status"], got["codes"], got["invoice_nos"], got["candidates"]) == (
+        "REVIEW", "AMBIGUOUS", "20501", "20401;20501")  # fmt: skip
+    assert got["reason"] == (
+        "2 invoices fit the sender's name and amount: #20401, #20501; "
+        "amount exact; name 'BUDI SANTOSO' ~ client 'Budi Santoso' 100"
+    )
+    assert r.allocations.empty
+    # a confirmation naming one of them singles it out
+    r = run([credit(1, "500000", "BUDI SANTOSO")], invoices,
+            [confirmation("T1", "500000", "Budi Santoso", invoices="20401")])  # fmt: skip
+    got = line(r, 1)
+    assert (got["status"], got["invoice_nos"], got["codes"]) == (
+        "MATCHED",
+        "20401",
+        "PAID_AFTER_DUE",
+    )
+
+
 def test_amount_alone_with_sole_unique_code_is_matched() -> None:
     invoices = [invoice("20600", "1500217", "Yusuf Maulana"), invoice("20601", "1500000", "Joko")]
     got = line(run([credit(1, "1500217", "")], invoices), 1)

@@ -768,7 +768,8 @@ def _name_rivals(
 def _combined_groups(
     viable: pd.DataFrame, cr: pd.DataFrame, inv: pd.DataFrame, rules: Matching
 ) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:
-    """One credit, several open invoices of one client summing exactly to it.
+    """One credit, several open invoices of one client summing exactly to it, none issued after
+    the credit's posting day.
 
     Returns (cidx, iidx, weight) rows of the groups found and the credits that more than one
     set of invoices fits. Subset sums are vectorised: the client's open invoices form a matrix
@@ -803,6 +804,10 @@ def _combined_groups(
     members = members[(members["k"] >= 2) & (members["k"] <= MAX_COMBINED_POOL)]
     outstanding = inv["outstanding_sen"].to_numpy()
     amount = cr["amount_sen"].to_numpy()
+    # an invoice issued after the money arrived is no part of what it paid (the single pair's
+    # date signal: before_issue from the day after the posting day)
+    issued = inv["issued_on"].to_numpy(dtype="datetime64[D]")
+    posted = cr["posted_on"].to_numpy(dtype="datetime64[D]")
     found_c: list[npt.NDArray[np.int64]] = []
     found_sets: list[npt.NDArray[np.int64]] = []
     hits_total = pd.Series(0, index=per_credit["cidx"].to_numpy(), dtype=np.int64)
@@ -813,10 +818,12 @@ def _combined_groups(
         credits_k = per_credit[per_credit["client"].isin(row_of.index)]
         rows = row_of.loc[credits_k["client"]].to_numpy()
         wanted = amount[credits_k["cidx"].to_numpy()]
+        # credits x k: the client's invoice issued after the credit's posting day
+        late = issued[matrix[rows]] > posted[credits_k["cidx"].to_numpy()][:, None]
         for size in range(2, min(rules.max_combined_invoices, k) + 1):
             combos = np.array(list(itertools.combinations(range(k), size)), dtype=np.int64)
             sums = outstanding[matrix][:, combos].sum(axis=2)  # clients x combinations
-            hit = sums[rows] == wanted[:, None]
+            hit = (sums[rows] == wanted[:, None]) & ~late[:, combos].any(axis=2)
             count = hit.sum(axis=1)
             hits_total.loc[credits_k["cidx"].to_numpy()] += count
             one = count == 1

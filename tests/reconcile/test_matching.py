@@ -340,6 +340,31 @@ def test_one_transfer_paying_two_invoices_of_one_client_is_combined() -> None:
     ]
 
 
+def test_combined_payment_leaves_out_an_invoice_issued_after_the_money_arrived() -> None:
+    # 20502 was issued on 9 March, six days after the transfer: 1.000.000 cannot have paid
+    # it, so it is no "sum of two open invoices"; what is left is an overpayment of 20501
+    invoices = [
+        invoice("20501", "500000", "Andi Pratama"),
+        invoice("20502", "500000", "Andi Pratama", issued="2026-03-09", due="2026-03-16"),
+    ]
+    r = run([credit(1, "1000000", "ANDI PRATAMA")], invoices)
+    got = line(r, 1)
+    assert (got["status"], got["rule"], got["codes"], got["invoice_nos"]) == (
+        "REVIEW", "name_amount", "OVERPAID", "20501")  # fmt: skip
+    assert got["reason"] == (
+        "amount Rp 500.000 over (over); name 'ANDI PRATAMA' ~ client 'Andi Pratama' 100"
+    )
+    assert r.allocations.empty
+    # issued on the posting day: part of it
+    invoices[1] = invoice("20502", "500000", "Andi Pratama", issued="2026-03-03", due="2026-03-10")
+    got = line(run([credit(1, "1000000", "ANDI PRATAMA")], invoices), 1)
+    assert (got["status"], got["rule"], got["invoice_nos"]) == (
+        "MATCHED",
+        "combined",
+        "20501;20502",
+    )
+
+
 def test_two_instalments_of_one_payer_complete_an_invoice_as_split_payment() -> None:
     credits = [
         credit(1, "1000000", "BUDI SANTOSO", message="INV 20431", day="2026-03-02"),

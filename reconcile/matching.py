@@ -686,7 +686,8 @@ def _split_groups(
     best = best[best.groupby("cidx")["iidx"].transform("size") == 1]
     part = best[(best["amount"] == "partial") & best["identified"]].copy()
     if part.empty:
-        return part.assign(credit_sen=0, completes=False, balance_sen=0)
+        return part.assign(credit_sen=0, completes=False, balance_sen=0, group_gap_sen=0,
+                           auto=False)  # fmt: skip
     part["credit_sen"] = cr["amount_sen"].to_numpy()[part["cidx"].to_numpy()]
     part["sender"] = cr["sender_norm"].to_numpy()[part["cidx"].to_numpy()]
     part["posted"] = cr["posted_on"].to_numpy()[part["cidx"].to_numpy()]
@@ -711,9 +712,23 @@ def _split_groups(
     ok &= span <= rules.split_window_days
     ok &= completes | quoted
     verdict = pd.DataFrame(
-        {"completes": completes, "balance_sen": np.maximum(-gap, 0)}, index=group.index
+        {"completes": completes, "balance_sen": np.maximum(-gap, 0), "group_gap_sen": gap},
+        index=group.index,
     )[ok]
-    return part.merge(verdict, left_on="iidx", right_index=True)
+    found = part.merge(verdict, left_on="iidx", right_index=True)
+    # applied automatically only on the evidence that would apply one transfer of it all: each
+    # part's score with the amount level of the whole (exact, within tolerance; a balance left:
+    # the part's own) must reach auto_threshold, as a single pair must
+    whole = np.where(
+        ~found["completes"].to_numpy(dtype=bool),
+        found["w_amount"].to_numpy(dtype=np.int64),
+        np.where(found["group_gap_sen"].to_numpy() == 0, AMOUNT_LEVELS["exact"],
+                 AMOUNT_LEVELS["within_tolerance"]),
+    )  # fmt: skip
+    as_one = found["raw_score"].to_numpy(dtype=np.int64) - found["w_amount"].to_numpy() + whole
+    strong = pd.Series(as_one >= rules.auto_threshold).groupby(found["iidx"].to_numpy())
+    found["auto"] = strong.transform("all").to_numpy(dtype=bool)
+    return found
 
 
 _NAMED = ("alias", "client", "company")  # name levels that identify the payer by name
@@ -1074,21 +1089,27 @@ def decide(
     # 1. instalments of one payer towards one invoice
     split = _split_groups(viable, cr, inv, rules, calendar)
     c, i = split["cidx"].to_numpy(), split["iidx"].to_numpy()
-    status[c], rule[c], score[c] = LineStatus.MATCHED.value, Rule.SPLIT.value, split["score"]
+    split_auto = split["auto"].to_numpy(dtype=bool)
+    status[c] = np.where(split_auto, LineStatus.MATCHED.value, LineStatus.REVIEW.value)
+    rule[c], score[c] = Rule.SPLIT.value, split["score"]
     codes[c], line_invoices[c] = Code.SPLIT_PAYMENT.value, inv_no[i]
     signals[c] = _signals(split)
     balance = [
         "" if done else f" ({_rp(b)} still outstanding)"
         for done, b in zip(split["completes"].tolist(), split["balance_sen"].tolist(), strict=True)
     ]
-    reason[c] = [f"instalment of invoice #{no}{b}; {r}" for no, b, r in
-                 zip(inv_no[i].tolist(), balance, _reasons(split, cr, inv, cf), strict=True)]  # fmt: skip
-    allocations.append(frame(c, i, amount_sen=split["credit_sen"].to_numpy(dtype=np.int64)))
-    invoice_codes.append(pd.DataFrame({"iidx": i, "codes": Code.SPLIT_PAYMENT.value}))
-    linked = split[split["fidx"] >= 0]
-    links.append(linked[["cidx", "fidx"]])
-    teaches = (linked["name"] == "confirmation") & (linked["confirmation"] != "disagrees")
-    learned.append(linked.loc[teaches, ["cidx", "iidx"]])
+    held = ["" if a else "; the payer is not identified well enough to apply it"
+            for a in split_auto.tolist()]  # fmt: skip
+    reason[c] = [f"instalment of invoice #{no}{b}; {r}{h}" for no, b, r, h in
+                 zip(inv_no[i].tolist(), balance, _reasons(split, cr, inv, cf), held, strict=True)]  # fmt: skip
+    applied = split[split_auto]
+    allocations.append(
+        frame(applied["cidx"], applied["iidx"], amount_sen=applied["credit_sen"].to_numpy(np.int64))
+    )
+    invoice_codes.append(pd.DataFrame({"iidx": applied["iidx"], "codes": Code.SPLIT_PAYMENT.value}))
+    links.append(split.loc[split["fidx"] >= 0, ["cidx", "fidx"]])
+    teaches = (applied["name"] == "confirmation") & (applied["confirmation"] != "disagrees")
+    learned.append(applied.loc[teaches & (applied["fidx"] >= 0), ["cidx", "iidx"]])
     taken_c, taken_i = set(c.tolist()), set(i.tolist())
 
     # the invoices each credit quotes with a marker ("INV 20501", "#20501"): cidx -> "a;b"

@@ -376,6 +376,34 @@ def test_two_instalments_of_one_payer_complete_an_invoice_as_split_payment() -> 
     assert r.invoices[["status", "received_sen"]].values.tolist() == [["PAID", 150_000_000]]
 
 
+def test_instalments_known_only_by_a_look_alike_name_go_to_review_as_split_payment() -> None:
+    # BUDI SANTOSA is only similar to Budi Santoso (fuzzy, 30): one transfer of the whole
+    # 1.000.000 from him scores 85 and goes to review; two halves must not do better
+    invoices = [invoice("20501", "1000000", "Budi Santoso")]
+    single = line(run([credit(1, "1000000", "BUDI SANTOSA")], invoices), 1)
+    assert (single["status"], single["score"]) == ("REVIEW", 85)
+    credits = [credit(1, "500000", "BUDI SANTOSA"),
+               credit(2, "500000", "BUDI SANTOSA", day="2026-03-04")]  # fmt: skip
+    r = run(credits, invoices)
+    assert r.lines[["status", "rule", "codes", "invoice_nos", "score"]].values.tolist() == [
+        ["REVIEW", "split", "SPLIT_PAYMENT", "20501", 75],
+        ["REVIEW", "split", "SPLIT_PAYMENT", "20501", 75],
+    ]
+    assert line(r, 1)["reason"] == (
+        "instalment of invoice #20501; amount Rp 500.000 short (partial); "
+        "name 'BUDI SANTOSA' ~ client 'Budi Santoso' 92; "
+        "the payer is not identified well enough to apply it"
+    )
+    assert r.allocations.empty
+    assert r.invoices.empty
+    # the client's own name: as one transfer 93, so the instalments are applied
+    credits = [credit(1, "500000", "BUDI SANTOSO"),
+               credit(2, "500000", "BUDI SANTOSO", day="2026-03-04")]  # fmt: skip
+    r = run(credits, invoices)
+    assert r.lines["status"].tolist() == ["MATCHED", "MATCHED"]
+    assert r.invoices[["status", "received_sen"]].values.tolist() == [["PAID", 100_000_000]]
+
+
 def test_last_instalment_on_a_partial_invoice_is_split_payment() -> None:
     inv = invoice("20431", "1500000", "Budi Santoso", status="PARTIAL", received="1000000")
     r = run([credit(1, "500000", "BUDI SANTOSO", message="#20431")], [inv])

@@ -734,6 +734,28 @@ def _split_groups(
 _NAMED = ("alias", "client", "company")  # name levels that identify the payer by name
 
 
+def _contested_ties(
+    chosen: pd.DataFrame, accepted: npt.NDArray[np.bool_], cr: pd.DataFrame
+) -> npt.NDArray[np.bool_]:
+    """Rows of ``chosen`` (accepted pairs and the duplicates ``assign`` gave, each tied on its
+    invoice with the credit that took it) where the credits tied on one invoice do not come
+    from one named sender: the duplicate and the credit that took the invoice."""
+    out = np.zeros(len(chosen), dtype=bool)
+    lost = np.flatnonzero(~accepted)
+    if not len(lost):
+        return out
+    i = chosen["iidx"].to_numpy()
+    c = chosen["cidx"].to_numpy()
+    taker = pd.Series(np.flatnonzero(accepted), index=i[accepted]).reindex(i[lost])
+    found = taker.notna().to_numpy()
+    lost, won = lost[found], taker.to_numpy()[found].astype(np.int64)
+    sender = cr["sender_norm"].to_numpy(dtype=object)
+    other = (sender[c[lost]] != sender[c[won]]) | (sender[c[lost]] == "")
+    out[lost[other]] = True
+    out[won[other]] = True
+    return out
+
+
 def _name_rivals(
     chosen: pd.DataFrame, auto: npt.NDArray[np.bool_], rest: pd.DataFrame
 ) -> pd.Series:
@@ -1220,13 +1242,19 @@ def decide(
     )
     held_by_dispute = would_apply & disputed & (~identified | (without < rules.auto_threshold))
     auto &= ~held_by_dispute
+    # two credits tied on one invoice: the earlier (posting day, line id) took it and the
+    # other is the same payment sent twice, when both come from one named sender; from
+    # different or unknown senders it is not known whose payment it is (nor which line id
+    # came first by chance): neither is decided alone, both go to review (AMBIGUOUS)
+    contested = _contested_ties(chosen, accepted, cr)
+    auto &= ~contested
     paid, cancelled = inv_status == "PAID", inv_status == "CANCELLED"
     underpaid = ~paid & ~cancelled & (gap < 0)
     received_before = inv["received_sen"].to_numpy()[i] > 0
     chosen_codes = _join_codes(
         [
             (auto & received_before & ~underpaid, Code.SPLIT_PAYMENT.value),
-            (~accepted | paid, Code.DUPLICATE_PAYMENT.value),
+            ((~accepted & ~contested) | paid, Code.DUPLICATE_PAYMENT.value),
             (cancelled, Code.PAYMENT_ON_CLOSED_INVOICE.value),
             (underpaid, Code.UNDERPAID.value),
             (~paid & ~cancelled & (gap > 0), Code.OVERPAID.value),
@@ -1236,7 +1264,7 @@ def decide(
              Code.CONFIRMATION_AMOUNT_MISMATCH.value),
             (chosen["after_due"].to_numpy(dtype=bool) & ~paid & ~cancelled,
              Code.PAID_AFTER_DUE.value),
-            (quotes_other | rivalled, Code.AMBIGUOUS.value),
+            (quotes_other | rivalled | contested, Code.AMBIGUOUS.value),
         ],
         len(chosen),
     )  # fmt: skip
@@ -1260,6 +1288,14 @@ def decide(
         said[k] = (f"{len(nos)} invoices fit the sender's name and amount: "
                    f"{', '.join(f'#{n}' for n in nos)}; {said[k]}")  # fmt: skip
         candidates[c[k]] = ";".join(nos)
+    if contested.any():  # few
+        line_ids = cr["line_id"].to_numpy()
+        rows = np.flatnonzero(contested)
+        by_invoice = pd.Series(line_ids[c[rows]]).groupby(i[rows]).agg(sorted)
+        for k in rows.tolist():
+            ids = by_invoice.loc[i[k]]
+            said[k] = (f"{len(ids)} credits from different senders fit invoice #{inv_no[i[k]]} "
+                       f"equally: lines {', '.join(map(str, ids))}; {said[k]}")  # fmt: skip
     for k in np.flatnonzero(held_by_dispute & ~quotes_other & ~rivalled).tolist():
         said[k] += "; a confirmation that disagrees is not enough to apply it"
     reason[c] = said

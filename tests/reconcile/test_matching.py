@@ -437,6 +437,23 @@ def test_same_payment_sent_twice_in_one_run_flags_the_second_as_duplicate() -> N
     assert (line(r, 7)["status"], line(r, 7)["codes"]) == ("REVIEW", "DUPLICATE_PAYMENT")
 
 
+def test_two_payers_tied_on_one_invoice_are_both_reviewed_whatever_their_line_ids() -> None:
+    # Dewi and Siti each send 750.000; the one open invoice of that amount is Andi's. Neither
+    # is "the same payment sent twice": which one is flagged must not hang on the line ids
+    invoices = [invoice("20501", "750000", "Andi Pratama")]
+    for first, second in (("DEWI LESTARI", "SITI RAHAYU"), ("SITI RAHAYU", "DEWI LESTARI")):
+        r = run([credit(1, "750000", first), credit(2, "750000", second)], invoices)
+        for line_id in (1, 2):
+            got = line(r, line_id)
+            assert (got["status"], got["codes"], got["invoice_nos"]) == (
+                "REVIEW", "NAME_MISMATCH;AMBIGUOUS", "20501")  # fmt: skip
+            assert got["reason"].startswith(
+                "2 credits from different senders fit invoice #20501 equally: lines 1, 2; "
+                "amount exact; name "
+            )
+        assert r.allocations.empty
+
+
 def test_payment_for_a_cancelled_invoice_is_payment_on_closed_invoice() -> None:
     r = run([credit(1, "450000", "DEWI ANGGRAINI", message="#20410")],
             [invoice("20410", "450000", "Dewi Anggraini", status="CANCELLED")])  # fmt: skip

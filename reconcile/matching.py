@@ -735,13 +735,16 @@ _NAMED = ("alias", "client", "company")  # name levels that identify the payer b
 
 
 def _contested_ties(
-    chosen: pd.DataFrame, accepted: npt.NDArray[np.bool_], cr: pd.DataFrame
+    chosen: pd.DataFrame,
+    accepted: npt.NDArray[np.bool_],
+    tie: npt.NDArray[np.bool_],
+    cr: pd.DataFrame,
 ) -> npt.NDArray[np.bool_]:
-    """Rows of ``chosen`` (accepted pairs and the duplicates ``assign`` gave, each tied on its
-    invoice with the credit that took it) where the credits tied on one invoice do not come
-    from one named sender: the duplicate and the credit that took the invoice."""
+    """Rows of ``chosen`` (accepted pairs, and the duplicates ``assign`` gave, ``tie``: each
+    tied on its invoice with the credit that took it) where the credits tied on one invoice
+    do not come from one named sender: the duplicate and the credit that took the invoice."""
     out = np.zeros(len(chosen), dtype=bool)
-    lost = np.flatnonzero(~accepted)
+    lost = np.flatnonzero(tie)
     if not len(lost):
         return out
     i = chosen["iidx"].to_numpy()
@@ -1198,11 +1201,21 @@ def decide(
     # 3. global assignment of the rest
     rest = rest[~rest["cidx"].isin(taken_c) & ~rest["iidx"].isin(taken_i)].reset_index(drop=True)
     result = assign(rest)
-    picked = pd.concat(
-        [result.accepted.assign(accepted=True), result.duplicates.assign(accepted=False)],
-        ignore_index=True,
-    )
     rows_of = _row_finder(rest, len(inv))
+    # a credit identified as a payer (name, alias, number...) paying an invoice's full amount
+    # whose every candidate went to a better credit is money for an invoice this run pays: a
+    # person looks (DUPLICATE_PAYMENT), not an unidentified credit
+    lost_rows = rows_of(result.outranked)
+    outranked = result.outranked[
+        rest["identified"].to_numpy()[lost_rows]
+        & np.isin(rest["amount"].to_numpy()[lost_rows], FULL_LEVELS)  # the invoice's amount
+    ]
+    picked = pd.concat(
+        [result.accepted.assign(accepted=True, tied=False),
+         result.duplicates.assign(accepted=False, tied=True),
+         outranked.assign(accepted=False, tied=False)],
+        ignore_index=True,
+    )  # fmt: skip
     chosen = rest.iloc[rows_of(picked)].reset_index(drop=True)
     chosen["accepted"] = picked["accepted"].to_numpy(dtype=bool)
     c, i = chosen["cidx"].to_numpy(), chosen["iidx"].to_numpy()
@@ -1246,7 +1259,8 @@ def decide(
     # other is the same payment sent twice, when both come from one named sender; from
     # different or unknown senders it is not known whose payment it is (nor which line id
     # came first by chance): neither is decided alone, both go to review (AMBIGUOUS)
-    contested = _contested_ties(chosen, accepted, cr)
+    tie = picked["tied"].to_numpy(dtype=bool)
+    contested = _contested_ties(chosen, accepted, tie, cr)
     auto &= ~contested
     paid, cancelled = inv_status == "PAID", inv_status == "CANCELLED"
     underpaid = ~paid & ~cancelled & (gap < 0)
@@ -1278,6 +1292,12 @@ def decide(
     for k in np.flatnonzero(cancelled | paid).tolist():  # few: no pass over every row
         state = "is cancelled" if cancelled[k] else "is already paid"
         said[k] = f"invoice #{inv_no[i[k]]} {state}; {said[k]}"
+    if len(outranked):  # few: which credit the invoice went to
+        line_ids = cr["line_id"].to_numpy()
+        taker = pd.Series(c[accepted], index=i[accepted])
+        for k in np.flatnonzero(~accepted & ~tie).tolist():
+            said[k] = (f"line {line_ids[taker.loc[i[k]]]} fits invoice #{inv_no[i[k]]} better; "
+                       f"{said[k]}")  # fmt: skip
     for k in np.flatnonzero(quotes_other).tolist():  # few
         quoted = quoted_nos.loc[c[k]].split(";")
         said[k] = (f"quotes invoice {', '.join(f'#{q}' for q in quoted)}, not #{inv_no[i[k]]}; "

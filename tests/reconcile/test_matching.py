@@ -454,6 +454,28 @@ def test_two_payers_tied_on_one_invoice_are_both_reviewed_whatever_their_line_id
         assert r.allocations.empty
 
 
+@pytest.mark.parametrize(
+    ("second", "message", "score", "name"),
+    [("BUDI SANTOSO", "", 93, "name 'BUDI SANTOSO' ~ client 'Budi Santoso' 100"),
+     ("BUDI SANTOSA", "", 85, "name 'BUDI SANTOSA' ~ client 'Budi Santoso' 92")],
+)  # fmt: skip
+def test_a_payers_second_payment_for_an_invoice_the_first_takes_is_duplicate_payment(
+    second: str, message: str, score: int, name: str
+) -> None:
+    # Budi pays 20501 quoting it, then again without the number (or as BUDI SANTOSA): the
+    # second fits the same invoice less well, and is money for an invoice this run pays, not
+    # an unidentified credit
+    r = run([credit(1, "500000", "BUDI SANTOSO", message="INV 20501"),
+             credit(2, "500000", second, day="2026-03-04", message=message)],
+            [invoice("20501", "500000", "Budi Santoso")])  # fmt: skip
+    assert (line(r, 1)["status"], line(r, 1)["invoice_nos"]) == ("MATCHED", "20501")
+    got = line(r, 2)
+    assert (got["status"], got["codes"], got["invoice_nos"], got["score"]) == (
+        "REVIEW", "DUPLICATE_PAYMENT", "20501", score)  # fmt: skip
+    assert got["reason"] == f"line 1 fits invoice #20501 better; amount exact; {name}"
+    assert r.allocations["line_id"].tolist() == [1]
+
+
 def test_payment_for_a_cancelled_invoice_is_payment_on_closed_invoice() -> None:
     r = run([credit(1, "450000", "DEWI ANGGRAINI", message="#20410")],
             [invoice("20410", "450000", "Dewi Anggraini", status="CANCELLED")])  # fmt: skip

@@ -45,8 +45,8 @@ and another family name ("WAHYU ARIF SAN" ~ "WAHYU ARIF SETIAWAN": 85) pass ``na
 Here a fuzzy name counts only when the given names (first tokens) agree (equal, or one the start
 of the other: an initial), and it weighs less than the same name, so it never auto-matches on
 an amount alone and never ties with the truncated name it only resembles. A confirmation agrees
-only when its "Nama di Rekening" is the sender's name (equal, or one the bank-cut start of the
-other); a confirmation under a merely similar name is another payer's and is not evidence.
+only when its "Nama di Rekening" is the sender's name (equal, or the sender, printed at least
+14 characters long, the bank-cut start of it); a confirmation under a merely similar name is another payer's and is not evidence.
 Where the bank prints no sender name (e-wallets, some channels) and the credit quotes no invoice
 number, nothing ties the confirmation to this transfer: amount, date and account agreeing are
 ``unnamed`` (20), not enough with an exact amount alone

@@ -7,7 +7,9 @@ invoice. A credit whose best rank is shared by two or more invoices is ambiguous
 the candidates listed), never a guess, unless another credit takes one of those invoices in the
 same round: then it is looked at again in the next round, without that invoice. Two credits
 tied on one invoice: the earlier (posting date, then line id) takes the invoice; the other goes
-on to its next candidate, or, having none, is the same payment sent twice (a duplicate). Every round is vectorised (group-by), and the outcome depends only on the values,
+on to its next candidate, or, having none, is the same payment sent twice (a duplicate). A
+credit whose every candidate another credit took, ranking higher on it, is ``outranked`` (its
+best candidate given: money for an invoice this run pays). Every round is vectorised (group-by), and the outcome depends only on the values,
 not on the order of the rows.
 """
 
@@ -29,6 +31,9 @@ class Assignment:
     accepted: pd.DataFrame  # cidx, iidx
     ambiguous: pd.DataFrame  # cidx, iidx (every tied candidate of an ambiguous credit)
     duplicates: pd.DataFrame  # cidx, iidx (credit tied with an earlier one on that invoice)
+    # cidx, iidx: a credit all of whose candidates other credits took, each ranking higher on
+    # it; iidx its best candidate (highest rank, then lowest iidx)
+    outranked: pd.DataFrame
 
 
 def rank_of(pairs: pd.DataFrame) -> npt.NDArray[np.int64]:
@@ -48,6 +53,7 @@ def assign(pairs: pd.DataFrame) -> Assignment:
     accepted: list[pd.DataFrame] = []
     ambiguous: list[pd.DataFrame] = []
     duplicates: list[pd.DataFrame] = []
+    outranked: list[pd.DataFrame] = []
     while len(active):
         credit_best = active.groupby("cidx")["rank"].transform("max")
         invoice_best = active.groupby("iidx")["rank"].transform("max")
@@ -75,10 +81,17 @@ def assign(pairs: pd.DataFrame) -> Assignment:
         ambiguous.append(unclear[["cidx", "iidx"]])
         duplicates.append(losers.loc[~has_next, ["cidx", "iidx"]])
         done_credits = pd.concat([winners["cidx"], unclear["cidx"], losers.loc[~has_next, "cidx"]])
+        # credits left without a candidate: every invoice they fit went to a better credit
+        orphans = active[~active["cidx"].isin(rest["cidx"]) & ~active["cidx"].isin(done_credits)]
+        if len(orphans):
+            best = orphans[orphans["rank"] == orphans.groupby("cidx")["rank"].transform("max")]
+            outranked.append(best.sort_values(["cidx", "iidx"]).drop_duplicates("cidx")[
+                ["cidx", "iidx"]])  # fmt: skip
         active = rest[~rest["cidx"].isin(done_credits)]
     empty = pd.DataFrame({"cidx": np.array([], dtype=np.int64), "iidx": np.array([], np.int64)})
     return Assignment(
         accepted=pd.concat([empty, *accepted], ignore_index=True),
         ambiguous=pd.concat([empty, *ambiguous], ignore_index=True),
         duplicates=pd.concat([empty, *duplicates], ignore_index=True),
+        outranked=pd.concat([empty, *outranked], ignore_index=True),
     )

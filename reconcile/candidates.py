@@ -284,12 +284,16 @@ def expand_ranges(
 
 def amount_pairs(
     credits: pd.DataFrame, invoices: pd.DataFrame, rules: Matching, calendar: BankingCalendar
-) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:
-    """Amount-only candidates where the amount is rare; also each credit's exact block size.
+) -> tuple[pd.DataFrame, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Amount-only candidates where the amount is rare; also each credit's exact block size
+    and its same-amount count.
 
     The window: invoices issued from ``date_window_days`` banking days before the posting
     date up to the posting date. Fee-sized shortfalls within the under-payment tolerance
-    (``TYPICAL_FEES_SEN``) are looked up too.
+    (``TYPICAL_FEES_SEN``) are looked up too. The same-amount count is the number of open
+    invoices with exactly the credit's amount outstanding issued on or before its posting
+    date, however long before: what scoring's ``sole_open`` reads (an older open invoice of
+    the same amount, outside the window, makes the amount no longer unique).
     """
     open_inv = _open_positions(invoices, ["outstanding_sen", "issued_on"])
     invoice_keys = packed(
@@ -310,7 +314,11 @@ def amount_pairs(
         cidx = np.flatnonzero(keep)[owner]
         frames.append(pd.DataFrame({"cidx": cidx, "iidx": positions[pos]}))
     pairs = pd.concat(frames, ignore_index=True).drop_duplicates().assign(amount_block=1)
-    return pairs, exact_block
+    posted = day_numbers(credits["posted_on"])
+    same_amount = np.searchsorted(keys, packed(amount, posted), side="right") - np.searchsorted(
+        keys, packed(amount, np.zeros_like(posted)), side="left"
+    )
+    return pairs, exact_block, same_amount.astype(np.int64)
 
 
 def fee_offsets(rules: Matching) -> list[int]:

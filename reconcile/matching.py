@@ -41,7 +41,7 @@ from reconcile.candidates import (
 )
 from reconcile.config import Matching
 from reconcile.errors import ReconcileError
-from reconcile.names import DEGREES_AT_END, normalise_names
+from reconcile.names import DEGREES_AT_END, SHORTEST_CUT_CHARS, normalise_names
 from reconcile.scoring import AMOUNT_LEVELS, Tables, name_tables, score_pairs, tolerance_sen
 
 log = logging.getLogger("reconcile.matching")
@@ -235,7 +235,19 @@ def _sender_columns(credits: pd.DataFrame) -> pd.DataFrame:
     senders["sender_norm"] = normalise_names(senders["counterparty"]).to_numpy()
     senders["sender_key"] = block_keys(senders["sender_norm"]).to_numpy()
     senders["sender_kept"] = _degree_kept(senders["counterparty"], senders["sender_norm"])
+    senders["sender_may_be_cut"] = _may_be_cut(senders["counterparty"])
     return _with_codes(senders, "sender_norm", "sender_kept").drop(columns="counterparty")
+
+
+def _may_be_cut(raw: pd.Series) -> npt.NDArray[np.bool_]:
+    """Per sender: printed at least ``SHORTEST_CUT_CHARS`` long (spaces collapsed), so the
+    bank may have cut it (formats.md §8.7); a shorter one is the whole name ("MUHAMMAD ALI"
+    is not a cut of "MUHAMMAD ALIMIN"). Each distinct printed name measured once."""
+    codes, printed = pd.factorize(raw.fillna("").astype(str).to_numpy(dtype=object))
+    lengths = np.fromiter(
+        (len(" ".join(p.split())) for p in printed.tolist()), dtype=np.int64, count=len(printed)
+    )
+    return lengths[codes] >= SHORTEST_CUT_CHARS
 
 
 def _prepare_credits(credits: pd.DataFrame, texts: _Forked | None = None) -> pd.DataFrame:
@@ -333,7 +345,7 @@ def _pairs_between(
     blocks."""
     inv, cf = book.invoices, book.confirmations
     part = cr if (lo, hi) == (0, len(cr)) else _credit_slice(cr, lo, hi)
-    amount, block = amount_pairs(part, inv, rules, calendar)
+    amount, block, same = amount_pairs(part, inv, rules, calendar)
     amount["cidx"] += lo
     names = name_pairs(part, inv, aliases, rules, book.name_sides(rules))
     names["cidx"] += lo
@@ -341,9 +353,9 @@ def _pairs_between(
     if len(cf):
         parts.append(confirmation_pairs(links, cf, inv))
     del refs, names, amount, part, links  # the merge frees each part once read
-    exact_block = np.zeros(len(cr), dtype=np.int64)
-    exact_block[lo:hi] = block
-    return _merge_evidence(parts, len(inv), exact_block), block
+    same_amount = np.zeros(len(cr), dtype=np.int64)
+    same_amount[lo:hi] = same
+    return _merge_evidence(parts, len(inv), same_amount), block
 
 
 PARALLEL_MIN_CREDITS = 100_000  # from this many credits, candidates and scoring use two processes
@@ -531,7 +543,7 @@ def _viable_split(
 
 
 def _merge_evidence(
-    parts: list[pd.DataFrame], n_invoices: int, exact_block: npt.NDArray[np.int64]
+    parts: list[pd.DataFrame], n_invoices: int, same_amount: npt.NDArray[np.int64]
 ) -> pd.DataFrame:
     """One row per (credit, invoice, confirmation) from the blocking parts: the strongest
     evidence of each kind per (credit, invoice); a pair found without a confirmation keeps its
@@ -560,7 +572,7 @@ def _merge_evidence(
     if not len(key):
         none = np.zeros(0, dtype=np.int64)
         return pd.DataFrame({c: none for c in ("cidx", "iidx", "ref", "alias", "name_block",
-                                               "amount_block", "fidx", "exact_block")})  # fmt: skip
+                                               "amount_block", "fidx", "same_amount")})  # fmt: skip
     order = np.lexsort((fidx, key))
     key, ref, bits, fidx = key[order], ref[order], bits[order], fidx[order]
     del order
@@ -584,7 +596,7 @@ def _merge_evidence(
             "name_block": bits_any[keep] >> 1 & 1,
             "amount_block": bits_any[keep] >> 2 & 1,
             "fidx": fidx[keep],
-            "exact_block": exact_block[cidx].astype(np.int32),
+            "same_amount": same_amount[cidx].astype(np.int32),
         }
     )
 
@@ -673,7 +685,7 @@ def _row_finder(
     return rows
 
 
-_BLOCKING_ONLY = ("ref", "alias", "name_block", "amount_block", "exact_block", "ticket",
+_BLOCKING_ONLY = ("ref", "alias", "name_block", "amount_block", "same_amount", "ticket",
                   "due_sen", "closed", "days_from_issue")  # fmt: skip
 _LEVELS = ("amount", "reference", "name", "confirmation", "date", "rarity")
 
@@ -708,7 +720,8 @@ def _split_groups(
     best = best[best.groupby("cidx")["iidx"].transform("size") == 1]
     part = best[(best["amount"] == "partial") & best["identified"]].copy()
     if part.empty:
-        return part.assign(credit_sen=0, completes=False, balance_sen=0)
+        return part.assign(credit_sen=0, completes=False, balance_sen=0, group_gap_sen=0,
+                           auto=False)  # fmt: skip
     part["credit_sen"] = cr["amount_sen"].to_numpy()[part["cidx"].to_numpy()]
     part["sender"] = cr["sender_norm"].to_numpy()[part["cidx"].to_numpy()]
     part["posted"] = cr["posted_on"].to_numpy()[part["cidx"].to_numpy()]
@@ -733,15 +746,104 @@ def _split_groups(
     ok &= span <= rules.split_window_days
     ok &= completes | quoted
     verdict = pd.DataFrame(
-        {"completes": completes, "balance_sen": np.maximum(-gap, 0)}, index=group.index
+        {"completes": completes, "balance_sen": np.maximum(-gap, 0), "group_gap_sen": gap},
+        index=group.index,
     )[ok]
-    return part.merge(verdict, left_on="iidx", right_index=True)
+    found = part.merge(verdict, left_on="iidx", right_index=True)
+    # applied automatically only on the evidence that would apply one transfer of it all: each
+    # part's score with the amount level of the whole (exact, within tolerance; a balance left:
+    # the part's own) must reach auto_threshold, as a single pair must
+    whole = np.where(
+        ~found["completes"].to_numpy(dtype=bool),
+        found["w_amount"].to_numpy(dtype=np.int64),
+        np.where(found["group_gap_sen"].to_numpy() == 0, AMOUNT_LEVELS["exact"],
+                 AMOUNT_LEVELS["within_tolerance"]),
+    )  # fmt: skip
+    as_one = found["raw_score"].to_numpy(dtype=np.int64) - found["w_amount"].to_numpy() + whole
+    strong = pd.Series(as_one >= rules.auto_threshold).groupby(found["iidx"].to_numpy())
+    found["auto"] = strong.transform("all").to_numpy(dtype=bool)
+    return found
+
+
+_NAMED = ("alias", "client", "company")  # name levels that identify the payer by name
+
+
+def _contested_ties(
+    chosen: pd.DataFrame,
+    accepted: npt.NDArray[np.bool_],
+    tie: npt.NDArray[np.bool_],
+    cr: pd.DataFrame,
+) -> npt.NDArray[np.bool_]:
+    """Rows of ``chosen`` (accepted pairs, and the duplicates ``assign`` gave, ``tie``: each
+    tied on its invoice with the credit that took it) where the credits tied on one invoice
+    do not come from one named sender: the duplicate and the credit that took the invoice."""
+    out = np.zeros(len(chosen), dtype=bool)
+    lost = np.flatnonzero(tie)
+    if not len(lost):
+        return out
+    i = chosen["iidx"].to_numpy()
+    c = chosen["cidx"].to_numpy()
+    taker = pd.Series(np.flatnonzero(accepted), index=i[accepted]).reindex(i[lost])
+    found = taker.notna().to_numpy()
+    lost, won = lost[found], taker.to_numpy()[found].astype(np.int64)
+    sender = cr["sender_norm"].to_numpy(dtype=object)
+    other = (sender[c[lost]] != sender[c[won]]) | (sender[c[lost]] == "")
+    out[lost[other]] = True
+    out[won[other]] = True
+    return out
+
+
+def _name_rivals(
+    chosen: pd.DataFrame, auto: npt.NDArray[np.bool_], rest: pd.DataFrame
+) -> pd.Series:
+    """Per row of ``chosen`` to be applied whose payer is identified by name or alias: the
+    other invoices (iidx list) the same credit fits as well, for the same amount (the same
+    gap), by name or alias, issued by then, with nothing else singling the chosen one out:
+    neither a quoted number nor an agreeing confirmation that the other lacks. Whatever the
+    clients and the dates: the sender's own name against an alias pointing elsewhere, two
+    open invoices of one client (the older overdue one, or the newer one?), two clients of
+    one name. An invoice another credit is applied to in this assignment is no rival.
+    Indexed by row position in ``chosen``; empty when there are none."""
+    names = chosen["name"].to_numpy()
+    rows = np.flatnonzero(auto & np.isin(names, _NAMED))
+    if not len(rows):
+        return pd.Series([], dtype=object)
+
+    def edge(frame: pd.DataFrame) -> npt.NDArray[np.int64]:
+        agrees = frame["confirmation"].to_numpy() == "agrees"
+        conf = np.where(agrees, frame["w_confirmation"].to_numpy(dtype=np.int64), 0)
+        return frame["w_reference"].to_numpy(dtype=np.int64) + conf  # type: ignore[no-any-return]
+
+    mine = chosen.iloc[rows]
+    mine = pd.DataFrame(
+        {"k": rows, "cidx": mine["cidx"].to_numpy(), "iidx": mine["iidx"].to_numpy(),
+         "gap_sen": mine["gap_sen"].to_numpy(dtype=np.int64), "edge": edge(mine)}
+    )  # fmt: skip
+    near = rest[rest["cidx"].isin(mine["cidx"]).to_numpy()]
+    near = near[
+        near["name"].isin(_NAMED).to_numpy()
+        & near["amount"].isin(FULL_LEVELS).to_numpy()
+        & (near["date"].to_numpy() != "before_issue")
+    ]
+    others = pd.DataFrame(
+        {"cidx": near["cidx"].to_numpy(), "other": near["iidx"].to_numpy(),
+         "gap_sen": near["gap_sen"].to_numpy(dtype=np.int64), "other_edge": edge(near)}
+    )  # fmt: skip
+    both = mine.merge(others, on=["cidx", "gap_sen"])
+    both = both[
+        (both["other"] != both["iidx"])
+        & (both["edge"] <= both["other_edge"])
+        # an invoice another credit is being applied to is no longer open to this one
+        & ~both["other"].isin(chosen["iidx"].to_numpy()[auto])
+    ]
+    return both.groupby("k")["other"].agg(list)
 
 
 def _combined_groups(
     viable: pd.DataFrame, cr: pd.DataFrame, inv: pd.DataFrame, rules: Matching
 ) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:
-    """One credit, several open invoices of one client summing exactly to it.
+    """One credit, several open invoices of one client summing exactly to it, none issued after
+    the credit's posting day.
 
     Returns (cidx, iidx, weight) rows of the groups found and the credits that more than one
     set of invoices fits. Subset sums are vectorised: the client's open invoices form a matrix
@@ -776,6 +878,10 @@ def _combined_groups(
     members = members[(members["k"] >= 2) & (members["k"] <= MAX_COMBINED_POOL)]
     outstanding = inv["outstanding_sen"].to_numpy()
     amount = cr["amount_sen"].to_numpy()
+    # an invoice issued after the money arrived is no part of what it paid (the single pair's
+    # date signal: before_issue from the day after the posting day)
+    issued = inv["issued_on"].to_numpy(dtype="datetime64[D]")
+    posted = cr["posted_on"].to_numpy(dtype="datetime64[D]")
     found_c: list[npt.NDArray[np.int64]] = []
     found_sets: list[npt.NDArray[np.int64]] = []
     hits_total = pd.Series(0, index=per_credit["cidx"].to_numpy(), dtype=np.int64)
@@ -786,10 +892,12 @@ def _combined_groups(
         credits_k = per_credit[per_credit["client"].isin(row_of.index)]
         rows = row_of.loc[credits_k["client"]].to_numpy()
         wanted = amount[credits_k["cidx"].to_numpy()]
+        # credits x k: the client's invoice issued after the credit's posting day
+        late = issued[matrix[rows]] > posted[credits_k["cidx"].to_numpy()][:, None]
         for size in range(2, min(rules.max_combined_invoices, k) + 1):
             combos = np.array(list(itertools.combinations(range(k), size)), dtype=np.int64)
             sums = outstanding[matrix][:, combos].sum(axis=2)  # clients x combinations
-            hit = sums[rows] == wanted[:, None]
+            hit = (sums[rows] == wanted[:, None]) & ~late[:, combos].any(axis=2)
             count = hit.sum(axis=1)
             hits_total.loc[credits_k["cidx"].to_numpy()] += count
             one = count == 1
@@ -861,9 +969,10 @@ def _reasons(
     f = rows["fidx"].to_numpy()
     tickets = cf["ticket_id"].astype(str).to_numpy()[np.maximum(f, 0)] if len(cf) else f * 0
     amount = [
-        _amount_text(a, g)
-        for a, g in zip(rows["amount"].tolist(), rows["gap_sen"].tolist(), strict=True)
-    ]
+        _amount_text(a, g) + ("; another open invoice has the same amount" if shared else "")
+        for a, g, shared in zip(rows["amount"].tolist(), rows["gap_sen"].tolist(),
+                                rows["code_shared"].tolist(), strict=True)
+    ]  # fmt: skip
     numbers = inv["invoice_no"].astype(str).to_numpy()[i].tolist()
     ref = [f"invoice #{no} in description" if r != "none" else ""
            for r, no in zip(rows["reference"].tolist(), numbers, strict=True)]  # fmt: skip
@@ -1039,21 +1148,36 @@ def decide(
     # 1. instalments of one payer towards one invoice
     split = _split_groups(viable, cr, inv, rules, calendar)
     c, i = split["cidx"].to_numpy(), split["iidx"].to_numpy()
-    status[c], rule[c], score[c] = LineStatus.MATCHED.value, Rule.SPLIT.value, split["score"]
+    split_auto = split["auto"].to_numpy(dtype=bool)
+    status[c] = np.where(split_auto, LineStatus.MATCHED.value, LineStatus.REVIEW.value)
+    rule[c], score[c] = Rule.SPLIT.value, split["score"]
     codes[c], line_invoices[c] = Code.SPLIT_PAYMENT.value, inv_no[i]
     signals[c] = _signals(split)
     balance = [
         "" if done else f" ({_rp(b)} still outstanding)"
         for done, b in zip(split["completes"].tolist(), split["balance_sen"].tolist(), strict=True)
     ]
-    reason[c] = [f"instalment of invoice #{no}{b}; {r}" for no, b, r in
-                 zip(inv_no[i].tolist(), balance, _reasons(split, cr, inv, cf), strict=True)]  # fmt: skip
-    allocations.append(frame(c, i, amount_sen=split["credit_sen"].to_numpy(dtype=np.int64)))
-    invoice_codes.append(pd.DataFrame({"iidx": i, "codes": Code.SPLIT_PAYMENT.value}))
-    linked = split[split["fidx"] >= 0]
-    links.append(linked[["cidx", "fidx"]])
-    learned.append(linked.loc[linked["name"] == "confirmation", ["cidx", "iidx"]])
+    held = ["" if a else "; the payer is not identified well enough to apply it"
+            for a in split_auto.tolist()]  # fmt: skip
+    reason[c] = [f"instalment of invoice #{no}{b}; {r}{h}" for no, b, r, h in
+                 zip(inv_no[i].tolist(), balance, _reasons(split, cr, inv, cf), held, strict=True)]  # fmt: skip
+    applied = split[split_auto]
+    allocations.append(
+        frame(applied["cidx"], applied["iidx"], amount_sen=applied["credit_sen"].to_numpy(np.int64))
+    )
+    invoice_codes.append(pd.DataFrame({"iidx": applied["iidx"], "codes": Code.SPLIT_PAYMENT.value}))
+    links.append(split.loc[split["fidx"] >= 0, ["cidx", "fidx"]])
+    teaches = (applied["name"] == "confirmation") & (applied["confirmation"] != "disagrees")
+    learned.append(applied.loc[teaches & (applied["fidx"] >= 0), ["cidx", "iidx"]])
     taken_c, taken_i = set(c.tolist()), set(i.tolist())
+
+    # the invoices each credit quotes with a marker ("INV 20501", "#20501"): cidx -> "a;b"
+    marked = viable.loc[viable["reference"].to_numpy() == "marked", ["cidx", "iidx"]]
+    quoted_nos = _first_per(
+        marked.assign(no=inv_no[marked["iidx"].to_numpy()]).sort_values(["cidx", "no"]),
+        "cidx",
+        "no",
+    )
 
     # 2. one transfer paying several invoices of one client
     rest = viable[~viable["cidx"].isin(taken_c) & ~viable["iidx"].isin(taken_i)]
@@ -1073,7 +1197,13 @@ def decide(
         )  # fmt: skip
         c = per.index.to_numpy()
         total = AMOUNT_LEVELS["exact"] + per["weight"].to_numpy() + 5
-        auto = total >= rules.auto_threshold
+        # a quoted invoice number outside the set contradicts it (few combined credits)
+        outside = [
+            sorted(set(quoted_nos.get(x, "").split(";")) - set(nos.split(";")) - {""})
+            for x, nos in zip(c.tolist(), per["nos"].tolist(), strict=True)
+        ]
+        conflict = np.array([bool(o) for o in outside], dtype=bool)
+        auto = (total >= rules.auto_threshold) & ~conflict
         status[c] = np.where(auto, LineStatus.MATCHED.value, LineStatus.REVIEW.value)
         rule[c], score[c] = Rule.COMBINED.value, np.minimum(total, 100)
         codes[c], line_invoices[c] = Code.COMBINED_PAYMENT.value, per["nos"].to_numpy()
@@ -1081,8 +1211,12 @@ def decide(
             json.dumps({"combined": {"invoices": nos.split(";"), "identification_weight": w}})
             for nos, w in zip(per["nos"].tolist(), per["weight"].tolist(), strict=True)
         ]
-        reason[c] = [f"sum of {k} open invoices of one client: {parts}" for k, parts in
-                     zip(per["k"].tolist(), per["parts"].tolist(), strict=True)]  # fmt: skip
+        reason[c] = [
+            (f"quotes invoice {', '.join(f'#{q}' for q in o)}, not among them; " if o else "")
+            + f"sum of {k} open invoices of one client: {parts}"
+            for o, k, parts in zip(outside, per["k"].tolist(), per["parts"].tolist(), strict=True)
+        ]  # fmt: skip
+        codes[c] = np.where(conflict, codes[c] + ";" + Code.AMBIGUOUS.value, codes[c])
         applied = combined[combined["cidx"].isin(c[auto])]
         allocations.append(applied[["cidx", "iidx", "amount_sen"]])
         invoice_codes.append(pd.DataFrame({"iidx": applied["iidx"].to_numpy(),
@@ -1101,11 +1235,21 @@ def decide(
     # 3. global assignment of the rest
     rest = rest[~rest["cidx"].isin(taken_c) & ~rest["iidx"].isin(taken_i)].reset_index(drop=True)
     result = assign(rest)
-    picked = pd.concat(
-        [result.accepted.assign(accepted=True), result.duplicates.assign(accepted=False)],
-        ignore_index=True,
-    )
     rows_of = _row_finder(rest, len(inv))
+    # a credit identified as a payer (name, alias, number...) paying an invoice's full amount
+    # whose every candidate went to a better credit is money for an invoice this run pays: a
+    # person looks (DUPLICATE_PAYMENT), not an unidentified credit
+    lost_rows = rows_of(result.outranked)
+    outranked = result.outranked[
+        rest["identified"].to_numpy()[lost_rows]
+        & np.isin(rest["amount"].to_numpy()[lost_rows], FULL_LEVELS)  # the invoice's amount
+    ]
+    picked = pd.concat(
+        [result.accepted.assign(accepted=True, tied=False),
+         result.duplicates.assign(accepted=False, tied=True),
+         outranked.assign(accepted=False, tied=False)],
+        ignore_index=True,
+    )  # fmt: skip
     chosen = rest.iloc[rows_of(picked)].reset_index(drop=True)
     chosen["accepted"] = picked["accepted"].to_numpy(dtype=bool)
     c, i = chosen["cidx"].to_numpy(), chosen["iidx"].to_numpy()
@@ -1113,21 +1257,52 @@ def decide(
     is_open = np.isin(inv_status, OPEN_STATUSES)
     accepted = chosen["accepted"].to_numpy(dtype=bool)
     gap = chosen["gap_sen"].to_numpy(dtype=np.int64)
-    auto = (
+    identified = chosen["identified"].to_numpy(dtype=bool)
+    would_apply = (
         accepted
         & (chosen["score"].to_numpy() >= rules.auto_threshold)
-        & chosen["identified"].to_numpy(dtype=bool)
         & is_open
         & (chosen["amount"].to_numpy() != "over")
     )
+    auto = would_apply & identified
+    # conflicting evidence: the credit quotes another invoice's number while its amount, name
+    # or confirmation point to this one: never automatic, a person decides (AMBIGUOUS)
+    quotes_other = (chosen["reference"].to_numpy() == "none") & np.isin(
+        c, quoted_nos.index.to_numpy()
+    )
+    auto &= ~quotes_other
+    # another invoice the sender's name (or a learned alias) fits as well, for the same amount:
+    # the sender's own name against an alias pointing elsewhere is no choice to make alone
+    rivals = _name_rivals(chosen, auto, rest)
+    rivalled = np.isin(np.arange(len(chosen)), rivals.index.to_numpy())
+    auto &= ~rivalled
+    # a confirmation that disagrees (amount, account) never makes a pair automatic: the pair
+    # must reach auto_threshold without it (its weight, and its name's when that is the name)
+    disputed = chosen["confirmation"].to_numpy() == "disagrees"
+    name_level = chosen["name"].to_numpy()
+    without = (
+        chosen["raw_score"].to_numpy(dtype=np.int64)
+        - np.where(disputed, chosen["w_confirmation"].to_numpy(dtype=np.int64), 0)
+        - np.where(
+            disputed & (name_level == "confirmation"), chosen["w_name"].to_numpy(np.int64), 0
+        )
+    )
+    held_by_dispute = would_apply & disputed & (~identified | (without < rules.auto_threshold))
+    auto &= ~held_by_dispute
+    # two credits tied on one invoice: the earlier (posting day, line id) took it and the
+    # other is the same payment sent twice, when both come from one named sender; from
+    # different or unknown senders it is not known whose payment it is (nor which line id
+    # came first by chance): neither is decided alone, both go to review (AMBIGUOUS)
+    tie = picked["tied"].to_numpy(dtype=bool)
+    contested = _contested_ties(chosen, accepted, tie, cr)
+    auto &= ~contested
     paid, cancelled = inv_status == "PAID", inv_status == "CANCELLED"
     underpaid = ~paid & ~cancelled & (gap < 0)
     received_before = inv["received_sen"].to_numpy()[i] > 0
-    name_level = chosen["name"].to_numpy()
     chosen_codes = _join_codes(
         [
             (auto & received_before & ~underpaid, Code.SPLIT_PAYMENT.value),
-            (~accepted | paid, Code.DUPLICATE_PAYMENT.value),
+            ((~accepted & ~contested) | paid, Code.DUPLICATE_PAYMENT.value),
             (cancelled, Code.PAYMENT_ON_CLOSED_INVOICE.value),
             (underpaid, Code.UNDERPAID.value),
             (~paid & ~cancelled & (gap > 0), Code.OVERPAID.value),
@@ -1137,6 +1312,7 @@ def decide(
              Code.CONFIRMATION_AMOUNT_MISMATCH.value),
             (chosen["after_due"].to_numpy(dtype=bool) & ~paid & ~cancelled,
              Code.PAID_AFTER_DUE.value),
+            (quotes_other | rivalled | contested, Code.AMBIGUOUS.value),
         ],
         len(chosen),
     )  # fmt: skip
@@ -1150,13 +1326,41 @@ def decide(
     for k in np.flatnonzero(cancelled | paid).tolist():  # few: no pass over every row
         state = "is cancelled" if cancelled[k] else "is already paid"
         said[k] = f"invoice #{inv_no[i[k]]} {state}; {said[k]}"
+    if len(outranked):  # few: which credit the invoice went to
+        line_ids = cr["line_id"].to_numpy()
+        taker = pd.Series(c[accepted], index=i[accepted])
+        for k in np.flatnonzero(~accepted & ~tie).tolist():
+            said[k] = (f"line {line_ids[taker.loc[i[k]]]} fits invoice #{inv_no[i[k]]} better; "
+                       f"{said[k]}")  # fmt: skip
+    for k in np.flatnonzero(quotes_other).tolist():  # few
+        quoted = quoted_nos.loc[c[k]].split(";")
+        said[k] = (f"quotes invoice {', '.join(f'#{q}' for q in quoted)}, not #{inv_no[i[k]]}; "
+                   f"{said[k]}")  # fmt: skip
+        candidates[c[k]] = ";".join(sorted({inv_no[i[k]], *quoted}))
+    for k, others in rivals.items():  # few
+        nos = sorted({inv_no[i[k]], *inv_no[np.asarray(others, dtype=np.int64)].tolist()})
+        said[k] = (f"{len(nos)} invoices fit the sender's name and amount: "
+                   f"{', '.join(f'#{n}' for n in nos)}; {said[k]}")  # fmt: skip
+        candidates[c[k]] = ";".join(nos)
+    if contested.any():  # few
+        line_ids = cr["line_id"].to_numpy()
+        rows = np.flatnonzero(contested)
+        by_invoice = pd.Series(line_ids[c[rows]]).groupby(i[rows]).agg(sorted)
+        for k in rows.tolist():
+            ids = by_invoice.loc[i[k]]
+            said[k] = (f"{len(ids)} credits from different senders fit invoice #{inv_no[i[k]]} "
+                       f"equally: lines {', '.join(map(str, ids))}; {said[k]}")  # fmt: skip
+    for k in np.flatnonzero(held_by_dispute & ~quotes_other & ~rivalled).tolist():
+        said[k] += "; a confirmation that disagrees is not enough to apply it"
     reason[c] = said
     allocations.append(frame(c[auto], i[auto], amount_sen=credit_sen[c[auto]]))
     to_invoice = auto | ~is_open
     invoice_codes.append(pd.DataFrame({"iidx": i[to_invoice], "codes": chosen_codes[to_invoice]}))
     with_conf = chosen["fidx"].to_numpy() >= 0
     links.append(chosen.loc[with_conf, ["cidx", "fidx"]])
-    learned.append(chosen.loc[auto & with_conf & (name_level == "confirmation"), ["cidx", "iidx"]])
+    # a payer is learned only from a confirmation that agrees with the transfer
+    teaches = auto & with_conf & (name_level == "confirmation") & ~disputed
+    learned.append(chosen.loc[teaches, ["cidx", "iidx"]])
 
     tied = rest.iloc[rows_of(result.ambiguous)].sort_values(["cidx", "iidx"])
     if len(tied):

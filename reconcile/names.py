@@ -137,6 +137,12 @@ EWALLET_SENDERS = EWALLET_SENDERS | frozenset(
 # Bank truncation limits (§8.7): a name this long (normalised) that is a prefix of the other
 # is read as the same name cut short.
 TRUNCATED_MIN_CHARS = 12
+# The shortest cut a bank makes (§8.7: BNI 14 characters, BRI about 14-16, BCA 18, Mandiri
+# about 24): a sender printed shorter than this is the whole name, not a cut.
+SHORTEST_CUT_CHARS = 14
+# Which side of a pair a bank may have cut (``truncated=`` of the similarity functions):
+# either, only the left one (the bank-printed name, compared with a client's own name), none.
+TRUNCATED_SIDES = ("either", "left", "none")
 WEAK_PREFIX_SCORE = 80  # a short name that is only the start of the other ("BUDI" ~ "BUDI S...")
 
 _A_N = re.compile(r"\bA\s*[./]\s*N\b\.?")
@@ -385,12 +391,17 @@ def name_similarity(a: str, b: str) -> int:
 
 
 def name_similarity_pairs(
-    a: Sequence[str] | npt.NDArray[np.object_], b: Sequence[str] | npt.NDArray[np.object_]
+    a: Sequence[str] | npt.NDArray[np.object_],
+    b: Sequence[str] | npt.NDArray[np.object_],
+    *,
+    truncated: str = "either",
 ) -> npt.NDArray[np.int64]:
     """Element-wise truncation-aware similarity of normalised names, 0-100 (vectorised).
 
     * equal names, or one a prefix of the other of at least 12 characters (a bank cut the name,
-      §8.7): 100;
+      §8.7): 100; ``truncated="left"``: only the left name may be the cut one (a bank cuts
+      the sender's name, never the client's: "BUDI SANTOSO WIJAYA" is not "BUDI SANTOSO"),
+      ``"none"``: neither (a sender printed too short to be a cut);
     * a shorter prefix ending at a word boundary ("BUDI" ~ "BUDI SANTOSO"): 80, a weak hint;
     * otherwise rapidfuzz ``token_sort_ratio`` (word order does not matter);
     * an unknown name on either side: 0.
@@ -404,7 +415,7 @@ def name_similarity_pairs(
     right_codes, right_names = pd.factorize(right, use_na_sentinel=False)
     return coded_similarity(
         left_codes, np.asarray(left_names, dtype=object),
-        right_codes, np.asarray(right_names, dtype=object),
+        right_codes, np.asarray(right_names, dtype=object), truncated=truncated,
     )  # fmt: skip
 
 
@@ -413,6 +424,8 @@ def coded_similarity(
     left_names: npt.NDArray[np.object_],
     right_codes: npt.NDArray[np.integer],
     right_names: npt.NDArray[np.object_],
+    *,
+    truncated: str = "either",
 ) -> npt.NDArray[np.int64]:
     """:func:`name_similarity_pairs` of names given as positions in tables of names: pairs of
     positions are numbers, so finding the distinct pairs hashes no text (tens of millions of
@@ -421,19 +434,25 @@ def coded_similarity(
         return np.zeros(0, dtype=np.int64)
     width = max(len(right_names), 1)
     pair_codes, pairs = pd.factorize(left_codes.astype(np.int64) * width + right_codes)
-    scores = _similarity_of_pairs(left_names[pairs // width], right_names[pairs % width])
+    scores = _similarity_of_pairs(left_names[pairs // width], right_names[pairs % width], truncated)
     return np.asarray(scores[pair_codes], dtype=np.int64)
 
 
 def _similarity_of_pairs(
-    left: npt.NDArray[np.object_], right: npt.NDArray[np.object_]
+    left: npt.NDArray[np.object_], right: npt.NDArray[np.object_], sides: str = "either"
 ) -> npt.NDArray[np.int64]:
+    if sides not in TRUNCATED_SIDES:
+        raise ValueError(f"truncated must be one of {TRUNCATED_SIDES}, not {sides!r}")
     len_left = np.fromiter(map(len, left), dtype=np.int64, count=len(left))
     len_right = np.fromiter(map(len, right), dtype=np.int64, count=len(right))
     shorter = np.minimum(len_left, len_right)
     common = process.cpdist(left, right, scorer=Prefix.similarity, workers=-1).astype(np.int64)
     is_prefix = (common == shorter) & (shorter > 0)
     truncated = is_prefix & (shorter >= TRUNCATED_MIN_CHARS)
+    if sides == "left":  # only the bank-printed (left) name is ever cut: it is the shorter
+        truncated &= len_left <= len_right
+    elif sides == "none":  # a whole name on both sides: only equal names are the same
+        truncated &= len_left == len_right
     score = np.where(truncated, 100, 0).astype(np.int64)
     fuzzy = (shorter > 0) & ~truncated
     ratio = process.cpdist(left[fuzzy], right[fuzzy], scorer=fuzz.token_sort_ratio, workers=-1)

@@ -19,19 +19,19 @@ unique code (the last three digits) that no other open invoice has (60 + 30 + 5)
 |            | ``bare``: a bare digit run equal to the invoice number      | 35 |
 |            | ``none``                                                    |  0 |
 | name       | ``alias``: a sender learned for this client                 | 40 |
-|            | ``client`` / ``company`` / ``confirmation``: same name (equal, or one a bank-truncated prefix of the other: similarity 100) | 38 |
+|            | ``client`` / ``company`` / ``confirmation``: same name (equal, or the sender a bank-truncated prefix of the other, printed at least 14 characters long: similarity 100) | 38 |
 |            | ``fuzzy``: similarity ≥ name_match_min and the given names agree | 30 |
 |            | ``weak``: similarity ≥ 70 (or ≥ name_match_min with another given name) | 10 |
 |            | ``unknown``: no sender (e-wallet, empty)                    |  0 |
 |            | ``different``                                               |  0 |
 | confirmation | ``agrees``: amount, date, destination account and payer name agree | 40 |
 |            | ``unnamed``: amount, date and account agree, but the bank shows no sender name and the credit quotes no invoice number | 20 |
-|            | ``disagrees``: the payer's, but amount or account differs    | 15 |
+|            | ``disagrees``: the payer's, but amount or account differs (never what makes a pair automatic: its name does not identify the payer, and the score without it must reach auto_threshold) | 15 |
 |            | ``none``: no confirmation, or another transfer's: typed by another payer (its "Nama di Rekening" not the sender's name), or for another amount while this credit pays only part of the invoice | 0 |
 | date       | ``before_issue``: credit posted before the invoice date     | -30 |
 |            | ``in_window``: up to date_window_days banking days after due |  5 |
 |            | ``late``                                                    |  0 |
-| rarity     | ``sole_open``: the only open invoice of this amount, with a unique code, and the sender not plainly someone else | 30 |
+| rarity     | ``sole_open``: the only open invoice of this amount (issued up to the posting date, however long before), with a unique code, and the sender not plainly someone else | 30 |
 |            | ``else``                                                    |  0 |
 
 The pair's ``score`` is clipped to 0-100 for people; ``raw_score``, the unclipped sum, ranks
@@ -45,8 +45,8 @@ and another family name ("WAHYU ARIF SAN" ~ "WAHYU ARIF SETIAWAN": 85) pass ``na
 Here a fuzzy name counts only when the given names (first tokens) agree (equal, or one the start
 of the other: an initial), and it weighs less than the same name, so it never auto-matches on
 an amount alone and never ties with the truncated name it only resembles. A confirmation agrees
-only when its "Nama di Rekening" is the sender's name (equal, or one the bank-cut start of the
-other); a confirmation under a merely similar name is another payer's and is not evidence.
+only when its "Nama di Rekening" is the sender's name (equal, or the sender, printed at least
+14 characters long, the bank-cut start of it); a confirmation under a merely similar name is another payer's and is not evidence.
 Where the bank prints no sender name (e-wallets, some channels) and the credit quotes no invoice
 number, nothing ties the confirmation to this transfer: amount, date and account agreeing are
 ``unnamed`` (20), not enough with an exact amount alone
@@ -258,14 +258,24 @@ def score_pairs(
     no_sender = (sender_norm == "")[c]
     clients, companies = client_codes[i], company_codes[i]
 
+    # a bank cuts the sender's name, never the client's or the one typed in a confirmation: a
+    # prefix counts as the same name only when the sender is the shorter one, and printed long
+    # enough to be a cut (names.SHORTEST_CUT_CHARS)
+    whole = ~credits["sender_may_be_cut"].to_numpy(dtype=bool)[c]
+
     def similarity(
         codes: npt.NDArray[np.int64], names: npt.NDArray[np.object_]
     ) -> npt.NDArray[np.int64]:
-        sim = coded_similarity(sc, sender_names, codes, names)
+        sim = coded_similarity(sc, sender_names, codes, names, truncated="left")
         if cut.any():
             sim[cut] = np.maximum(
-                sim[cut], coded_similarity(kc[cut], kept_names, codes[cut], names)
+                sim[cut],
+                coded_similarity(kc[cut], kept_names, codes[cut], names, truncated="left"),
             )
+        again = whole & (sim == 100)  # the few a prefix made equal: measured as whole names
+        if again.any():
+            sim[again] = coded_similarity(sc[again], sender_names, codes[again], names,
+                                          truncated="none")  # fmt: skip
         return sim
 
     client_sim = similarity(clients, client_names)
@@ -362,7 +372,9 @@ def score_pairs(
         ["before_issue", "in_window"],
         "late",
     )
-    sole = pairs["exact_block"].to_numpy() == 1
+    # the only open invoice of this amount, however old: the window of amount-only candidates
+    # does not bound it (an older invoice of the same amount makes the code not unique)
+    sole = pairs["same_amount"].to_numpy() == 1
     # a unique code identifies the invoice whoever sends it, unless the sender is named and is
     # plainly someone else (NAME_MISMATCH): then the amount alone may be a coincidence
     rarity = _select(
@@ -390,6 +402,8 @@ def score_pairs(
         days_from_issue=issued_gap,
         days_after_due=after_due,
         after_due=after_due >= 1,  # a due date on a closed day runs to the next banking day
+        # a unique-coded amount that another open invoice has as well: said in the reason
+        code_shared=(amount == "unique_code") & (pairs["same_amount"].to_numpy() > 1),
     )
     total = np.zeros(len(pairs), dtype=np.int64)
     for comparison, levels in COMPARISONS.items():
@@ -400,9 +414,12 @@ def score_pairs(
         total += weights
     scored["score"] = np.clip(total, 0, 100)
     scored["raw_score"] = total  # ranks candidates: evidence beyond 100 still counts
+    # a confirmation that disagrees (another amount, another account) may be the payer's, but
+    # it is no proof: its name alone does not identify the payer of this transfer
+    named_by_dispute = (name == "confirmation") & (confirmation == "disagrees")
     scored["identified"] = (
         (reference != "none")
-        | name.isin(["alias", "client", "company", "confirmation", "fuzzy"])
+        | (name.isin(["alias", "client", "company", "confirmation", "fuzzy"]) & ~named_by_dispute)
         | (confirmation == "agrees")
         | (rarity == "sole_open")
     )

@@ -113,6 +113,92 @@ def test_invoice_number_in_message_matches_even_from_an_unknown_sender() -> None
     assert got["reason"] == "amount exact; invoice #20432 in description"
 
 
+def test_credit_quoting_another_invoice_than_its_amount_and_name_fit_goes_to_review() -> None:
+    # "INV 20501" is Andi's invoice; the amount and the name fit Joko's 20502: the evidence
+    # conflicts, so neither is paid automatically
+    invoices = [
+        invoice("20501", "500000", "Andi Pratama"),
+        invoice("20502", "750000", "Joko Widodo"),
+    ]
+    r = run([credit(1, "750000", "JOKO WIDODO", message="INV 20501")], invoices)
+    got = line(r, 1)
+    assert (got["status"], got["codes"], got["invoice_nos"], got["candidates"]) == (
+        "REVIEW", "AMBIGUOUS", "20502", "20501;20502")  # fmt: skip
+    assert got["reason"] == (
+        "quotes invoice #20501, not #20502; amount exact; name 'JOKO WIDODO' ~ client 'Joko Widodo' 100"
+    )
+    assert r.allocations.empty
+
+
+def test_nameless_credit_quoting_another_invoice_than_its_unique_code_goes_to_review() -> None:
+    invoices = [
+        invoice("20501", "500000", "Andi Pratama"),
+        invoice("20502", "1500123", "Rudi Hartono"),
+    ]
+    r = run([credit(1, "1500123", "DANA", message="INV 20501")], invoices)
+    got = line(r, 1)
+    assert (got["status"], got["score"], got["codes"], got["candidates"]) == (
+        "REVIEW", 95, "AMBIGUOUS", "20501;20502")  # fmt: skip
+    assert got["reason"] == "quotes invoice #20501, not #20502; amount exact with unique code"
+    assert r.allocations.empty
+
+
+def test_combined_payment_quoting_an_invoice_outside_the_set_goes_to_review() -> None:
+    invoices = [
+        invoice("20440", "1250000", "Hendra Wijaya", company="PT Wijaya Niaga Sentosa"),
+        invoice("20442", "250000", "Hendra Wijaya", company="PT Wijaya Niaga Sentosa"),
+        invoice("20443", "400000", "Hendra Wijaya", company="PT Wijaya Niaga Sentosa"),
+    ]
+    # the sum fits 20440 + 20442, but the transfer says it pays 20443
+    r = run([credit(1, "1500000", "PT WIJAYA NIAGA SEN", message="INV 20443")], invoices)
+    got = line(r, 1)
+    assert (got["status"], got["rule"], got["codes"], got["invoice_nos"]) == (
+        "REVIEW", "combined", "COMBINED_PAYMENT;AMBIGUOUS", "20440;20442")  # fmt: skip
+    assert got["reason"] == (
+        "quotes invoice #20443, not among them; "
+        "sum of 2 open invoices of one client: #20440 Rp 1.250.000, #20442 Rp 250.000"
+    )
+    assert r.allocations.empty
+
+
+@pytest.mark.parametrize(
+    ("sender", "client", "company", "reason", "level"),
+    [
+        # the sender is the longer name: a bank cuts the sender, never the client's name
+        ("BUDI SANTOSO WIJAYA", "Budi Santoso", "",
+         "amount exact; name 'BUDI SANTOSO WIJAYA' ~ client 'Budi Santoso' 80", "weak"),
+        ("PT MAJU JAYA ABADI", "Hendra", "PT Maju Jaya",
+         "amount exact; name 'PT MAJU JAYA ABADI' ~ company 'PT Maju Jaya' 80", "weak"),
+        # printed 12 characters: shorter than any bank's cut, so the whole name
+        ("MUHAMMAD ALI", "Muhammad Alimin", "",
+         "amount exact; name 'MUHAMMAD ALI' ~ client 'Muhammad Alimin' 89", "fuzzy"),
+    ],
+)  # fmt: skip
+def test_a_name_is_a_bank_cut_only_when_the_sender_is_the_shorter_and_long_enough(
+    sender: str, client: str, company: str, reason: str, level: str
+) -> None:
+    r = run([credit(1, "500000", sender)], [invoice("20501", "500000", client, company=company)])
+    got = line(r, 1)
+    assert (got["status"], got["invoice_nos"]) == ("REVIEW", "20501")
+    assert got["codes"] == ("NAME_MISMATCH" if level == "weak" else "")
+    assert got["reason"] == reason
+    assert json.loads(str(got["signals"]))["name"]["level"] == level
+    assert r.allocations.empty
+
+
+def test_a_sender_cut_by_the_bank_still_matches_the_full_client_name() -> None:
+    r = run(
+        [credit(1, "500000", "BPK BUDI SANTOSO WI")],
+        [invoice("20501", "500000", "Budi Santoso Wijaya")],
+    )
+    got = line(r, 1)
+    assert (got["status"], got["score"], got["invoice_nos"]) == ("MATCHED", 93, "20501")
+    assert (
+        got["reason"]
+        == "amount exact; name 'BPK BUDI SANTOSO WI' ~ client 'Budi Santoso Wijaya' 100"
+    )
+
+
 def test_two_invoices_same_amount_without_other_evidence_goes_to_review() -> None:
     invoices = [
         invoice("20501", "165000", "Andi Pratama"),
@@ -140,11 +226,56 @@ def test_two_open_invoices_of_one_client_with_same_amount_are_not_guessed() -> N
     )
 
 
+def test_same_client_same_amount_older_overdue_invoice_is_not_guessed_by_the_date() -> None:
+    # the newer invoice would win by the date signal alone (93 to 88): which one Budi pays,
+    # the overdue or the current, is for a person to say
+    invoices = [
+        invoice("20401", "500000", "Budi Santoso", issued="2026-01-05", due="2026-01-12"),
+        invoice("20501", "500000", "Budi Santoso"),
+    ]
+    r = run([credit(1, "500000", "BUDI SANTOSO")], invoices)
+    got = line(r, 1)
+    assert (got["status"], got["codes"], got["invoice_nos"], got["candidates"]) == (
+        "REVIEW", "AMBIGUOUS", "20501", "20401;20501")  # fmt: skip
+    assert got["reason"] == (
+        "2 invoices fit the sender's name and amount: #20401, #20501; "
+        "amount exact; name 'BUDI SANTOSO' ~ client 'Budi Santoso' 100"
+    )
+    assert r.allocations.empty
+    # a confirmation naming one of them singles it out
+    r = run([credit(1, "500000", "BUDI SANTOSO")], invoices,
+            [confirmation("T1", "500000", "Budi Santoso", invoices="20401")])  # fmt: skip
+    got = line(r, 1)
+    assert (got["status"], got["invoice_nos"], got["codes"]) == (
+        "MATCHED",
+        "20401",
+        "PAID_AFTER_DUE",
+    )
+
+
 def test_amount_alone_with_sole_unique_code_is_matched() -> None:
     invoices = [invoice("20600", "1500217", "Yusuf Maulana"), invoice("20601", "1500000", "Joko")]
     got = line(run([credit(1, "1500217", "")], invoices), 1)
     assert (got["status"], got["rule"], got["score"], got["invoice_nos"]) == (
         "MATCHED", "unique_amount", 95, "20600")  # fmt: skip
+
+
+def test_unique_code_shared_with_an_older_open_invoice_is_not_unique() -> None:
+    # Andi's 20401 was issued two months before the credit, far outside the amount window,
+    # and is still open with the same coded amount: the code no longer identifies Rudi's
+    invoices = [
+        invoice("20401", "1500123", "Andi Pratama", issued="2026-01-05", due="2026-01-12"),
+        invoice("20501", "1500123", "Rudi Hartono"),
+    ]
+    r = run([credit(1, "1500123", "DANA")], invoices)
+    got = line(r, 1)
+    assert (got["status"], got["rule"], got["score"], got["codes"], got["invoice_nos"]) == (
+        "REVIEW", "amount_only", 65, "", "20501")  # fmt: skip
+    assert (
+        got["reason"] == "amount exact with unique code; another open invoice has the same amount"
+    )
+    assert json.loads(str(got["signals"]))["rarity"] == {"level": "else", "weight": 0}
+    assert r.allocations.empty
 
 
 def test_amount_alone_without_code_goes_to_review() -> None:
@@ -209,6 +340,31 @@ def test_one_transfer_paying_two_invoices_of_one_client_is_combined() -> None:
     ]
 
 
+def test_combined_payment_leaves_out_an_invoice_issued_after_the_money_arrived() -> None:
+    # 20502 was issued on 9 March, six days after the transfer: 1.000.000 cannot have paid
+    # it, so it is no "sum of two open invoices"; what is left is an overpayment of 20501
+    invoices = [
+        invoice("20501", "500000", "Andi Pratama"),
+        invoice("20502", "500000", "Andi Pratama", issued="2026-03-09", due="2026-03-16"),
+    ]
+    r = run([credit(1, "1000000", "ANDI PRATAMA")], invoices)
+    got = line(r, 1)
+    assert (got["status"], got["rule"], got["codes"], got["invoice_nos"]) == (
+        "REVIEW", "name_amount", "OVERPAID", "20501")  # fmt: skip
+    assert got["reason"] == (
+        "amount Rp 500.000 over (over); name 'ANDI PRATAMA' ~ client 'Andi Pratama' 100"
+    )
+    assert r.allocations.empty
+    # issued on the posting day: part of it
+    invoices[1] = invoice("20502", "500000", "Andi Pratama", issued="2026-03-03", due="2026-03-10")
+    got = line(run([credit(1, "1000000", "ANDI PRATAMA")], invoices), 1)
+    assert (got["status"], got["rule"], got["invoice_nos"]) == (
+        "MATCHED",
+        "combined",
+        "20501;20502",
+    )
+
+
 def test_two_instalments_of_one_payer_complete_an_invoice_as_split_payment() -> None:
     credits = [
         credit(1, "1000000", "BUDI SANTOSO", message="INV 20431", day="2026-03-02"),
@@ -218,6 +374,34 @@ def test_two_instalments_of_one_payer_complete_an_invoice_as_split_payment() -> 
     assert r.lines[["status", "rule", "codes"]].values.tolist() == [
         ["MATCHED", "split", "SPLIT_PAYMENT"], ["MATCHED", "split", "SPLIT_PAYMENT"]]  # fmt: skip
     assert r.invoices[["status", "received_sen"]].values.tolist() == [["PAID", 150_000_000]]
+
+
+def test_instalments_known_only_by_a_look_alike_name_go_to_review_as_split_payment() -> None:
+    # BUDI SANTOSA is only similar to Budi Santoso (fuzzy, 30): one transfer of the whole
+    # 1.000.000 from him scores 85 and goes to review; two halves must not do better
+    invoices = [invoice("20501", "1000000", "Budi Santoso")]
+    single = line(run([credit(1, "1000000", "BUDI SANTOSA")], invoices), 1)
+    assert (single["status"], single["score"]) == ("REVIEW", 85)
+    credits = [credit(1, "500000", "BUDI SANTOSA"),
+               credit(2, "500000", "BUDI SANTOSA", day="2026-03-04")]  # fmt: skip
+    r = run(credits, invoices)
+    assert r.lines[["status", "rule", "codes", "invoice_nos", "score"]].values.tolist() == [
+        ["REVIEW", "split", "SPLIT_PAYMENT", "20501", 75],
+        ["REVIEW", "split", "SPLIT_PAYMENT", "20501", 75],
+    ]
+    assert line(r, 1)["reason"] == (
+        "instalment of invoice #20501; amount Rp 500.000 short (partial); "
+        "name 'BUDI SANTOSA' ~ client 'Budi Santoso' 92; "
+        "the payer is not identified well enough to apply it"
+    )
+    assert r.allocations.empty
+    assert r.invoices.empty
+    # the client's own name: as one transfer 93, so the instalments are applied
+    credits = [credit(1, "500000", "BUDI SANTOSO"),
+               credit(2, "500000", "BUDI SANTOSO", day="2026-03-04")]  # fmt: skip
+    r = run(credits, invoices)
+    assert r.lines["status"].tolist() == ["MATCHED", "MATCHED"]
+    assert r.invoices[["status", "received_sen"]].values.tolist() == [["PAID", 100_000_000]]
 
 
 def test_last_instalment_on_a_partial_invoice_is_split_payment() -> None:
@@ -251,6 +435,45 @@ def test_same_payment_sent_twice_in_one_run_flags_the_second_as_duplicate() -> N
     r = run(credits, [invoice("20432", "750000", "Siti Rahayu")])
     assert (line(r, 3)["status"], line(r, 3)["codes"]) == ("MATCHED", "")
     assert (line(r, 7)["status"], line(r, 7)["codes"]) == ("REVIEW", "DUPLICATE_PAYMENT")
+
+
+def test_two_payers_tied_on_one_invoice_are_both_reviewed_whatever_their_line_ids() -> None:
+    # Dewi and Siti each send 750.000; the one open invoice of that amount is Andi's. Neither
+    # is "the same payment sent twice": which one is flagged must not hang on the line ids
+    invoices = [invoice("20501", "750000", "Andi Pratama")]
+    for first, second in (("DEWI LESTARI", "SITI RAHAYU"), ("SITI RAHAYU", "DEWI LESTARI")):
+        r = run([credit(1, "750000", first), credit(2, "750000", second)], invoices)
+        for line_id in (1, 2):
+            got = line(r, line_id)
+            assert (got["status"], got["codes"], got["invoice_nos"]) == (
+                "REVIEW", "NAME_MISMATCH;AMBIGUOUS", "20501")  # fmt: skip
+            assert got["reason"].startswith(
+                "2 credits from different senders fit invoice #20501 equally: lines 1, 2; "
+                "amount exact; name "
+            )
+        assert r.allocations.empty
+
+
+@pytest.mark.parametrize(
+    ("second", "message", "score", "name"),
+    [("BUDI SANTOSO", "", 93, "name 'BUDI SANTOSO' ~ client 'Budi Santoso' 100"),
+     ("BUDI SANTOSA", "", 85, "name 'BUDI SANTOSA' ~ client 'Budi Santoso' 92")],
+)  # fmt: skip
+def test_a_payers_second_payment_for_an_invoice_the_first_takes_is_duplicate_payment(
+    second: str, message: str, score: int, name: str
+) -> None:
+    # Budi pays 20501 quoting it, then again without the number (or as BUDI SANTOSA): the
+    # second fits the same invoice less well, and is money for an invoice this run pays, not
+    # an unidentified credit
+    r = run([credit(1, "500000", "BUDI SANTOSO", message="INV 20501"),
+             credit(2, "500000", second, day="2026-03-04", message=message)],
+            [invoice("20501", "500000", "Budi Santoso")])  # fmt: skip
+    assert (line(r, 1)["status"], line(r, 1)["invoice_nos"]) == ("MATCHED", "20501")
+    got = line(r, 2)
+    assert (got["status"], got["codes"], got["invoice_nos"], got["score"]) == (
+        "REVIEW", "DUPLICATE_PAYMENT", "20501", score)  # fmt: skip
+    assert got["reason"] == f"line 1 fits invoice #20501 better; amount exact; {name}"
+    assert r.allocations["line_id"].tolist() == [1]
 
 
 def test_payment_for_a_cancelled_invoice_is_payment_on_closed_invoice() -> None:
@@ -314,6 +537,31 @@ def test_confirmation_naming_another_destination_is_wrong_account() -> None:
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("amount", "dest", "code"),
+    [("750000", BCA, "CONFIRMATION_AMOUNT_MISMATCH"), ("500000", MANDIRI, "WRONG_ACCOUNT")],
+)
+def test_disagreeing_confirmation_naming_a_third_party_payer_is_not_applied_nor_learned(
+    amount: str, dest: str, code: str
+) -> None:
+    # Siti pays Budi's invoice; only her confirmation ties her to it, and it disagrees with
+    # the transfer (another amount, another account): a person decides, no alias is learned
+    r = run([credit(1, "500000", "SITI AMINAH")], [invoice("20501", "500000", "Budi Santoso")],
+            [confirmation("T1", amount, "Siti Aminah", invoices="20501", dest=dest)])  # fmt: skip
+    got = line(r, 1)
+    assert (got["status"], got["codes"], got["invoice_nos"], got["confirmation_ids"]) == (
+        "REVIEW", code, "20501", "T1")  # fmt: skip
+    assert got["reason"] == (
+        "amount exact; name 'SITI AMINAH' ~ confirmation name 100; confirmation #T1 disagrees; "
+        "a confirmation that disagrees is not enough to apply it"
+    )
+    assert r.allocations.empty
+    assert r.aliases.empty
+    assert r.confirmations[["ticket_id", "status", "codes"]].values.tolist() == [
+        ["T1", "REVIEW", code]
+    ]
+
+
 def test_confirmation_with_another_amount_is_confirmation_amount_mismatch() -> None:
     r = run([credit(1, "1500000", "BUDI SANTOSO", message="#20431")],
             [invoice("20431", "1500000", "Budi Santoso")],
@@ -361,6 +609,30 @@ def test_learned_alias_makes_the_next_payment_match() -> None:
     assert (before["status"], before["rule"]) == ("REVIEW", "amount_only")
     assert (line(after, 1)["status"], line(after, 1)["rule"], line(after, 1)["score"]) == (
         "MATCHED", "name_amount", 95)  # fmt: skip
+
+
+def test_alias_pointing_elsewhere_does_not_outrank_the_senders_own_invoice() -> None:
+    # SITI AMINAH was learned as a payer for Budi, but she is a client herself with an open
+    # invoice of the same amount: her own payment or Budi's? A person decides
+    invoices = [
+        invoice("20501", "500000", "Budi Santoso"),
+        invoice("20601", "500000", "Siti Aminah"),
+    ]
+    r = run([credit(1, "500000", "SITI AMINAH")], invoices,
+            aliases=[("SITI AMINAH", "budi.santoso@example.com")])  # fmt: skip
+    got = line(r, 1)
+    assert (got["status"], got["codes"], got["invoice_nos"], got["candidates"]) == (
+        "REVIEW", "AMBIGUOUS", "20501", "20501;20601")  # fmt: skip
+    assert got["reason"] == (
+        "2 invoices fit the sender's name and amount: #20501, #20601; amount exact; "
+        "sender 'SITI AMINAH' is a learned alias of 'Budi Santoso'"
+    )
+    assert r.allocations.empty
+    # her own invoice of another amount: the alias decides
+    invoices[1] = invoice("20601", "400000", "Siti Aminah")
+    r = run([credit(1, "500000", "SITI AMINAH")], invoices,
+            aliases=[("SITI AMINAH", "budi.santoso@example.com")])  # fmt: skip
+    assert (line(r, 1)["status"], line(r, 1)["invoice_nos"]) == ("MATCHED", "20501")
 
 
 def test_a_credit_does_not_take_the_invoice_another_credit_fits_better() -> None:

@@ -246,7 +246,8 @@ def test_the_texts_child_derives_what_decide_would(inputs: Inputs) -> None:
     assert len(here) > 1_000
     pd.testing.assert_frame_equal(quoted, here, check_exact=True)
     senders = matching._sender_columns(matching._in_line_order(shuffled))
-    columns = ["sender_norm", "sender_key", "sender_kept", "sender_norm_code", "sender_kept_code"]
+    columns = ["sender_norm", "sender_key", "sender_kept", "sender_may_be_cut", "sender_norm_code",
+               "sender_kept_code"]  # fmt: skip
     assert list(senders.columns) == columns
     pd.testing.assert_frame_equal(senders, cr[columns], check_exact=True)
     assert (senders["sender_norm"] != "").sum() > 5_000

@@ -105,6 +105,16 @@ def test_bni_name_cut_at_14_characters_matches_the_full_name() -> None:
     assert name_similarity(normalise_name("SITI RAHAYU PR"), "SITI RAHAYU PRATIWI") == 100
 
 
+def test_only_the_bank_printed_left_name_may_be_the_cut_one() -> None:
+    left = ["SITI RAHAYU PR", "BUDI SANTOSO WIJAYA", "BUDI SANTOSO"]
+    right = ["SITI RAHAYU PRATIWI", "BUDI SANTOSO", "BUDI SANTOSO"]
+    assert name_similarity_pairs(left, right).tolist() == [100, 100, 100]
+    assert name_similarity_pairs(left, right, truncated="left").tolist() == [100, 80, 100]
+    assert name_similarity_pairs(left, right, truncated="none").tolist() == [85, 80, 100]
+    with pytest.raises(ValueError, match="truncated"):
+        name_similarity_pairs(left, right, truncated="right")
+
+
 def test_single_first_name_is_only_a_weak_hint() -> None:
     assert name_similarity("BUDI", "BUDI SANTOSO") == 80
 

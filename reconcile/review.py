@@ -26,8 +26,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zipfile import BadZipFile
 
 import numpy as np
@@ -46,6 +47,8 @@ from reconcile.names import normalise_name
 from reconcile.workbook import KEY_HEADER, all_action_labels, header_labels
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
+
 log = logging.getLogger("reconcile.review")
 ACTIONS_WITH_INVOICE = ("approve", "assign")
 CONFIRMATION_STATE = ("status", "codes", "line_ids", "reason")
@@ -711,6 +714,23 @@ def _apply_row(
     return "applied"
 
 
+def _savepointed(
+    conn: Connection, refused: list[str], do: Callable[[], T]
+) -> tuple[bool, T | None]:
+    """``do()`` in a savepoint of its own (one workbook row, one decision to undo): (True, its
+    result); when it refuses (RowRefused), what it wrote is rolled back and the reason listed in
+    ``refused``: (False, None). Any other error goes up: the caller rolls everything back."""
+    savepoint = conn.begin_nested()
+    try:
+        out = do()
+    except RowRefused as exc:
+        savepoint.rollback()
+        refused.append(str(exc))
+        return False, None
+    savepoint.commit()
+    return True, out
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
@@ -758,18 +778,13 @@ def apply_review(
         with engine.begin() as conn:
             for r in rows:
                 where = r.where
-                savepoint = conn.begin_nested()
-                try:
-                    outcome = _apply_row(
-                        conn, r, run_id=run_id, actor=actor, rules=rules, workbook=workbook,
-                        as_of=as_of, now=clock(),
-                    )  # fmt: skip
-                except RowRefused as exc:
-                    savepoint.rollback()
-                    result.refused.append(str(exc))
-                    continue
-                savepoint.commit()
-                (result.applied if outcome == "applied" else result.unchanged).append(r.where)
+                done, outcome = _savepointed(
+                    conn, result.refused,
+                    partial(_apply_row, conn, r, run_id=run_id, actor=actor, rules=rules,
+                            workbook=workbook, as_of=as_of, now=clock()),
+                )  # fmt: skip
+                if done:
+                    (result.applied if outcome == "applied" else result.unchanged).append(r.where)
     except BaseException as exc:
         _record_failure(engine, run_id, exc, where, clock)
         raise
@@ -1049,18 +1064,13 @@ def _undo(
         with engine.begin() as conn:
             for decision_id in decision_ids:
                 where = f"decision {decision_id}"
-                savepoint = conn.begin_nested()
-                try:
-                    _undo_one(
-                        conn, decision_id, run_id=run_id, actor=actor, rules=rules,
-                        as_of=as_of, now=clock(),
-                    )  # fmt: skip
-                except RowRefused as exc:
-                    savepoint.rollback()
-                    result.refused.append(str(exc))
-                    continue
-                savepoint.commit()
-                result.undone.append(decision_id)
+                done, _ = _savepointed(
+                    conn, result.refused,
+                    partial(_undo_one, conn, decision_id, run_id=run_id, actor=actor,
+                            rules=rules, as_of=as_of, now=clock()),
+                )  # fmt: skip
+                if done:
+                    result.undone.append(decision_id)
     except BaseException as exc:
         _record_failure(engine, run_id, exc, where, clock)
         raise

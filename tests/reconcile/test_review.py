@@ -60,6 +60,15 @@ def fill(book: Path, sheet: str, decisions: dict[int, tuple[Any, ...]], target: 
     return target
 
 
+def _with_line_7_set_aside(book: Path, tmp_path: Path) -> Path:
+    """``book`` with line 7 (unidentified) called no customer payment: a row that applies
+    beside the one a test has refused."""
+    return fill(
+        book, "Dana Tak Dikenal", {7: ("Bukan pembayaran pelanggan", None, None, None)},
+        tmp_path / "b.xlsx",
+    )  # fmt: skip
+
+
 def apply(engine: Engine, path: Path) -> Any:
     return apply_review(
         engine, path, actor="rina", rules=MATCHING, as_of=AS_OF, clock=lambda: LATER
@@ -99,14 +108,19 @@ def invoice(engine: Engine, no: str) -> Any:
         return conn.execute(select(db.invoices).where(db.invoices.c.invoice_no == no)).one()
 
 
-def test_the_workbook_reads_back_typed_decisions_with_amounts_as_decimal(
-    march: Run, tmp_path: Path
-) -> None:
-    path = fill(
+def _andi_pays_for_dewi(march: Run, tmp_path: Path) -> Path:
+    """The march workbook with line 5 (ANDI, Rp 300.000) assigned to Dewi's invoice #20450."""
+    return fill(
         march.book, "Perlu Review",
         {5: ("Alokasikan ke tagihan", "#20450", 300000, "Dewi bayar via Andi")},
         tmp_path / "reviewed.xlsx",
     )  # fmt: skip
+
+
+def test_the_workbook_reads_back_typed_decisions_with_amounts_as_decimal(
+    march: Run, tmp_path: Path
+) -> None:
+    path = _andi_pays_for_dewi(march, tmp_path)
     rows, problems = read_review_rows(path)
     assert problems == []
     [row] = rows
@@ -119,11 +133,7 @@ def test_the_workbook_saved_under_another_extension_reads_back_the_same(
     march: Run, tmp_path: Path
 ) -> None:
     """openpyxl refuses a path not ending .xlsx; a mail client's "reviewed.xls" is the same book."""
-    path = fill(
-        march.book, "Perlu Review",
-        {5: ("Alokasikan ke tagihan", "#20450", 300000, "Dewi bayar via Andi")},
-        tmp_path / "reviewed.xlsx",
-    )  # fmt: skip
+    path = _andi_pays_for_dewi(march, tmp_path)
     renamed = path.rename(tmp_path / "reviewed.xls")
     rows, problems = read_review_rows(renamed)
     assert problems == []
@@ -378,10 +388,7 @@ def test_a_row_sorted_apart_from_its_hidden_key_is_refused_and_the_others_apply(
         {5: ("Alokasikan ke tagihan", "20450", None, None), 3: ("Setujui usulan", None, None, None)},
         tmp_path / "a.xlsx",
     )  # fmt: skip
-    path = fill(
-        path, "Dana Tak Dikenal", {7: ("Bukan pembayaran pelanggan", None, None, None)},
-        tmp_path / "b.xlsx",
-    )  # fmt: skip
+    path = _with_line_7_set_aside(path, tmp_path)
     result = apply(engine, path)
     assert result.refused == [
         "'Perlu Review' row 2 (line 3): the row shows line 5, Rp 300.000,00 but its hidden "
@@ -439,10 +446,7 @@ def test_an_invoice_named_twice_is_refused_for_its_row_and_the_other_rows_apply(
         march.book, "Perlu Review", {5: ("Alokasikan ke tagihan", "20450;20450", None, None)},
         tmp_path / "a.xlsx",
     )  # fmt: skip
-    path = fill(
-        path, "Dana Tak Dikenal", {7: ("Bukan pembayaran pelanggan", None, None, None)},
-        tmp_path / "b.xlsx",
-    )  # fmt: skip
+    path = _with_line_7_set_aside(path, tmp_path)
     result = apply(engine, path)
     assert result.refused == [
         "'Perlu Review' row 3 (line 5): invoice 20450 is named more than once in "
@@ -651,15 +655,21 @@ def test_removing_an_alias_keeps_it_in_history(march: Run, engine: Engine, tmp_p
     assert (kept["sender_norm"], kept["removed_at"]) == ("ANDI", LATER)
 
 
-def test_cli_exit_codes_for_review_and_undo(
-    march: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _cli_setup(march: Run, tmp_path: Path) -> tuple[Path, list[str]]:
+    """A rules file of the march account, and the arguments review and undo take with it."""
     rules = tmp_path / "rules.yaml"
     rules.write_text(
         'accounts:\n  - {bank: bca, account_no: "0372543386", holder: RINA WULANDARI}\n',
         encoding="utf-8",
     )
     common = ["--rules", str(rules), "--db", march.db_url, "--as-of", "2026-03-10", "--by", "rina"]
+    return rules, common
+
+
+def test_cli_exit_codes_for_review_and_undo(
+    march: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules, common = _cli_setup(march, tmp_path)
     bad = fill(
         march.book, "Perlu Review", {5: ("Alokasikan ke tagihan", "29999", None, None)},
         tmp_path / "bad.xlsx",
@@ -707,12 +717,7 @@ def test_review_apply_and_undo_take_the_run_lock_and_exit_4_while_a_run_holds_it
 ) -> None:
     """A review applied while a run matches would have its decision deactivated by that
     run: it waits for the run's lock like a second run does and, busy, applies nothing."""
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(
-        'accounts:\n  - {bank: bca, account_no: "0372543386", holder: RINA WULANDARI}\n',
-        encoding="utf-8",
-    )
-    common = ["--rules", str(rules), "--db", march.db_url, "--as-of", "2026-03-10", "--by", "rina"]
+    rules, common = _cli_setup(march, tmp_path)
     good = fill(
         march.book, "Perlu Review", {5: ("Alokasikan ke tagihan", "20450", None, None)},
         tmp_path / "good.xlsx",

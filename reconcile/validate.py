@@ -8,6 +8,7 @@ with warnings, or raises FileRejected.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -156,7 +157,8 @@ def _expected_at(opening: Decimal, rows: list[Transaction], bad: Transaction) ->
 
 def check_dates(file: str, st: Statement, as_of: date | None) -> Statement:
     """Every dated row lies inside the period the file prints (where the layout prints one) and
-    not after the run date; a printed period does not end after the run date.
+    not after the run date; a printed period ending after the run date is taken to end on it
+    (with a warning): a statement cannot show days that have not happened yet.
 
     A misread date (US-style 03/04/26 for 4 March read as 3 April, a 2027 typo, a 2025 row in
     a March 2026 statement) would otherwise be stored, and the period the statement is taken to
@@ -166,10 +168,16 @@ def check_dates(file: str, st: Statement, as_of: date | None) -> Statement:
     """
     start, end = st.period_start, st.period_end
     if as_of is not None and end is not None and end > as_of:
-        raise FileRejected(
-            file,
-            f"the statement period ends {end.isoformat()}, after the run date "
-            f"{as_of.isoformat()}; expected a statement of days up to the run date",
+        # a period asked for up to the month's end, exported mid-month: the rows (checked
+        # below) are the proof; the statement covers the days up to the run date, no further
+        st = replace(
+            st,
+            period_end=as_of,
+            warnings=[
+                *st.warnings,
+                f"the statement prints a period ending {end.isoformat()}, after the run date "
+                f"{as_of.isoformat()}: taken to cover the days up to the run date",
+            ],
         )
     days = [t.posted_on for t in st.transactions if t.posted_on is not None]
     if not days:

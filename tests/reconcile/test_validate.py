@@ -194,13 +194,23 @@ def test_a_row_outside_the_printed_period_rejects_the_file() -> None:
     )
 
 
-def test_a_printed_period_ending_after_the_run_date_rejects_the_file() -> None:
+def test_a_printed_period_ending_after_the_run_date_is_taken_to_end_on_it() -> None:
+    """A month's period asked for mid-month: its rows are checked, and the statement is taken
+    to cover the days up to the run date only (statements_until must not run into the
+    future), with a warning; a row after the run date still rejects the file."""
     st = statement(list(GOOD), period_start=date(2026, 3, 1), period_end=date(2026, 3, 31))
+    [checked] = validate("livin.xlsx", [st], OURS, as_of=date(2026, 3, 10))
+    assert (checked.period_start, checked.period_end) == (date(2026, 3, 1), date(2026, 3, 10))
+    assert checked.warnings[-1] == (
+        "the statement prints a period ending 2026-03-31, after the run date 2026-03-10: "
+        "taken to cover the days up to the run date"
+    )
+    late = [GOOD[0], row(7, "DB", "10000.00", "16490000.00", 12)]
     with pytest.raises(FileRejected) as info:
-        validate("livin.xlsx", [st], OURS, as_of=date(2026, 3, 10))
+        validate("livin.xlsx", [replace(st, transactions=late)], OURS, as_of=date(2026, 3, 10))
     assert str(info.value) == (
-        "livin.xlsx: the statement period ends 2026-03-31, after the run date 2026-03-10; "
-        "expected a statement of days up to the run date"
+        "livin.xlsx: line 7: dated 2026-03-12, after the run date 2026-03-10; "
+        "expected no row from the future (a misread date?)"
     )
 
 

@@ -33,9 +33,9 @@ Account No,Date,Val. Date,Transaction Code,Description,Description,Reference No.
 """
 
 
-def _imports(tmp_path: Path) -> RunOptions:
+def _imports(tmp_path: Path, db_url: str) -> RunOptions:
     opts = _options(tmp_path)
-    return replace(opts, command="import", load_sources=False, match=False,
+    return replace(opts, db_url=db_url, command="import", load_sources=False, match=False,
                    write_reports=False)  # fmt: skip
 
 
@@ -58,8 +58,10 @@ def _lines(opts: RunOptions, account: str) -> list[tuple[date, str, Decimal, str
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
-def test_bnidirect_export_with_its_balance_column_repeats_the_one_without(tmp_path: Path) -> None:
-    opts = _imports(tmp_path)
+def test_bnidirect_export_with_its_balance_column_repeats_the_one_without(
+    tmp_path: Path, db_url: str
+) -> None:
+    opts = _imports(tmp_path, db_url)
     first = run(opts)
     _only(opts, "0495227030_saldo.CSV", BNI_WITH_BALANCE)
 
@@ -75,11 +77,11 @@ def test_bnidirect_export_with_its_balance_column_repeats_the_one_without(tmp_pa
 
 
 def test_mcm_classic_export_repeats_the_kopra_lines_of_its_days_and_adds_the_new_one(
-    tmp_path: Path,
+    tmp_path: Path, db_url: str
 ) -> None:
     """CV Sumber Rejeki's Rp 3.300.000 and the Rp 12.500 fee are Kopra's lines; Hendra
     Gunawan's Rp 3.300.000 the same day is another transfer (its sender is not Kopra's)."""
-    opts = _imports(tmp_path)
+    opts = _imports(tmp_path, db_url)
     run(opts)
     kopra = _lines(opts, "1370010136428")
     _only(opts, "mcm_1370010136428.csv", MCM_CLASSIC)
@@ -91,10 +93,12 @@ def test_mcm_classic_export_repeats_the_kopra_lines_of_its_days_and_adds_the_new
         *kopra, (date(2026, 3, 4), "CR", Decimal("3300000.00"), "mandiri_mcm_csv")]  # fmt: skip
 
 
-def test_the_same_export_in_the_other_order_of_shapes_adds_nothing_either(tmp_path: Path) -> None:
+def test_the_same_export_in_the_other_order_of_shapes_adds_nothing_either(
+    tmp_path: Path, db_url: str
+) -> None:
     """MCM classic first, then the Kopra export of the whole week: its 4 and 5 March lines
     are MCM's; the other days' lines are new."""
-    opts = _imports(tmp_path)
+    opts = _imports(tmp_path, db_url)
     kopra = next(opts.inbox.glob("Acc_Statement_*"))
     shutil.copy(kopra, tmp_path / "kopra.csv")
     _only(opts, "mcm_1370010136428.csv", MCM_CLASSIC)

@@ -1123,11 +1123,15 @@ def release_cancelled(
             .values(amount_received=received, status=status, codes=codes, reason=reason,
                     updated_run_id=run_id)
         )  # fmt: skip
+    cancelled_by_decision: dict[int, set[str]] = {}
+    for r in rows:
+        if r.decided_by == "auto":
+            cancelled_by_decision.setdefault(int(r.decision_id), set()).add(str(r.invoice_no))
     for decision_id in auto:
         audit(
             conn, actor="auto", action="withdraw", entity="decision", entity_id=str(decision_id),
             detail={"reason": "invoice cancelled in the billing system",
-                    "invoices": sorted(set(invoice_nos))},
+                    "invoices": sorted(cancelled_by_decision[int(decision_id)])},
             now=now, run_id=run_id,
         )  # fmt: skip
     return lines
@@ -1135,25 +1139,28 @@ def release_cancelled(
 
 def withdrawn_payments(conn: Connection, line_ids: Sequence[int]) -> dict[int, str]:
     """Of these lines (open credits being decided), those whose payment
-    :func:`release_cancelled` withdrew: line id -> the invoice numbers it had paid."""
+    :func:`release_cancelled` withdrew: line id -> the cancelled invoices it had paid (not the
+    others of a combined payment), ';'-joined."""
     a, dc = db.audit_log.c, db.decisions.c
-    withdrawn = [
-        int(x)
-        for (x,) in conn.execute(
-            select(a.entity_id).where(and_(a.action == "withdraw", a.entity == "decision"))
+    cancelled = {
+        int(decision_id): json.loads(detail or "{}").get("invoices", [])
+        for decision_id, detail in conn.execute(
+            select(a.entity_id, a.detail).where(
+                and_(a.action == "withdraw", a.entity == "decision")
+            )
         )
-    ]
-    if not withdrawn or not line_ids:
+    }
+    if not cancelled or not line_ids:
         return {}
     wanted = set(int(x) for x in line_ids)
-    found: dict[int, str] = {}
-    for chunk in chunks(sorted(set(withdrawn))):
-        for line_id, invoice_nos in conn.execute(
-            select(dc.bank_line_id, dc.invoice_nos).where(dc.id.in_(chunk))
+    found: dict[int, list[str]] = {}
+    for chunk in chunks(sorted(cancelled)):
+        for decision_id, line_id in conn.execute(
+            select(dc.id, dc.bank_line_id).where(dc.id.in_(chunk))
         ):
             if int(line_id) in wanted:
-                found[int(line_id)] = str(invoice_nos)
-    return found
+                found.setdefault(int(line_id), []).extend(cancelled[int(decision_id)])
+    return {line: ";".join(sorted(set(nos))) for line, nos in found.items()}
 
 
 def upsert_invoices(

@@ -499,3 +499,34 @@ def test_invoice_cancelled_after_its_payment_sends_the_money_back_to_review(
         b = db.bank_lines.c
         assert conn.execute(select(b.status).where(b.id == 5)).scalar_one() == "REVIEW"
     engine.dispose()
+
+
+def test_cancelling_one_invoice_of_a_combined_payment_reopens_the_other(tmp_path: Path) -> None:
+    """Line 1 (PT Wijaya Niaga Sentosa, Rp 1.500.000) paid 20440 and 20442 together; the billing
+    system cancels 20440. The payment is withdrawn from both: 20442 is open again, and line 1
+    goes to review naming the cancelled invoice only."""
+    opts = _options(tmp_path)
+    run(opts)
+    assert (_line(opts, 1)["status"], _line(opts, 1)["invoice_nos"]) == ("MATCHED", "20440;20442")
+    assert opts.invoices is not None
+    opts.invoices.write_text(
+        "".join(
+            row.replace(",Unpaid", ",Cancelled") if row.startswith("20440,") else row
+            for row in opts.invoices.read_text(encoding="utf-8").splitlines(keepends=True)
+        ),
+        encoding="utf-8",
+    )
+
+    run(opts)
+
+    line = _line(opts, 1)
+    assert (line["status"], line["codes"]) == ("REVIEW", "PAYMENT_ON_CLOSED_INVOICE")
+    assert line["reason"].startswith(
+        "invoice #20440 it paid was cancelled in the billing system; invoice #20440 is cancelled;"
+    )
+    invoices = {r["invoice_no"]: r for r in _csv(opts, "invoices.csv")}
+    assert [(invoices[n]["status"], invoices[n]["amount_received"], invoices[n]["reason"])
+            for n in ("20440", "20442")] == [
+        ("CANCELLED", "0.00", "money received for an invoice that is cancelled"),
+        ("OPEN", "0.00", "payment withdrawn: another invoice it paid was cancelled"),
+    ]  # fmt: skip

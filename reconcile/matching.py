@@ -99,6 +99,55 @@ class MatchResult:
     aliases: pd.DataFrame  # sender_norm, client_key: payers learned from confirmations
 
 
+def note_repeat_payments(
+    lines: pd.DataFrame, credits: pd.DataFrame, paid: pd.DataFrame
+) -> pd.DataFrame:
+    """Credits nothing open fits (UNMATCHED) whose sender is, by name, the client (or company)
+    of an invoice of that very amount already paid (``paid``: invoice_no, client_name,
+    company_name, amount_sen; by an earlier run, a person or the billing system): a customer
+    paying twice is a duplicate payment to refund, not an unidentified credit. Such a line
+    goes to review, DUPLICATE_PAYMENT, with those invoices as candidates; never applied."""
+    lonely = lines["status"].to_numpy() == LineStatus.UNMATCHED.value
+    if not lonely.any() or not len(paid):
+        return lines
+    ids = lines["line_id"].to_numpy(dtype=np.int64)[lonely]
+    cr = credits.set_index("line_id").loc[ids]
+    senders = pd.DataFrame(
+        {"line_id": ids, "amount_sen": cr["amount_sen"].to_numpy(dtype=np.int64),
+         "name": normalise_names(cr["counterparty"]).to_numpy()}
+    )  # fmt: skip
+    senders = senders[senders["name"] != ""]
+    names = pd.concat(
+        [
+            pd.DataFrame({"invoice_no": paid["invoice_no"].astype(str).to_numpy(),
+                          "amount_sen": paid["amount_sen"].to_numpy(dtype=np.int64),
+                          "name": normalise_names(paid[column]).to_numpy()})
+            for column in ("client_name", "company_name")
+        ],
+        ignore_index=True,
+    )  # fmt: skip
+    hits = senders.merge(names[names["name"] != ""], on=["amount_sen", "name"])
+    if not len(hits):
+        return lines
+    hits = hits.drop_duplicates(["line_id", "invoice_no"]).sort_values(["line_id", "invoice_no"])
+    per_line = hits.groupby("line_id")["invoice_no"].agg(";".join)
+    at = np.flatnonzero(np.isin(lines["line_id"].to_numpy(dtype=np.int64), per_line.index))
+    nos = per_line.reindex(lines["line_id"].to_numpy(dtype=np.int64)[at]).tolist()
+    status = lines["status"].to_numpy(dtype=object).copy()
+    codes = lines["codes"].to_numpy(dtype=object).copy()
+    reason = lines["reason"].to_numpy(dtype=object).copy()
+    candidates = lines["candidates"].to_numpy(dtype=object).copy()
+    status[at] = LineStatus.REVIEW.value
+    codes[at] = Code.DUPLICATE_PAYMENT.value
+    candidates[at] = nos
+    reason[at] = [
+        "the sender's invoice " + ", ".join(f"#{n}" for n in no.split(";"))
+        + " of this amount is already paid: a second payment to refund, or another invoice"
+        for no in nos
+    ]  # fmt: skip
+    return lines.assign(status=status, codes=codes, reason=reason, candidates=candidates)
+
+
 def _cancelled_under(nos: list[str]) -> str:
     refs = ", ".join(f"#{n}" for n in nos)
     if len(nos) == 1:

@@ -605,6 +605,7 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
     from reconcile.candidates import invoice_key
     from reconcile.matching import (
         decide,
+        note_repeat_payments,
         note_withdrawn,
         prepare_book,
         referenced_keys,
@@ -657,14 +658,19 @@ def match(engine: Engine, opts: RunOptions, run_id: int, result: RunResult) -> l
         credits, invoices, confirmations, aliases, rules, opts.as_of, book=book, texts=texts,
         statements_until=covered,
     )  # fmt: skip
+    withdrawn: dict[int, str] = {}
+    lines = outcome.lines
     if len(credits):
+        lonely = lines["status"].to_numpy() == "UNMATCHED"
+        amounts = credits.set_index("line_id").loc[lines["line_id"][lonely], "amount_sen"]
         with engine.connect() as conn:
             withdrawn = store.withdrawn_payments(conn, credits["line_id"].tolist())
-    else:
-        withdrawn = {}
+            paid = store.paid_invoices_of(conn, amounts.tolist()) if lonely.any() else None
+        if paid is not None:
+            lines = note_repeat_payments(lines, credits, paid)
     outcome = replace(
         outcome,
-        lines=note_withdrawn(outcome.lines, withdrawn),
+        lines=note_withdrawn(lines, withdrawn),
         invoices=_changed(outcome.invoices, invoices, "invoice_no"),
         confirmations=_changed(outcome.confirmations, confirmations, "ticket_id"),
     )

@@ -1137,6 +1137,26 @@ def release_cancelled(
     return lines
 
 
+def paid_invoices_of(conn: Connection, amounts_sen: Collection[int]) -> pd.DataFrame:
+    """Invoices marked PAID whose amount is one of ``amounts_sen``: invoice_no, client_name,
+    company_name, amount_sen (the invoices a credit nothing open fits may be paying twice)."""
+    c = db.invoices.c
+    dialect = conn.dialect.name
+    columns = ["invoice_no", "client_name", "company_name", "amount_sen"]
+    sen = sen_of(c.amount, dialect)
+    stmt = select(c.invoice_no, c.client_name, c.company_name, sen)
+    wanted = sorted({int(a) for a in amounts_sen})
+    parts = [
+        frame(conn, stmt.where(and_(c.status == "PAID", sen.in_(chunk))), columns)
+        for chunk in chunks(wanted)
+    ]
+    if not parts:
+        return pd.DataFrame({k: pd.Series(dtype=object) for k in columns})
+    found = pd.concat(parts, ignore_index=True)
+    found["amount_sen"] = found["amount_sen"].astype("int64")
+    return found
+
+
 def withdrawn_payments(conn: Connection, line_ids: Sequence[int]) -> dict[int, str]:
     """Of these lines (open credits being decided), those whose payment
     :func:`release_cancelled` withdrew: line id -> the cancelled invoices it had paid (not the

@@ -530,3 +530,26 @@ def test_cancelling_one_invoice_of_a_combined_payment_reopens_the_other(tmp_path
         ("CANCELLED", "0.00", "money received for an invoice that is cancelled"),
         ("OPEN", "0.00", "payment withdrawn: another invoice it paid was cancelled"),
     ]  # fmt: skip
+
+
+def test_a_customers_second_payment_for_an_invoice_paid_earlier_is_a_duplicate_payment(
+    tmp_path: Path, db_url: str
+) -> None:
+    """Budi Santoso's Rp 1.500.000 paid invoice 20431 on 2 March (line 8); on 10 March he
+    transfers Rp 1.500.000 again, quoting nothing. Nothing open fits it, but it is no
+    unidentified credit: a second payment to refund (or for another invoice), for a person."""
+    opts = replace(_options(tmp_path), db_url=db_url)
+    run(opts)
+    assert (_line(opts, 8)["status"], _line(opts, 8)["invoice_nos"]) == ("MATCHED", "20431")
+    _bca_export(opts, "10/03/2026", "1500000.00", " BUDI SANTOSO")
+
+    again = run(opts)
+
+    assert (again.counts["lines_new"], again.counts["review"]) == (1, 1)
+    [line] = [r for r in _rows(opts) if r["line_id"] == "18"]
+    assert (line["status"], line["codes"], line["counterparty"], line["amount"]) == (
+        "REVIEW", "DUPLICATE_PAYMENT", "BUDI SANTOSO", "1500000.00")  # fmt: skip
+    assert line["reason"] == (
+        "the sender's invoice #20431 of this amount is already paid: a second payment to "
+        "refund, or another invoice"
+    )

@@ -1200,3 +1200,53 @@ def test_withdrawn_payment_is_named_in_its_new_decision() -> None:
         {"line_id": 7, "status": "UNMATCHED", "codes": "UNIDENTIFIED_CREDIT", "candidates": "",
          "reason": "no invoice, confirmation or known payer fits this credit"},
     ]  # fmt: skip
+
+
+def test_a_lonely_credit_of_a_paid_invoices_client_and_amount_is_a_duplicate_payment() -> None:
+    """Line 5 (BUDI SANTOSO, Rp 1.500.000) fits no open invoice, but Budi's 20431 of that
+    amount is paid; line 6 (CV Sumber Rejeki's company, Rp 3.300.000) likewise, by company
+    name; line 7's amount and line 8's sender fit no paid invoice; line 9 was placed."""
+    from reconcile.matching import note_repeat_payments
+
+    lonely = "no invoice, confirmation or known payer fits this credit"
+    lines = pd.DataFrame(
+        {
+            "line_id": [5, 6, 7, 8, 9],
+            "status": ["UNMATCHED", "UNMATCHED", "UNMATCHED", "UNMATCHED", "MATCHED"],
+            "codes": ["UNIDENTIFIED_CREDIT"] * 4 + [""],
+            "reason": [lonely] * 4 + ["amount exact"],
+            "candidates": [""] * 5,
+        }
+    )
+    credits = pd.DataFrame(
+        {
+            "line_id": [5, 6, 7, 8, 9],
+            "amount_sen": [150_000_000, 330_000_000, 150_000_100, 150_000_000, 150_000_000],
+            "counterparty": ["BUDI SANTOSO", "CV SUMBER REJEKI ABADI JAYA", "BUDI SANTOSO",
+                             "AGUS PRASETYO", "BUDI SANTOSO"],
+        }
+    )  # fmt: skip
+    paid = pd.DataFrame(
+        {
+            "invoice_no": ["20431", "20465"],
+            "client_name": ["Budi Santoso", "Slamet Riyadi"],
+            "company_name": ["", "CV Sumber Rejeki Abadi Jaya"],
+            "amount_sen": [150_000_000, 330_000_000],
+        }
+    )
+
+    out = note_repeat_payments(lines, credits, paid)
+
+    assert out[["line_id", "status", "codes", "candidates"]].to_dict("records") == [
+        {"line_id": 5, "status": "REVIEW", "codes": "DUPLICATE_PAYMENT", "candidates": "20431"},
+        {"line_id": 6, "status": "REVIEW", "codes": "DUPLICATE_PAYMENT", "candidates": "20465"},
+        {"line_id": 7, "status": "UNMATCHED", "codes": "UNIDENTIFIED_CREDIT", "candidates": ""},
+        {"line_id": 8, "status": "UNMATCHED", "codes": "UNIDENTIFIED_CREDIT", "candidates": ""},
+        {"line_id": 9, "status": "MATCHED", "codes": "", "candidates": ""},
+    ]
+    assert out["reason"].tolist()[:2] == [
+        "the sender's invoice #20431 of this amount is already paid: a second payment to "
+        "refund, or another invoice",
+        "the sender's invoice #20465 of this amount is already paid: a second payment to "
+        "refund, or another invoice",
+    ]

@@ -41,6 +41,7 @@ from reconcile.candidates import (
 )
 from reconcile.config import Matching
 from reconcile.errors import ReconcileError
+from reconcile.money import rupiah_text
 from reconcile.names import DEGREES_AT_END, SHORTEST_CUT_CHARS, normalise_names
 from reconcile.scoring import AMOUNT_LEVELS, Tables, name_tables, score_pairs, tolerance_sen
 
@@ -972,19 +973,12 @@ def _combined_groups(
     return found.sort_values(["cidx", "iidx"], ignore_index=True), ambiguous
 
 
-def _rp(sen: int) -> str:
-    """1234500 sen -> 'Rp 12.345'; cents only when there are any ('Rp 12.345,50')."""
-    rupiah, cents = divmod(int(sen), 100)
-    text = f"{rupiah:,}".replace(",", ".")
-    return "Rp " + (text if cents == 0 else f"{text},{cents:02d}")
-
-
 def _amount_text(level: str, gap: int) -> str:
     if level in ("exact", "unique_code"):
         return "amount exact" + (" with unique code" if level == "unique_code" else "")
     if gap < 0:
-        return f"amount {_rp(-gap)} short ({level.replace('_', ' ')})"
-    return f"amount {_rp(gap)} over ({level.replace('_', ' ')})"
+        return f"amount {rupiah_text(-gap)} short ({level.replace('_', ' ')})"
+    return f"amount {rupiah_text(gap)} over ({level.replace('_', ' ')})"
 
 
 def _name_text(
@@ -1203,7 +1197,7 @@ def decide(
     codes[c], line_invoices[c] = Code.SPLIT_PAYMENT.value, inv_no[i]
     signals[c] = _signals(split)
     balance = [
-        "" if done else f" ({_rp(b)} still outstanding)"
+        "" if done else f" ({rupiah_text(b)} still outstanding)"
         for done, b in zip(split["completes"].tolist(), split["balance_sen"].tolist(), strict=True)
     ]
     held = ["" if a else "; the payer is not identified well enough to apply it"
@@ -1236,7 +1230,7 @@ def decide(
         out_sen = inv["outstanding_sen"].to_numpy()[combined["iidx"].to_numpy()]
         combined = combined.assign(
             no=inv_no[combined["iidx"].to_numpy()],
-            part=[f"#{no} {_rp(v)}" for no, v in
+            part=[f"#{no} {rupiah_text(v)}" for no, v in
                   zip(inv_no[combined["iidx"].to_numpy()].tolist(), out_sen.tolist(), strict=True)],
             amount_sen=out_sen,
         )  # fmt: skip
@@ -1428,7 +1422,7 @@ def decide(
     status[crowded], codes[crowded] = LineStatus.REVIEW.value, Code.AMBIGUOUS.value
     # no count in the text: it changes with every invoice paid, the decision does not
     reason[crowded] = [
-        f"amount {_rp(a)} fits more than {rules.max_block_size} open invoices; "
+        f"amount {rupiah_text(a)} fits more than {rules.max_block_size} open invoices; "
         "nothing else identifies the payer"
         for a in credit_sen[crowded].tolist()
     ]
@@ -1519,9 +1513,9 @@ def _invoice_outcomes(
     reason = [
         ("money received for an invoice that is " + s.lower()) if not money
         else "paid" if d == 0
-        else f"paid; {_rp(-d)} over" if d < 0
-        else f"paid; {_rp(d)} short within tolerance" if d <= lim
-        else f"partly paid; {_rp(d)} outstanding"
+        else f"paid; {rupiah_text(-d)} over" if d < 0
+        else f"paid; {rupiah_text(d)} short within tolerance" if d <= lim
+        else f"partly paid; {rupiah_text(d)} outstanding"
         for money, s, d, lim in zip(has_money.tolist(), old_status.tolist(), short.tolist(),
                                     limit.tolist(), strict=True)
     ]  # fmt: skip

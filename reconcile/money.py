@@ -121,6 +121,14 @@ def format_amount_id(amount: Decimal) -> str:
     return f"{sign}{groups},{frac}"
 
 
+def rupiah_text(sen: int) -> str:
+    """Integer sen as a reason writes it: 1234500 -> 'Rp 12.345'; cents only when there are
+    any ('Rp 12.345,50')."""
+    rupiah, cents = divmod(int(sen), 100)
+    text = f"{rupiah:,}".replace(",", ".")
+    return "Rp " + (text if cents == 0 else f"{text},{cents:02d}")
+
+
 def format_amount_en(amount: Decimal) -> str:
     """English display format: '1,500,000.00'."""
     q = amount.quantize(CENT)

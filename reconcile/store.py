@@ -43,7 +43,7 @@ from reconcile.candidates import OPEN_STATUSES, invoice_key
 from reconcile.config import Rules
 from reconcile.lines import ROW_COLUMNS, EncodedFile, LineColumns, encode_file
 from reconcile.model import Statement
-from reconcile.money import from_sen
+from reconcile.money import from_sen, rupiah_text, to_sen
 from reconcile.sqlframes import chunks, driver_rows, frame, frame_by_ids, iso_of, sen_of
 
 log = logging.getLogger("reconcile.store")
@@ -1047,21 +1047,13 @@ def _invoice_values(rec: Any) -> dict[str, Any]:
     }
 
 
-def _rp(amount: Decimal) -> str:
-    """Decimal rupiah -> 'Rp 12.345' (cents only when there are any)."""
-    sen = int(amount * 100)
-    rupiah, cents = divmod(sen, 100)
-    text = f"{rupiah:,}".replace(",", ".")
-    return "Rp " + (text if cents == 0 else f"{text},{cents:02d}")
-
-
 def _reissued_reason(received: Decimal, amount: Decimal) -> str:
     """The reason of an invoice with money on it whose amount the billing system changed."""
-    now = f"the billing system changed its amount to {_rp(amount)}"
+    now = f"the billing system changed its amount to {rupiah_text(to_sen(amount))}"
     if received < amount:
-        return f"partly paid; {_rp(amount - received)} outstanding since {now}"
+        return f"partly paid; {rupiah_text(to_sen(amount - received))} outstanding since {now}"
     if received > amount:
-        return f"paid; {_rp(received - amount)} over since {now}"
+        return f"paid; {rupiah_text(to_sen(received - amount))} over since {now}"
     return f"paid; {now}"
 
 
@@ -1110,7 +1102,7 @@ def release_cancelled(
             status = "CANCELLED"
             codes = "PAYMENT_ON_CLOSED_INVOICE"
             reason = (
-                f"cancelled in the billing system after {_rp(inv.amount_received)} was "
+                f"cancelled in the billing system after {rupiah_text(to_sen(inv.amount_received))} was "
                 + ("applied to it by a person: refund it or move it" if no in by_person
                    else "received: the payment is decided again")
             )  # fmt: skip

@@ -132,21 +132,31 @@ def note_repeat_payments(
         return lines
     hits = hits.drop_duplicates(["line_id", "invoice_no"]).sort_values(["line_id", "invoice_no"])
     per_line = hits.groupby("line_id")["invoice_no"].agg(";".join)
-    at = np.flatnonzero(np.isin(lines["line_id"].to_numpy(dtype=np.int64), per_line.index))
+    at = np.isin(lines["line_id"].to_numpy(dtype=np.int64), per_line.index)
     nos = per_line.reindex(lines["line_id"].to_numpy(dtype=np.int64)[at]).tolist()
-    status = lines["status"].to_numpy(dtype=object).copy()
-    codes = lines["codes"].to_numpy(dtype=object).copy()
-    reason = lines["reason"].to_numpy(dtype=object).copy()
-    candidates = lines["candidates"].to_numpy(dtype=object).copy()
-    status[at] = LineStatus.REVIEW.value
-    codes[at] = Code.DUPLICATE_PAYMENT.value
-    candidates[at] = nos
-    reason[at] = [
+    reasons = [
         "the sender's invoice " + ", ".join(f"#{n}" for n in no.split(";"))
         + " of this amount is already paid: a second payment to refund, or another invoice"
         for no in nos
     ]  # fmt: skip
-    return lines.assign(status=status, codes=codes, reason=reason, candidates=candidates)
+    return _to_review(lines, at, Code.DUPLICATE_PAYMENT, nos, reasons)
+
+
+def _to_review(
+    lines: pd.DataFrame, at: npt.NDArray[np.bool_], code: Code, candidates: list[str],
+    reasons: list[str],
+) -> pd.DataFrame:  # fmt: skip
+    """``lines`` with the rows ``at`` sent to review: their code, candidate invoices and
+    reason (one each, in row order); the other rows as they are."""
+    status = lines["status"].to_numpy(dtype=object).copy()
+    codes = lines["codes"].to_numpy(dtype=object).copy()
+    reason = lines["reason"].to_numpy(dtype=object).copy()
+    proposed = lines["candidates"].to_numpy(dtype=object).copy()
+    status[at] = LineStatus.REVIEW.value
+    codes[at] = code.value
+    proposed[at] = candidates
+    reason[at] = reasons
+    return lines.assign(status=status, codes=codes, reason=reason, candidates=proposed)
 
 
 def _cancelled_under(nos: list[str]) -> str:
@@ -167,20 +177,17 @@ def note_withdrawn(lines: pd.DataFrame, withdrawn: Mapping[int, str]) -> pd.Data
     hit = np.isin(ids, np.fromiter(withdrawn, dtype=np.int64, count=len(withdrawn)))
     if not hit.any():
         return lines
-    status = lines["status"].to_numpy(dtype=object).copy()
-    reason = lines["reason"].to_numpy(dtype=object).copy()
-    codes = lines["codes"].to_numpy(dtype=object).copy()
-    candidates = lines["candidates"].to_numpy(dtype=object).copy()
     said = np.full(len(lines), "", dtype=object)
     said[hit] = [_cancelled_under(withdrawn[int(i)].split(";")) for i in ids[hit].tolist()]
-    lonely = hit & (status == LineStatus.UNMATCHED.value)
+    lonely = hit & (lines["status"].to_numpy() == LineStatus.UNMATCHED.value)
     placed = hit & ~lonely
+    reason = lines["reason"].to_numpy(dtype=object).copy()
     reason[placed] = [f"{s}; {r}" for s, r in zip(said[placed], reason[placed], strict=True)]
-    reason[lonely] = [f"{s}: refund it or assign it to another invoice" for s in said[lonely]]
-    codes[lonely] = Code.PAYMENT_ON_CLOSED_INVOICE.value
-    candidates[lonely] = [withdrawn[int(i)] for i in ids[lonely].tolist()]
-    status[lonely] = LineStatus.REVIEW.value
-    return lines.assign(status=status, reason=reason, codes=codes, candidates=candidates)
+    return _to_review(
+        lines.assign(reason=reason), lonely, Code.PAYMENT_ON_CLOSED_INVOICE,
+        [withdrawn[int(i)] for i in ids[lonely].tolist()],
+        [f"{s}: refund it or assign it to another invoice" for s in said[lonely]],
+    )  # fmt: skip
 
 
 def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:

@@ -519,11 +519,6 @@ def _existing_keys(
 ) -> dict[str, list[_StoredLine]]:
     """dedup_key -> the account's stored lines with that key, by occurrence."""
     found: dict[str, list[_StoredLine]] = {}
-    has_any = conn.execute(
-        select(db.bank_lines.c.id).where(db.bank_lines.c.account_no == account_no).limit(1)
-    ).first()
-    if has_any is None:
-        return found
     # driver SQL: compiling an expanding IN of thousands of keys cost more than running it
     unique = list(dict.fromkeys(keys))
     mark = _mark(conn)
@@ -578,7 +573,11 @@ def _stored_twins(conn: Connection, lines: LineColumns) -> _Twins | None:
     accounts, keys = cols["account_no"], cols["dedup_key"]
     stored: dict[tuple[str, str], list[_StoredLine]] = {}
     distinct = list(dict.fromkeys(accounts))
+    # an account's first export has nothing to repeat: no lookup at all
+    known = {acct for acct in distinct if _has_lines(conn, acct)}
     for acct in distinct:
+        if acct not in known:
+            continue
         mine = (
             keys
             if len(distinct) == 1
@@ -607,7 +606,7 @@ def _stored_twins(conn: Connection, lines: LineColumns) -> _Twins | None:
         else:
             n = last[group] = max(last.get(group, candidates[-1].occurrence), 0) + 1
             twins.occurrences[i] = n
-    _other_shape_twins(conn, lines, twins)
+    _other_shape_twins(conn, lines, twins, known)
     if not stored and all(x is None for x in twins.line_ids):
         return None
     return twins
@@ -619,14 +618,22 @@ def _sender_tokens(name: Any) -> set[str]:
     return {t for t in normalise_name(str(name or "")).split() if len(t) >= 3}
 
 
-def _other_shape_twins(conn: Connection, lines: LineColumns, twins: _Twins) -> None:
+def _has_lines(conn: Connection, account_no: str) -> bool:
+    b = db.bank_lines.c
+    return conn.execute(select(b.id).where(b.account_no == account_no).limit(1)).first() is not None
+
+
+def _other_shape_twins(
+    conn: Connection, lines: LineColumns, twins: _Twins, known: Collection[str]
+) -> None:
     """Rows no key matched that repeat a line stored from an export of another shape of the
     same account (formats.md §12 item 21: Kopra and MCM classic or MT940, BNIDirect CSV and
     XLS, an export with or without its balance column, for overlapping days). Their texts
     differ, so their keys do: the same transaction has the same account, posting day,
     direction and amount, confirmed by the running balance where both carry one, else by a
     sender-name word both print (when both print one); several on a day pair in order.
-    Lines of the row's own shape are never looked at here: there the key is authoritative."""
+    Lines of the row's own shape are never looked at here: there the key is authoritative.
+    ``known``: the accounts of the file that have lines stored."""
     cols = lines.columns
     layout, balance, pending = cols["layout"], cols["balance"], lines.pending_raw
     posted_on, amount, direction = cols["posted_on"], cols["amount"], cols["direction"]
@@ -643,7 +650,7 @@ def _other_shape_twins(conn: Connection, lines: LineColumns, twins: _Twins) -> N
         by_account.setdefault(accounts[i], []).append(i)
     taken = {x for x in twins.line_ids if x is not None}
     for acct, rows in by_account.items():
-        if conn.execute(select(b.id).where(b.account_no == acct).limit(1)).first() is None:
+        if acct not in known:
             continue  # the account's first export
         days = sorted({posted_on[i] for i in rows}, key=str)
         stored: dict[tuple[Any, str, Any], list[Any]] = {}

@@ -721,17 +721,24 @@ def _changes(
     since = mark.run_id
     cf = book.confirmations
     conf_changed = cf["updated_run_id"].fillna(cf["first_run_id"]).fillna(0).astype("int64")
-    # an alias learned automatically since the mark was learned by that matching run itself
-    since_mark = pd.to_datetime(aliases["created_at"]) >= mark.started_at
     invoices = (book.invoices["changed_run_id"] > since).to_numpy()
     confirmations = (conf_changed > since).to_numpy()
-    added = (since_mark & (aliases["created_by"] != "auto")).to_numpy()
-    settled = (since_mark & (aliases["created_by"] == "auto")).to_numpy()
+    added, settled = _aliases_since(aliases, mark)
     reach_all = bool(invoices.any() or confirmations.any() or added.any())
     stale_open = not reach_all and store.any_open_credit_decided_before(conn, since)
     # what the last run learned reaches only credits decided before it
     reach_all = reach_all or bool(settled.any() and stale_open)
     return _Changes(since, invoices, confirmations, added, settled, reach_all, stale_open)
+
+
+def _aliases_since(
+    aliases: pd.DataFrame, mark: store.MatchMark
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Masks over ``aliases``: those a person added since the last matching run, and those
+    learned automatically since (by that matching run itself)."""
+    since_mark = pd.to_datetime(aliases["created_at"]) >= mark.started_at
+    by_auto = aliases["created_by"] == "auto"
+    return (since_mark & ~by_auto).to_numpy(), (since_mark & by_auto).to_numpy()
 
 
 def _nothing_new(conn: Connection, aliases: pd.DataFrame, mark: store.MatchMark) -> bool:
@@ -747,15 +754,15 @@ def _nothing_new(conn: Connection, aliases: pd.DataFrame, mark: store.MatchMark)
         store.changed_after(conn, t, since) for t in (db.bank_lines, db.invoices, db.confirmations)
     ):
         return False
-    learned = (pd.to_datetime(aliases["created_at"]) >= mark.started_at).to_numpy()
-    if (learned & (aliases["created_by"] != "auto").to_numpy()).any():
+    added, settled = _aliases_since(aliases, mark)
+    if added.any():
         return False
     if not store.any_open_credit_decided_before(conn, since):
         return True
-    if learned.any():
+    if settled.any():
         return False
-    settled = store.invoices_changed_in(conn, since)
-    return not store.credits_proposing(conn, settled, decided_before=since)
+    changed = store.invoices_changed_in(conn, since)
+    return not store.credits_proposing(conn, changed, decided_before=since)
 
 
 def _to_decide(
